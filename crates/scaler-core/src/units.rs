@@ -1,0 +1,387 @@
+//! Time and fixed-point newtypes, and the exact decimal reader behind them.
+//!
+//! Every number a user writes (in a file, a config, a command line) is read
+//! from its decimal text, never through a binary float, so that `1.0005` s is
+//! 1001 ms and a mean utilization of `0.8` is not above a threshold of `0.8`.
+
+use core::fmt;
+
+/// A point on the injected clock, in whole milliseconds since the clock's origin.
+///
+/// `scaler-core` never reads a clock: every time-dependent call takes a `TimeMs`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(transparent))]
+pub struct TimeMs(pub u64);
+
+/// A length of time in whole milliseconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(transparent))]
+pub struct DurationMs(pub u64);
+
+impl TimeMs {
+    /// The clock's origin.
+    pub const ZERO: TimeMs = TimeMs(0);
+
+    /// Milliseconds since the origin.
+    #[must_use]
+    pub const fn as_ms(self) -> u64 {
+        self.0
+    }
+
+    /// `self + d`, saturating at the end of time instead of overflowing.
+    #[must_use]
+    pub const fn saturating_add(self, d: DurationMs) -> TimeMs {
+        TimeMs(self.0.saturating_add(d.0))
+    }
+
+    /// `self - earlier`, or zero when `earlier` is later than `self`.
+    #[must_use]
+    pub const fn saturating_since(self, earlier: TimeMs) -> DurationMs {
+        DurationMs(self.0.saturating_sub(earlier.0))
+    }
+
+    /// Reads seconds written in decimal (`"12.5"`), rounded to whole milliseconds.
+    pub fn parse_seconds(text: &str) -> Result<TimeMs, DecimalError> {
+        Decimal::parse(text)?.to_scaled_u64(3).map(TimeMs)
+    }
+}
+
+impl DurationMs {
+    /// No time at all.
+    pub const ZERO: DurationMs = DurationMs(0);
+
+    /// The length in milliseconds.
+    #[must_use]
+    pub const fn as_ms(self) -> u64 {
+        self.0
+    }
+
+    /// A length given in whole seconds.
+    #[must_use]
+    pub const fn from_secs(s: u64) -> DurationMs {
+        DurationMs(s.saturating_mul(1000))
+    }
+
+    /// Reads seconds written in decimal (`"0.25"`), rounded to whole milliseconds.
+    ///
+    /// A positive value that rounds to 0 ms is refused.
+    pub fn parse_seconds(text: &str) -> Result<DurationMs, DecimalError> {
+        Decimal::parse(text)?.to_positive_scaled_u64(3).map(DurationMs)
+    }
+}
+
+/// Writes milliseconds as decimal seconds with no trailing zeros (`1500` → `1.5`).
+fn fmt_ms_as_seconds(ms: u64, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    fmt_scaled(u128::from(ms), 3, f)
+}
+
+impl fmt::Display for TimeMs {
+    /// Seconds, as the file formats write them.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt_ms_as_seconds(self.0, f)
+    }
+}
+
+impl fmt::Display for DurationMs {
+    /// Seconds, as the file formats write them.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt_ms_as_seconds(self.0, f)
+    }
+}
+
+/// Writes `value / 10^scale` in decimal without trailing fractional zeros.
+fn fmt_scaled(value: u128, scale: u32, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let unit = 10u128.pow(scale);
+    let int = value / unit;
+    let mut frac = value % unit;
+    if frac == 0 {
+        return write!(f, "{int}");
+    }
+    let mut digits = scale as usize;
+    while frac % 10 == 0 {
+        frac /= 10;
+        digits -= 1;
+    }
+    write!(f, "{int}.{frac:0digits$}")
+}
+
+/// A non-negative number with exactly 9 decimal places (`1.0` is `1_000_000_000` units).
+///
+/// Utilizations, thresholds and percentages are `Fixed9`, so comparisons are
+/// exact integer comparisons and never decided by floating-point drift.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(transparent))]
+pub struct Fixed9(u64);
+
+impl Fixed9 {
+    /// Units in one whole (`10^9`).
+    pub const SCALE: u64 = 1_000_000_000;
+    /// Zero.
+    pub const ZERO: Fixed9 = Fixed9(0);
+    /// One (a utilization of 100 %).
+    pub const ONE: Fixed9 = Fixed9(Self::SCALE);
+
+    /// A value from raw units of `10^-9`.
+    #[must_use]
+    pub const fn from_units(units: u64) -> Fixed9 {
+        Fixed9(units)
+    }
+
+    /// The raw units of `10^-9`.
+    #[must_use]
+    pub const fn units(self) -> u64 {
+        self.0
+    }
+
+    /// Reads a decimal (`"0.8"`, `"8e-1"`), rounding to 9 places, ties away from zero.
+    pub fn parse(text: &str) -> Result<Fixed9, DecimalError> {
+        Decimal::parse(text)?.to_scaled_u64(9).map(Fixed9)
+    }
+
+    /// `num / den` rounded to 9 places, ties away from zero. `den == 0` gives zero.
+    #[must_use]
+    pub fn from_ratio(num: u64, den: u64) -> Fixed9 {
+        Fixed9(u64::try_from(round_div(u128::from(num) * u128::from(Self::SCALE), u128::from(den))).unwrap_or(u64::MAX))
+    }
+
+    /// Converts a float, rounding to 9 places. `None` for NaN, infinities,
+    /// negative values and values too large to hold.
+    #[must_use]
+    pub fn from_f64(x: f64) -> Option<Fixed9> {
+        if !x.is_finite() || x < 0.0 {
+            return None;
+        }
+        // Through the shortest decimal text that reads back as `x`, so that
+        // `0.8_f64` is exactly 0.8 and not 0.8000000000000000444.
+        let text = alloc::format!("{x}");
+        Fixed9::parse(&text).ok()
+    }
+
+    /// The nearest `f64` (for display and plotting only; never for decisions).
+    #[must_use]
+    pub fn to_f64(self) -> f64 {
+        self.0 as f64 / Self::SCALE as f64
+    }
+}
+
+impl fmt::Display for Fixed9 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt_scaled(u128::from(self.0), 9, f)
+    }
+}
+
+/// `num / den` rounded to the nearest integer, ties away from zero; 0 when `den == 0`.
+#[must_use]
+pub(crate) fn round_div(num: u128, den: u128) -> u128 {
+    if den == 0 {
+        return 0;
+    }
+    let q = num / den;
+    let r = num % den;
+    // r >= den - r  <=>  remainder is at least one half.
+    if r >= den - r {
+        q + 1
+    } else {
+        q
+    }
+}
+
+/// Why a decimal number was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DecimalError {
+    /// Not a decimal number at all (empty, letters, `NaN`, `inf`, ...).
+    #[error("must be a decimal number")]
+    NotANumber,
+    /// Below zero.
+    #[error("must not be negative")]
+    Negative,
+    /// Positive as written, but zero after rounding to the unit.
+    #[error("is positive but rounds to zero")]
+    RoundsToZero,
+    /// Has a fractional part where a whole number is required.
+    #[error("must be a whole number")]
+    NotWhole,
+    /// Too large to represent.
+    #[error("is too large")]
+    TooLarge,
+}
+
+/// A decimal number exactly as written: sign, digits and a power of ten.
+///
+/// This is the single reader of numeric text in the project.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Decimal<'a> {
+    negative: bool,
+    /// Significant digits, without the decimal point (ASCII digits only, may have leading zeros).
+    int_digits: &'a [u8],
+    frac_digits: &'a [u8],
+    exponent: i64,
+}
+
+impl<'a> Decimal<'a> {
+    /// Parses `[+-]digits[.digits][(e|E)[+-]digits]` (at least one digit in the mantissa).
+    pub fn parse(text: &'a str) -> Result<Decimal<'a>, DecimalError> {
+        let b = text.as_bytes();
+        let mut i = 0;
+        let mut negative = false;
+        if let Some(&c) = b.first() {
+            if c == b'+' || c == b'-' {
+                negative = c == b'-';
+                i = 1;
+            }
+        }
+        let int_start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        let int_digits = &b[int_start..i];
+        let mut frac_digits: &[u8] = &[];
+        if i < b.len() && b[i] == b'.' {
+            i += 1;
+            let s = i;
+            while i < b.len() && b[i].is_ascii_digit() {
+                i += 1;
+            }
+            frac_digits = &b[s..i];
+        }
+        if int_digits.is_empty() && frac_digits.is_empty() {
+            return Err(DecimalError::NotANumber);
+        }
+        let mut exponent: i64 = 0;
+        if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
+            i += 1;
+            let mut exp_neg = false;
+            if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
+                exp_neg = b[i] == b'-';
+                i += 1;
+            }
+            let s = i;
+            while i < b.len() && b[i].is_ascii_digit() {
+                // Saturate: an exponent beyond a few thousand means zero or overflow anyway.
+                exponent = (exponent * 10 + i64::from(b[i] - b'0')).min(1_000_000);
+                i += 1;
+            }
+            if s == i {
+                return Err(DecimalError::NotANumber);
+            }
+            if exp_neg {
+                exponent = -exponent;
+            }
+        }
+        if i != b.len() {
+            return Err(DecimalError::NotANumber);
+        }
+        Ok(Decimal { negative, int_digits, frac_digits, exponent })
+    }
+
+    /// True when every digit is zero.
+    #[must_use]
+    pub fn is_zero(&self) -> bool {
+        self.int_digits.iter().chain(self.frac_digits).all(|&d| d == b'0')
+    }
+
+    /// True when the number is below zero as written (`-0` is not).
+    #[must_use]
+    pub fn is_negative(&self) -> bool {
+        self.negative && !self.is_zero()
+    }
+
+    /// The magnitude times `10^scale`, rounded to an integer, ties away from zero.
+    fn scaled_magnitude(&self, scale: u32) -> Result<u128, DecimalError> {
+        // value = digits * 10^(exponent - frac_len); times 10^scale.
+        let frac_len = i64::try_from(self.frac_digits.len()).unwrap_or(i64::MAX);
+        let shift = self.exponent.saturating_sub(frac_len).saturating_add(i64::from(scale));
+        let all = self.int_digits.iter().chain(self.frac_digits);
+        let total = self.int_digits.len() + self.frac_digits.len();
+        // Number of leading digits that make up the integer part after shifting.
+        let keep: i64 = i64::try_from(total).unwrap_or(i64::MAX).saturating_add(shift.min(0));
+        let mut acc: u128 = 0;
+        let mut round_up = false;
+        for (idx, &d) in all.enumerate() {
+            let idx = i64::try_from(idx).unwrap_or(i64::MAX);
+            if idx < keep {
+                acc = acc
+                    .checked_mul(10)
+                    .and_then(|a| a.checked_add(u128::from(d - b'0')))
+                    .ok_or(DecimalError::TooLarge)?;
+            } else {
+                // Only the first dropped digit decides: >= 5 rounds the magnitude up.
+                if idx == keep {
+                    round_up = d >= b'5';
+                }
+                break;
+            }
+        }
+        if shift > 0 {
+            if acc != 0 {
+                let p = u32::try_from(shift).map_err(|_| DecimalError::TooLarge)?;
+                let mul = 10u128.checked_pow(p).ok_or(DecimalError::TooLarge)?;
+                acc = acc.checked_mul(mul).ok_or(DecimalError::TooLarge)?;
+            }
+        } else if round_up {
+            acc = acc.checked_add(1).ok_or(DecimalError::TooLarge)?;
+        }
+        Ok(acc)
+    }
+
+    /// The value in units of `10^-scale`, which must be non-negative and fit a `u64`.
+    ///
+    /// A positive value that rounds to zero units is refused with
+    /// [`DecimalError::RoundsToZero`] only by [`Decimal::to_positive_scaled_u64`];
+    /// here it is simply zero.
+    pub fn to_scaled_u64(&self, scale: u32) -> Result<u64, DecimalError> {
+        if self.is_negative() {
+            return Err(DecimalError::Negative);
+        }
+        let m = self.scaled_magnitude(scale)?;
+        u64::try_from(m).map_err(|_| DecimalError::TooLarge)
+    }
+
+    /// Like [`Decimal::to_scaled_u64`], but a nonzero value that rounds to zero is refused.
+    pub fn to_positive_scaled_u64(&self, scale: u32) -> Result<u64, DecimalError> {
+        let v = self.to_scaled_u64(scale)?;
+        if v == 0 && !self.is_zero() {
+            return Err(DecimalError::RoundsToZero);
+        }
+        Ok(v)
+    }
+
+    /// The value as a whole non-negative number (`"3"`, `"3.0"`, `"3e2"`); `1.5` is refused.
+    pub fn to_whole_u64(&self) -> Result<u64, DecimalError> {
+        if self.is_negative() {
+            return Err(DecimalError::Negative);
+        }
+        // Exact: scale by enough to see every written fractional digit.
+        let frac_len = i64::try_from(self.frac_digits.len()).unwrap_or(i64::MAX);
+        let needed = frac_len.saturating_sub(self.exponent).max(0);
+        if needed > 0 {
+            // Any nonzero digit at a fractional position makes it not whole.
+            let total = self.int_digits.len() + self.frac_digits.len();
+            let first_frac = i64::try_from(total).unwrap_or(i64::MAX) - needed;
+            for (idx, &d) in self.int_digits.iter().chain(self.frac_digits).enumerate() {
+                if i64::try_from(idx).unwrap_or(i64::MAX) >= first_frac && d != b'0' {
+                    return Err(DecimalError::NotWhole);
+                }
+            }
+        }
+        let m = self.scaled_magnitude(0)?;
+        u64::try_from(m).map_err(|_| DecimalError::TooLarge)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rounding_ties_away_from_zero() {
+        assert_eq!(DurationMs::parse_seconds("1.0005"), Ok(DurationMs(1001)));
+        assert_eq!(DurationMs::parse_seconds("1.0004999"), Ok(DurationMs(1000)));
+        assert_eq!(Fixed9::parse("0.8"), Ok(Fixed9(800_000_000)));
+        assert_eq!(Fixed9::parse("0.0000000005"), Ok(Fixed9(1)));
+        assert_eq!(Fixed9::parse("1e-1"), Ok(Fixed9(100_000_000)));
+    }
+}

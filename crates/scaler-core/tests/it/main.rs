@@ -1,0 +1,35 @@
+//! The one integration-test binary of scaler-core.
+
+mod config;
+mod model;
+mod purity;
+mod rules;
+mod units;
+mod window;
+
+use scaler_core::{ConfigValue, DurationMs, Fixed9, Observation, ScalerConfig, TimeMs};
+
+/// A configuration from TOML text (the `[scaler]` keys), panicking on error (tests only).
+pub fn cfg(toml_text: &str) -> ScalerConfig {
+    try_cfg(toml_text).unwrap_or_else(|e| panic!("config {toml_text:?}: {e}"))
+}
+
+/// A configuration from TOML text, or the error's message.
+pub fn try_cfg(toml_text: &str) -> Result<ScalerConfig, String> {
+    let table: std::collections::BTreeMap<String, ConfigValue> =
+        toml::from_str(toml_text).map_err(|e| e.to_string())?;
+    ScalerConfig::from_pairs(table.iter().map(|(k, v)| (k.as_str(), v))).map_err(|e| e.to_string())
+}
+
+/// An observation from seconds and a decimal utilization.
+pub fn obs(t_s: &str, workers: u32, pending: u64, util: &str) -> Observation {
+    Observation::new(
+        TimeMs::parse_seconds(t_s).unwrap(),
+        workers,
+        pending,
+        0,
+        DurationMs::ZERO,
+        Fixed9::parse(util).unwrap(),
+    )
+    .unwrap()
+}

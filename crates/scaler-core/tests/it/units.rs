@@ -1,0 +1,66 @@
+//! Exact decimal reading.
+
+use scaler_core::{Decimal, DecimalError, DurationMs, Fixed9, TimeMs};
+
+#[test]
+fn decimal_forms() {
+    let cases: &[(&str, Result<u64, DecimalError>)] = &[
+        ("1", Ok(1000)),
+        ("1.5", Ok(1500)),
+        ("+2", Ok(2000)),
+        ("1.0005", Ok(1001)),
+        ("1.00049", Ok(1000)),
+        ("0.0015", Ok(2)),
+        ("1e3", Ok(1_000_000)),
+        ("2.5E-3", Ok(3)),
+        (".5", Ok(500)),
+        ("5.", Ok(5000)),
+        ("-0", Ok(0)),
+        ("-1", Err(DecimalError::Negative)),
+        ("", Err(DecimalError::NotANumber)),
+        ("NaN", Err(DecimalError::NotANumber)),
+        ("inf", Err(DecimalError::NotANumber)),
+        ("1,5", Err(DecimalError::NotANumber)),
+        ("1e", Err(DecimalError::NotANumber)),
+        ("99999999999999999999999", Err(DecimalError::TooLarge)),
+        ("1e400", Err(DecimalError::TooLarge)),
+        ("1e-400", Ok(0)),
+    ];
+    for (text, expect) in cases {
+        assert_eq!(TimeMs::parse_seconds(text).map(|t| t.0), *expect, "{text:?}");
+    }
+}
+
+#[test]
+fn positive_duration_rounding_to_zero_is_refused() {
+    assert_eq!(DurationMs::parse_seconds("0.0004"), Err(DecimalError::RoundsToZero));
+    assert_eq!(DurationMs::parse_seconds("0.0005"), Ok(DurationMs(1)));
+    assert_eq!(DurationMs::parse_seconds("0"), Ok(DurationMs(0)));
+}
+
+#[test]
+fn whole_numbers() {
+    let w = |t: &str| Decimal::parse(t).unwrap().to_whole_u64();
+    assert_eq!(w("3"), Ok(3));
+    assert_eq!(w("3.000"), Ok(3));
+    assert_eq!(w("3e2"), Ok(300));
+    assert_eq!(w("1.5e1"), Ok(15));
+    assert_eq!(w("1.5"), Err(DecimalError::NotWhole));
+    assert_eq!(w("15e-1"), Err(DecimalError::NotWhole));
+    assert_eq!(w("-2"), Err(DecimalError::Negative));
+}
+
+#[test]
+fn fixed9_display_and_conversion() {
+    assert_eq!(Fixed9::parse("0.8").unwrap().to_string(), "0.8");
+    assert_eq!(Fixed9::parse("0.1234567894").unwrap().to_string(), "0.123456789");
+    assert_eq!(Fixed9::parse("0.1234567895").unwrap().to_string(), "0.12345679");
+    assert_eq!(Fixed9::from_ratio(1, 3).to_string(), "0.333333333");
+    assert_eq!(Fixed9::from_ratio(2, 3).to_string(), "0.666666667");
+    assert_eq!(Fixed9::from_f64(0.8), Fixed9::parse("0.8").ok());
+    assert_eq!(Fixed9::from_f64(f64::NAN), None);
+    assert_eq!(Fixed9::from_f64(-0.1), None);
+    assert_eq!(TimeMs(1500).to_string(), "1.5");
+    assert_eq!(TimeMs(60_000).to_string(), "60");
+    assert_eq!(TimeMs(1).to_string(), "0.001");
+}
