@@ -25,6 +25,10 @@ pub enum ConfigValue {
     Integer(i64),
     /// A number with a fractional part or an exponent.
     Float(f64),
+    /// A number given as its decimal text exactly as written (`"1.0005"`), as
+    /// file readers that keep literals pass it; read without going through a float.
+    #[cfg_attr(feature = "serde", serde(skip))]
+    Number(String),
     /// Text.
     String(String),
     /// A nested table such as `{ percent = 50, min = 1 }`.
@@ -37,6 +41,7 @@ impl fmt::Display for ConfigValue {
             ConfigValue::Bool(b) => write!(f, "{b}"),
             ConfigValue::Integer(i) => write!(f, "{i}"),
             ConfigValue::Float(x) => write!(f, "{x}"),
+            ConfigValue::Number(t) => f.write_str(t),
             ConfigValue::String(s) => write!(f, "{s:?}"),
             ConfigValue::Table(t) => {
                 f.write_str("{ ")?;
@@ -59,6 +64,7 @@ impl ConfigValue {
         match self {
             ConfigValue::Integer(i) => Some(i.to_string()),
             ConfigValue::Float(x) => Some(format!("{x}")),
+            ConfigValue::Number(t) => Some(t.clone()),
             _ => None,
         }
     }
@@ -76,7 +82,7 @@ pub enum ConfigError {
         hint: String,
     },
     /// The value breaks the key's rule.
-    #[error("`{key}` = {value}: {rule}")]
+    #[error("{key} = {value}: {rule}")]
     Invalid {
         /// The key (`scale_up_step.percent` for a nested key).
         key: String,
@@ -90,6 +96,17 @@ pub enum ConfigError {
 impl ConfigError {
     fn invalid(key: &str, value: &dyn fmt::Display, rule: impl Into<String>) -> ConfigError {
         ConfigError::Invalid { key: key.to_owned(), value: value.to_string(), rule: rule.into() }
+    }
+
+    /// The same error with its key under a table name (`scaler.` + key).
+    #[must_use]
+    pub fn prefixed(self, prefix: &str) -> ConfigError {
+        match self {
+            ConfigError::UnknownKey { key, hint } => ConfigError::UnknownKey { key: format!("{prefix}{key}"), hint },
+            ConfigError::Invalid { key, value, rule } => {
+                ConfigError::Invalid { key: format!("{prefix}{key}"), value, rule }
+            }
+        }
     }
 
     /// The key the error is about.
@@ -383,8 +400,10 @@ fn one_of<T: Copy>(key: &str, value: &ConfigValue, options: &[(&str, T)]) -> Res
     }
 }
 
-/// A suggestion for a mistyped key: the known key with the smallest edit distance, if close.
-fn hint(key: &str, known: &[&str]) -> String {
+/// A hint for a mistyped key: ` (did you mean `k`?)` for the closest known key
+/// when it is within 3 edits, else ` (known keys: ...)`.
+#[must_use]
+pub fn suggest(key: &str, known: &[&str]) -> String {
     let best = known.iter().map(|k| (edit_distance(key, k), *k)).min_by_key(|(d, _)| *d);
     match best {
         Some((d, k)) if d <= 3 => format!(" (did you mean `{k}`?)"),
@@ -473,14 +492,14 @@ impl ConfigBuilder {
                             _ => {
                                 return Err(ConfigError::UnknownKey {
                                     key: key.to_owned(),
-                                    hint: hint(sub, &["percent", "min"]),
+                                    hint: suggest(sub, &["percent", "min"]),
                                 });
                             }
                         }
                         return Ok(self);
                     }
                 }
-                return Err(ConfigError::UnknownKey { key: key.to_owned(), hint: hint(key, KEYS) });
+                return Err(ConfigError::UnknownKey { key: key.to_owned(), hint: suggest(key, KEYS) });
             }
         }
         Ok(self)

@@ -1,0 +1,95 @@
+//! Errors that point at the input that caused them: file, line, column, rule.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// Where in an input file something went wrong.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Location {
+    /// The file as a whole (cannot open, not a file, ...).
+    File,
+    /// A line (1-based; the header is line 1).
+    Line(u64),
+    /// A line and a character column (1-based), as in TOML files.
+    LineCol(u64, u64),
+    /// A CSV field: line, 1-based column number and the column's header name.
+    Field(u64, usize, String),
+}
+
+/// Bad input: one clear line that names the file, the place and the rule broken.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub struct InputError {
+    /// The file as the user named it.
+    pub path: PathBuf,
+    /// Where in the file.
+    pub location: Location,
+    /// What is wrong, and the rule it breaks.
+    pub message: String,
+}
+
+impl InputError {
+    /// An error about the file as a whole.
+    pub fn file(path: &Path, message: impl Into<String>) -> InputError {
+        InputError { path: path.to_path_buf(), location: Location::File, message: message.into() }
+    }
+
+    /// An error at a line.
+    pub fn line(path: &Path, line: u64, message: impl Into<String>) -> InputError {
+        InputError { path: path.to_path_buf(), location: Location::Line(line), message: message.into() }
+    }
+
+    /// The line the error is on, if any.
+    #[must_use]
+    pub fn line_number(&self) -> Option<u64> {
+        match self.location {
+            Location::File => None,
+            Location::Line(l) | Location::LineCol(l, _) | Location::Field(l, _, _) => Some(l),
+        }
+    }
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let p = self.path.display();
+        match &self.location {
+            Location::File => write!(f, "{p}: {}", self.message),
+            Location::Line(l) => write!(f, "{p}:{l}: {}", self.message),
+            Location::LineCol(l, c) => write!(f, "{p}:{l}:{c}: {}", self.message),
+            Location::Field(l, c, name) => write!(f, "{p}:{l}: column {c} ({name}): {}", self.message),
+        }
+    }
+}
+
+/// Any failure of a simulator command.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    /// The input is invalid.
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// Reading or writing failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file involved.
+        path: PathBuf,
+        /// What the system said.
+        source: std::io::Error,
+    },
+}
+
+impl SimError {
+    /// An IO failure on `path`.
+    pub fn io(path: &Path, source: std::io::Error) -> SimError {
+        SimError::Io { path: path.to_path_buf(), source }
+    }
+}
+
+/// Converts a byte offset in `text` to a 1-based line and character column.
+#[must_use]
+pub fn line_col(text: &str, offset: usize) -> (u64, u64) {
+    let offset = offset.min(text.len());
+    let before = &text.as_bytes()[..offset];
+    let line = before.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let col = String::from_utf8_lossy(&before[line_start..]).chars().count() as u64 + 1;
+    (line, col)
+}

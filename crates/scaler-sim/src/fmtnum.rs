@@ -1,0 +1,62 @@
+//! Fast number formatting for the CSV writers (no `fmt` machinery on the hot path).
+
+use scaler_core::Fixed9;
+
+/// Appends a whole number.
+pub fn push_u64(buf: &mut Vec<u8>, n: u64) {
+    let mut b = itoa::Buffer::new();
+    buf.extend_from_slice(b.format(n).as_bytes());
+}
+
+/// Appends `value / 10^scale` with no trailing fractional zeros.
+fn push_scaled(buf: &mut Vec<u8>, value: u64, scale: u32) {
+    let unit = 10u64.pow(scale);
+    push_u64(buf, value / unit);
+    let mut frac = value % unit;
+    if frac == 0 {
+        return;
+    }
+    let mut digits = scale;
+    while frac % 10 == 0 {
+        frac /= 10;
+        digits -= 1;
+    }
+    buf.push(b'.');
+    let mut tmp = [b'0'; 20];
+    let mut k = digits as usize;
+    while k > 0 {
+        k -= 1;
+        tmp[k] = b'0' + (frac % 10) as u8;
+        frac /= 10;
+    }
+    buf.extend_from_slice(&tmp[..digits as usize]);
+}
+
+/// Appends milliseconds as decimal seconds (`1500` → `1.5`).
+pub fn push_ms_as_seconds(buf: &mut Vec<u8>, ms: u64) {
+    push_scaled(buf, ms, 3);
+}
+
+/// Appends a fixed-point number (`800000000` units → `0.8`).
+pub fn push_fixed9(buf: &mut Vec<u8>, v: Fixed9) {
+    push_scaled(buf, v.units(), 9);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_display() {
+        for ms in [0u64, 1, 10, 999, 1000, 1500, 60_000, 123_456_789, u64::MAX] {
+            let mut b = Vec::new();
+            push_ms_as_seconds(&mut b, ms);
+            assert_eq!(String::from_utf8(b).unwrap(), scaler_core::TimeMs(ms).to_string());
+        }
+        for u in [0u64, 1, 800_000_000, 1_000_000_000, 333_333_333, u64::MAX] {
+            let mut b = Vec::new();
+            push_fixed9(&mut b, Fixed9::from_units(u));
+            assert_eq!(String::from_utf8(b).unwrap(), Fixed9::from_units(u).to_string());
+        }
+    }
+}

@@ -1,0 +1,19 @@
+//! `scaler-sim`: replays recorded metrics through `scaler-core`, and (by later
+//! work) simulates worker pools on workload traces.
+//!
+//! Everything here reads files and writes files; the decisions themselves are
+//! all made by `scaler-core`.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod csvio;
+pub mod error;
+pub mod fields;
+pub mod fmtnum;
+pub mod observations;
+pub mod output;
+pub mod replay;
+pub mod scenario;
+pub mod tomldoc;
+
+pub use error::{InputError, Location, SimError};

@@ -1,0 +1,90 @@
+//! The observations file (SPEC section 5): what `replay` reads and the runtime records.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+
+use scaler_core::Observation;
+
+use crate::csvio::{CsvReader, Next};
+use crate::error::InputError;
+use crate::fields;
+use crate::fmtnum::{push_fixed9, push_ms_as_seconds, push_u64};
+
+/// The columns, in the order the project writes them.
+pub const COLUMNS: [&str; 6] =
+    ["timestamp_s", "current_workers", "pending_tasks", "running_tasks", "avg_task_duration_s", "worker_utilization"];
+
+/// Streams observations from a CSV file.
+pub struct ObservationReader<R> {
+    csv: CsvReader<R>,
+    idx: [usize; 6],
+}
+
+impl ObservationReader<BufReader<File>> {
+    /// Opens a file and checks its header.
+    pub fn open(path: &Path) -> Result<Self, InputError> {
+        let csv = CsvReader::open(path)?;
+        let idx = csv.require(COLUMNS)?;
+        Ok(ObservationReader { csv, idx })
+    }
+}
+
+impl<R: BufRead> ObservationReader<R> {
+    /// The next observation. The outer `Err` is fatal; an inner `Err` is an invalid row.
+    pub fn next_observation(&mut self) -> Result<Option<Result<Observation, InputError>>, InputError> {
+        match self.csv.next_row()? {
+            Next::End => Ok(None),
+            Next::Bad(e) => Ok(Some(Err(e))),
+            Next::Row => Ok(Some(self.parse_row())),
+        }
+    }
+
+    fn parse_row(&self) -> Result<Observation, InputError> {
+        let r = &self.csv;
+        let [t, w, p, run, d, u] = self.idx;
+        let obs = Observation::new(
+            fields::time(r, t)?,
+            fields::count_u32(r, w)?,
+            fields::count(r, p)?,
+            fields::count(r, run)?,
+            fields::duration(r, d)?,
+            fields::utilization(r, u)?,
+        );
+        obs.map_err(|e| r.field_error(u, e.to_string()))
+    }
+
+    /// The current row's line number.
+    #[must_use]
+    pub fn line(&self) -> u64 {
+        self.csv.line()
+    }
+
+    /// An error about the timestamp of the current row.
+    #[must_use]
+    pub fn timestamp_error(&self, message: impl Into<String>) -> InputError {
+        self.csv.field_error(self.idx[0], message)
+    }
+}
+
+/// The header line of an observations file, with its line end.
+#[must_use]
+pub fn header_line() -> String {
+    format!("{}\n", COLUMNS.join(","))
+}
+
+/// Appends one observation as a CSV row (with its line end).
+pub fn push_row(buf: &mut Vec<u8>, o: &Observation) {
+    push_ms_as_seconds(buf, o.timestamp.as_ms());
+    buf.push(b',');
+    push_u64(buf, u64::from(o.current_workers));
+    buf.push(b',');
+    push_u64(buf, o.pending_tasks);
+    buf.push(b',');
+    push_u64(buf, o.running_tasks);
+    buf.push(b',');
+    push_ms_as_seconds(buf, o.avg_task_duration.as_ms());
+    buf.push(b',');
+    push_fixed9(buf, o.worker_utilization());
+    buf.push(b'\n');
+}

@@ -1,0 +1,168 @@
+//! TOML documents with the position of every key and value, so that an error
+//! in a scenario or configuration names its line and column.
+//!
+//! Numbers keep the literal text the user wrote: `1.0005` is read as a decimal,
+//! never through a binary float.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use toml::de::{DeTable, DeValue};
+
+use crate::csvio::io_reason;
+use scaler_core::config::suggest;
+
+use crate::error::{line_col, InputError, Location};
+
+/// A TOML value with its literal numbers.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    /// An integer, as decimal text.
+    Integer(String),
+    /// A float, as written (underscores removed).
+    Float(String),
+    /// A string.
+    String(String),
+    /// A boolean.
+    Bool(bool),
+    /// A date or time (not used by the project; kept to report it).
+    Datetime(String),
+    /// An array.
+    Array(Vec<Node>),
+    /// A table, keys in file order.
+    Table(Table),
+}
+
+impl Value {
+    /// What kind of value this is, for messages.
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Value::Integer(_) => "an integer",
+            Value::Float(_) => "a float",
+            Value::String(_) => "a string",
+            Value::Bool(_) => "a boolean",
+            Value::Datetime(_) => "a date-time",
+            Value::Array(_) => "an array",
+            Value::Table(_) => "a table",
+        }
+    }
+
+    /// The decimal text of a number.
+    #[must_use]
+    pub fn number_text(&self) -> Option<&str> {
+        match self {
+            Value::Integer(t) | Value::Float(t) => Some(t),
+            _ => None,
+        }
+    }
+}
+
+/// A value and where it stands in the file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    /// The value.
+    pub value: Value,
+    /// Its byte range in the file.
+    pub span: Range<usize>,
+}
+
+/// A table's entries: key, the key's byte range, and the value.
+pub type Table = Vec<(String, Range<usize>, Node)>;
+
+/// A parsed TOML file.
+#[derive(Clone, Debug)]
+pub struct Doc {
+    /// The file as the user named it.
+    pub path: PathBuf,
+    /// Its text.
+    pub text: String,
+    /// The root table.
+    pub root: Table,
+}
+
+impl Doc {
+    /// Reads and parses a TOML file.
+    pub fn read(path: &Path) -> Result<Doc, InputError> {
+        let meta =
+            std::fs::metadata(path).map_err(|e| InputError::file(path, format!("cannot read: {}", io_reason(&e))))?;
+        if meta.is_dir() {
+            return Err(InputError::file(path, "is a directory, not a file"));
+        }
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| InputError::file(path, format!("cannot read: {}", io_reason(&e))))?;
+        Doc::parse(path, text)
+    }
+
+    /// Parses TOML text named `path` in errors.
+    pub fn parse(path: &Path, text: String) -> Result<Doc, InputError> {
+        let root = {
+            let parsed = DeTable::parse(&text).map_err(|e| {
+                let (line, col) = e.span().map_or((1, 1), |s| line_col(&text, s.start));
+                let msg = e.message().trim().replace('\n', " ");
+                InputError {
+                    path: path.to_path_buf(),
+                    location: Location::LineCol(line, col),
+                    message: format!("invalid TOML: {msg}"),
+                }
+            })?;
+            convert_table(parsed.get_ref())
+        };
+        Ok(Doc { path: path.to_path_buf(), text, root })
+    }
+
+    /// An error at a byte offset of the file.
+    #[must_use]
+    pub fn error_at(&self, offset: usize, message: impl Into<String>) -> InputError {
+        let (line, col) = line_col(&self.text, offset);
+        InputError { path: self.path.clone(), location: Location::LineCol(line, col), message: message.into() }
+    }
+
+    /// The entry `name` of the root table.
+    #[must_use]
+    pub fn get(&self, name: &str) -> Option<&(String, Range<usize>, Node)> {
+        self.root.iter().find(|(k, _, _)| k == name)
+    }
+
+    /// Refuses any root key not in `known`, naming the closest known one.
+    pub fn allow_only(&self, known: &[&str]) -> Result<(), InputError> {
+        for (k, span, _) in &self.root {
+            if !known.contains(&k.as_str()) {
+                return Err(self.error_at(span.start, format!("unknown table or key `{k}`{}", suggest(k, known))));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn convert_table(t: &DeTable<'_>) -> Table {
+    t.iter()
+        .map(|(k, v)| (k.get_ref().to_string(), k.span(), Node { value: convert_value(v.get_ref()), span: v.span() }))
+        .collect()
+}
+
+fn convert_value(v: &DeValue<'_>) -> Value {
+    match v {
+        DeValue::String(s) => Value::String(s.to_string()),
+        DeValue::Integer(i) => {
+            let raw = i.as_str().replace('_', "");
+            let text = if i.radix() == 10 {
+                raw
+            } else {
+                i64::from_str_radix(
+                    raw.trim_start_matches("0x").trim_start_matches("0o").trim_start_matches("0b"),
+                    i.radix(),
+                )
+                .map_or(raw, |n| n.to_string())
+            };
+            Value::Integer(text)
+        }
+        DeValue::Float(f) => Value::Float(f.as_str().replace('_', "")),
+        DeValue::Boolean(b) => Value::Bool(*b),
+        DeValue::Datetime(d) => Value::Datetime(d.to_string()),
+        DeValue::Array(a) => {
+            Value::Array(a.iter().map(|n| Node { value: convert_value(n.get_ref()), span: n.span() }).collect())
+        }
+        DeValue::Table(t) => Value::Table(convert_table(t)),
+    }
+}

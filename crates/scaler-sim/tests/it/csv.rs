@@ -1,0 +1,44 @@
+//! The CSV reader on its own.
+
+use std::path::Path;
+
+use scaler_sim::csvio::read_all_rows;
+
+fn rows(text: &str) -> Result<(Vec<String>, Vec<Vec<String>>), String> {
+    read_all_rows(text.as_bytes(), Path::new("t.csv")).map_err(|e| e.to_string())
+}
+
+#[test]
+fn quoting_bom_crlf_blank_lines() {
+    let (h, r) = rows("\u{feff}a,b\r\n\"x,1\",\"say \"\"hi\"\"\"\r\n\r\n 2 , 3\n").unwrap();
+    assert_eq!(h, ["a", "b"]);
+    assert_eq!(r, [vec!["x,1".to_string(), "say \"hi\"".to_string()], vec!["2".to_string(), "3".to_string()]]);
+}
+
+#[test]
+fn no_trailing_newline_and_header_only() {
+    assert_eq!(rows("a\n1").unwrap().1, [vec!["1".to_string()]]);
+    assert!(rows("a,b\n").unwrap().1.is_empty());
+    assert!(rows("a,b").unwrap().1.is_empty());
+}
+
+#[test]
+fn errors_name_line_and_column() {
+    assert_eq!(rows("").unwrap_err(), "t.csv: is empty: a header row is required");
+    assert_eq!(rows("a,a\n").unwrap_err(), "t.csv:1: column 2 (a): duplicate column `a` in header");
+    assert_eq!(rows("a,b\n1,2\n1,2,\n").unwrap_err(), "t.csv:3: row has 3 fields but the header has 2");
+    assert_eq!(
+        rows("a,b\n1,\"2\n").unwrap_err(),
+        "t.csv:2: column 2 (b): unterminated quoted field (a quoted field may not span lines)"
+    );
+    assert_eq!(rows("a,b\n1,\"2\"x\n").unwrap_err(), "t.csv:2: column 2 (b): unexpected text after a closing quote");
+    assert_eq!(rows("a,,b\n").unwrap_err(), "t.csv:1: column 2 (): empty column name in header");
+}
+
+#[test]
+fn overlong_line_is_refused_without_buffering_it_all() {
+    let mut text = String::from("a\n");
+    text.push_str(&"9".repeat(scaler_sim::csvio::MAX_LINE_BYTES + 10));
+    let err = rows(&text).unwrap_err();
+    assert!(err.starts_with("t.csv:2: line is longer than"), "{err}");
+}
