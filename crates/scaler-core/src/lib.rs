@@ -53,5 +53,5 @@ pub use config::{Aggregate, ConfigBuilder, ConfigError, ConfigValue, PolicyKind,
 pub use decision::{Action, Decision, Reason};
 pub use observation::{Observation, ObservationError};
 pub use scaler::Scaler;
-pub use units::{Decimal, DecimalError, DurationMs, Fixed9, TimeMs};
+pub use units::{parse_scaled, parse_whole, Decimal, DecimalError, DurationMs, Fixed9, TimeMs};
 pub use window::{ClockError, MetricsWindow, WindowSummary};

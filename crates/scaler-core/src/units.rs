@@ -209,6 +209,63 @@ pub enum DecimalError {
     TooLarge,
 }
 
+/// Reads non-negative decimal text straight into units of `10^-scale`, rounding
+/// ties away from zero; a positive value that rounds to zero is refused when
+/// `refuse_rounding_to_zero`.
+///
+/// The common case (`digits[.digits]`, no more fractional digits than `scale`,
+/// at most 18 digits) is read in one pass; anything else goes through [`Decimal`].
+pub fn parse_scaled(b: &[u8], scale: u32, refuse_rounding_to_zero: bool) -> Result<u64, DecimalError> {
+    let mut acc: u64 = 0;
+    let mut i = 0;
+    let n = b.len();
+    while i < n && b[i].is_ascii_digit() {
+        acc = acc.wrapping_mul(10).wrapping_add(u64::from(b[i] - b'0'));
+        i += 1;
+    }
+    let int_len = i;
+    let mut frac_len = 0;
+    if i < n && b[i] == b'.' {
+        i += 1;
+        while i < n && b[i].is_ascii_digit() {
+            acc = acc.wrapping_mul(10).wrapping_add(u64::from(b[i] - b'0'));
+            i += 1;
+            frac_len += 1;
+        }
+    }
+    let digits = int_len + frac_len;
+    if i == n && digits > 0 && digits <= 18 && frac_len <= scale as usize {
+        if let Some(v) = POW10.get(scale as usize - frac_len).and_then(|&m| acc.checked_mul(m)) {
+            return Ok(v);
+        }
+    }
+    let d = Decimal::parse_bytes(b)?;
+    if refuse_rounding_to_zero {
+        d.to_positive_scaled_u64(scale)
+    } else {
+        d.to_scaled_u64(scale)
+    }
+}
+
+/// Reads a whole non-negative number (`"3"`, `"3.0"`, `"3e2"`); `1.5` is refused.
+pub fn parse_whole(b: &[u8]) -> Result<u64, DecimalError> {
+    if !b.is_empty() && b.len() <= 19 && b.iter().all(u8::is_ascii_digit) {
+        return Ok(b.iter().fold(0u64, |a, &d| a * 10 + u64::from(d - b'0')));
+    }
+    Decimal::parse_bytes(b)?.to_whole_u64()
+}
+
+/// Powers of ten that fit a u64.
+const POW10: [u64; 20] = {
+    let mut t = [1u64; 20];
+    let mut i = 1;
+    while i < 20 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
+
 /// A decimal number exactly as written: sign, digits and a power of ten.
 ///
 /// This is the single reader of numeric text in the project.
@@ -224,7 +281,11 @@ pub struct Decimal<'a> {
 impl<'a> Decimal<'a> {
     /// Parses `[+-]digits[.digits][(e|E)[+-]digits]` (at least one digit in the mantissa).
     pub fn parse(text: &'a str) -> Result<Decimal<'a>, DecimalError> {
-        let b = text.as_bytes();
+        Decimal::parse_bytes(text.as_bytes())
+    }
+
+    /// [`Decimal::parse`] on bytes (any non-ASCII byte makes it [`DecimalError::NotANumber`]).
+    pub fn parse_bytes(b: &'a [u8]) -> Result<Decimal<'a>, DecimalError> {
         let mut i = 0;
         let mut negative = false;
         if let Some(&c) = b.first() {
@@ -291,8 +352,25 @@ impl<'a> Decimal<'a> {
 
     /// The magnitude times `10^scale`, rounded to an integer, ties away from zero.
     fn scaled_magnitude(&self, scale: u32) -> Result<u128, DecimalError> {
+        // Fast path, the common case in files: no exponent, at most `scale`
+        // fractional digits, and few enough digits for a u64 (no rounding needed).
+        let frac_len = self.frac_digits.len();
+        if self.exponent == 0 && frac_len <= scale as usize && self.int_digits.len() + frac_len <= 18 {
+            let mut acc: u64 = 0;
+            for &d in self.int_digits {
+                acc = acc * 10 + u64::from(d - b'0');
+            }
+            for &d in self.frac_digits {
+                acc = acc * 10 + u64::from(d - b'0');
+            }
+            let p = scale as usize - frac_len;
+            return match POW10.get(p) {
+                Some(&m) => Ok(u128::from(acc) * u128::from(m)),
+                None => Ok(u128::from(acc) * 10u128.pow(u32::try_from(p).unwrap_or(u32::MAX))),
+            };
+        }
         // value = digits * 10^(exponent - frac_len); times 10^scale.
-        let frac_len = i64::try_from(self.frac_digits.len()).unwrap_or(i64::MAX);
+        let frac_len = i64::try_from(frac_len).unwrap_or(i64::MAX);
         let shift = self.exponent.saturating_sub(frac_len).saturating_add(i64::from(scale));
         let all = self.int_digits.iter().chain(self.frac_digits);
         let total = self.int_digits.len() + self.frac_digits.len();

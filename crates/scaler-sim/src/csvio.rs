@@ -12,13 +12,16 @@
 //! Errors carry the file, the line (the header is line 1) and the column.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::error::{InputError, Location};
 
 /// The longest line accepted, in bytes.
 pub const MAX_LINE_BYTES: usize = 1 << 20;
+
+/// How much is read from the file at a time.
+const CHUNK_BYTES: usize = 1 << 18;
 
 /// What [`CsvReader::next_row`] found.
 #[derive(Debug)]
@@ -36,23 +39,28 @@ pub struct CsvReader<R> {
     src: R,
     path: PathBuf,
     line_no: u64,
-    buf: Vec<u8>,
+    /// Bytes read from `src`: `chunk[pos..end]` is not consumed yet.
+    chunk: Vec<u8>,
+    pos: usize,
+    end: usize,
+    eof: bool,
+    /// The current line, without its line end, as a range of `chunk`.
+    line: (usize, usize),
     unquoted: Vec<u8>,
-    /// Field byte ranges into `buf` (or into `unquoted` when `quoted` is set).
+    /// Field byte ranges into the line (or into `unquoted` when `quoted` is set).
     fields: Vec<(usize, usize)>,
     quoted: bool,
     header: Vec<String>,
 }
 
 /// Opens `path` for reading, refusing directories with a clear message.
-pub fn open_file(path: &Path) -> Result<BufReader<File>, InputError> {
+pub fn open_file(path: &Path) -> Result<File, InputError> {
     let meta =
         std::fs::metadata(path).map_err(|e| InputError::file(path, format!("cannot read: {}", io_reason(&e))))?;
     if meta.is_dir() {
         return Err(InputError::file(path, "is a directory, not a file"));
     }
-    let f = File::open(path).map_err(|e| InputError::file(path, format!("cannot read: {}", io_reason(&e))))?;
-    Ok(BufReader::with_capacity(1 << 16, f))
+    File::open(path).map_err(|e| InputError::file(path, format!("cannot read: {}", io_reason(&e))))
 }
 
 /// The system's message without Rust's " (os error N)" suffix.
@@ -65,7 +73,7 @@ pub fn io_reason(e: &std::io::Error) -> String {
     }
 }
 
-impl CsvReader<BufReader<File>> {
+impl CsvReader<File> {
     /// Opens a CSV file and reads its header.
     pub fn open(path: &Path) -> Result<Self, InputError> {
         let src = open_file(path)?;
@@ -73,14 +81,18 @@ impl CsvReader<BufReader<File>> {
     }
 }
 
-impl<R: BufRead> CsvReader<R> {
+impl<R: Read> CsvReader<R> {
     /// Wraps a reader (named `path` in errors) and reads the header row.
     pub fn new(src: R, path: &Path) -> Result<Self, InputError> {
         let mut r = CsvReader {
             src,
             path: path.to_path_buf(),
             line_no: 0,
-            buf: Vec::with_capacity(256),
+            chunk: vec![0; CHUNK_BYTES],
+            pos: 0,
+            end: 0,
+            eof: false,
+            line: (0, 0),
             unquoted: Vec::new(),
             fields: Vec::with_capacity(16),
             quoted: false,
@@ -89,8 +101,8 @@ impl<R: BufRead> CsvReader<R> {
         if !r.read_line()? {
             return Err(InputError::file(path, "is empty: a header row is required"));
         }
-        if r.buf.starts_with(b"\xEF\xBB\xBF") {
-            r.buf.drain(..3);
+        if r.line_bytes().starts_with(b"\xEF\xBB\xBF") {
+            r.line.0 += 3;
         }
         r.split()?;
         let mut header = Vec::with_capacity(r.fields.len());
@@ -162,7 +174,7 @@ impl<R: BufRead> CsvReader<R> {
             if !self.read_line()? {
                 return Ok(Next::End);
             }
-            if self.buf.iter().all(u8::is_ascii_whitespace) {
+            if self.line_bytes().iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
             if let Err(e) = self.split() {
@@ -191,6 +203,20 @@ impl<R: BufRead> CsvReader<R> {
         Ok(self.field_str(i, name)?.trim_matches([' ', '\t']))
     }
 
+    /// Field `i` of the current row as bytes, trimmed of surrounding blanks (no UTF-8 check).
+    #[must_use]
+    pub fn get_bytes(&self, i: usize) -> &[u8] {
+        let (s, e) = self.fields[i];
+        let mut b = if self.quoted { &self.unquoted[s..e] } else { &self.line_bytes()[s..e] };
+        while let [b' ' | b'\t', rest @ ..] = b {
+            b = rest;
+        }
+        while let [rest @ .., b' ' | b'\t'] = b {
+            b = rest;
+        }
+        b
+    }
+
     /// An error about field `i` of the current row.
     #[must_use]
     pub fn field_error(&self, i: usize, message: impl Into<String>) -> InputError {
@@ -203,7 +229,7 @@ impl<R: BufRead> CsvReader<R> {
 
     fn field_str(&self, i: usize, name: &str) -> Result<&str, InputError> {
         let (s, e) = self.fields[i];
-        let bytes = if self.quoted { &self.unquoted[s..e] } else { &self.buf[s..e] };
+        let bytes = if self.quoted { &self.unquoted[s..e] } else { &self.line_bytes()[s..e] };
         std::str::from_utf8(bytes).map_err(|_| InputError {
             path: self.path.clone(),
             location: Location::Field(self.line_no, i + 1, name.to_string()),
@@ -211,79 +237,94 @@ impl<R: BufRead> CsvReader<R> {
         })
     }
 
-    /// Reads one line into `buf` without its line end; `false` at end of file.
+    /// The current line's bytes.
+    fn line_bytes(&self) -> &[u8] {
+        &self.chunk[self.line.0..self.line.1]
+    }
+
+    /// Finds the next line in `chunk`, reading more as needed; `false` at end of file.
     fn read_line(&mut self) -> Result<bool, InputError> {
-        self.buf.clear();
-        let mut any = false;
         loop {
-            let avail = match self.src.fill_buf() {
-                Ok(a) => a,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    return Err(InputError::line(
-                        &self.path,
-                        self.line_no + 1,
-                        format!("cannot read: {}", io_reason(&e)),
-                    ))
-                }
-            };
-            if avail.is_empty() {
-                if !any {
-                    return Ok(false);
-                }
+            if let Some(i) = memchr::memchr(b'\n', &self.chunk[self.pos..self.end]) {
+                self.line = (self.pos, self.pos + i);
+                self.pos += i + 1;
                 break;
             }
-            any = true;
-            match memchr::memchr(b'\n', avail) {
-                Some(i) => {
-                    self.buf.extend_from_slice(&avail[..i]);
-                    self.src.consume(i + 1);
-                    break;
-                }
-                None => {
-                    let n = avail.len();
-                    self.buf.extend_from_slice(avail);
-                    self.src.consume(n);
-                }
-            }
-            if self.buf.len() > MAX_LINE_BYTES {
+            if self.end - self.pos > MAX_LINE_BYTES {
                 return Err(InputError::line(
                     &self.path,
                     self.line_no + 1,
                     format!("line is longer than {MAX_LINE_BYTES} bytes"),
                 ));
             }
+            if self.eof {
+                if self.pos == self.end {
+                    return Ok(false);
+                }
+                self.line = (self.pos, self.end);
+                self.pos = self.end;
+                break;
+            }
+            // Keep the partial line, make room, read more.
+            self.chunk.copy_within(self.pos..self.end, 0);
+            self.end -= self.pos;
+            self.pos = 0;
+            if self.end == self.chunk.len() {
+                let grown = (self.chunk.len() * 2).min(MAX_LINE_BYTES + CHUNK_BYTES);
+                self.chunk.resize(grown, 0);
+            }
+            match self.src.read(&mut self.chunk[self.end..]) {
+                Ok(0) => self.eof = true,
+                Ok(n) => self.end += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    return Err(InputError::line(
+                        &self.path,
+                        self.line_no + 1,
+                        format!("cannot read: {}", io_reason(&e)),
+                    ));
+                }
+            }
         }
-        if self.buf.len() > MAX_LINE_BYTES {
+        if self.line.1 > self.line.0 && self.chunk[self.line.1 - 1] == b'\r' {
+            self.line.1 -= 1;
+        }
+        if self.line.1 - self.line.0 > MAX_LINE_BYTES {
             return Err(InputError::line(
                 &self.path,
                 self.line_no + 1,
                 format!("line is longer than {MAX_LINE_BYTES} bytes"),
             ));
         }
-        if self.buf.last() == Some(&b'\r') {
-            self.buf.pop();
-        }
         self.line_no += 1;
         Ok(true)
     }
 
-    /// Splits `buf` into fields.
+    /// Splits the current line into fields.
     fn split(&mut self) -> Result<(), InputError> {
         self.fields.clear();
-        if memchr::memchr(b'"', &self.buf).is_none() {
-            self.quoted = false;
-            let mut start = 0;
-            for i in memchr::memchr_iter(b',', &self.buf) {
+        let line = &self.chunk[self.line.0..self.line.1];
+        // One pass for the common unquoted line; a quote anywhere switches to the full parser.
+        let mut start = 0;
+        let mut has_quote = false;
+        for (i, &c) in line.iter().enumerate() {
+            if c == b',' {
                 self.fields.push((start, i));
                 start = i + 1;
+            } else if c == b'"' {
+                has_quote = true;
+                break;
             }
-            self.fields.push((start, self.buf.len()));
+        }
+        if !has_quote {
+            self.quoted = false;
+            self.fields.push((start, line.len()));
             return Ok(());
         }
+        self.fields.clear();
         self.quoted = true;
         self.unquoted.clear();
-        let b = &self.buf;
+        let b = line;
         let mut i = 0;
         loop {
             // One field starting at i.
@@ -349,7 +390,7 @@ impl<R: BufRead> CsvReader<R> {
 
 /// Reads a whole CSV reader's remaining rows (for small files and tests).
 pub fn read_all_rows<R: Read>(src: R, path: &Path) -> Result<(Vec<String>, Vec<Vec<String>>), InputError> {
-    let mut r = CsvReader::new(BufReader::new(src), path)?;
+    let mut r = CsvReader::new(src, path)?;
     let mut rows = Vec::new();
     loop {
         match r.next_row()? {

@@ -12,24 +12,18 @@ pub fn push_u64(buf: &mut Vec<u8>, n: u64) {
 fn push_scaled(buf: &mut Vec<u8>, value: u64, scale: u32) {
     let unit = 10u64.pow(scale);
     push_u64(buf, value / unit);
-    let mut frac = value % unit;
+    let frac = value % unit;
     if frac == 0 {
         return;
     }
-    let mut digits = scale;
-    while frac % 10 == 0 {
-        frac /= 10;
-        digits -= 1;
-    }
+    // Zero-padded to `scale` digits, then trailing zeros dropped.
+    let mut b = itoa::Buffer::new();
+    let digits = b.format(frac).as_bytes();
+    let pad = scale as usize - digits.len();
+    let end = digits.iter().rposition(|&d| d != b'0').map_or(0, |p| p + 1);
     buf.push(b'.');
-    let mut tmp = [b'0'; 20];
-    let mut k = digits as usize;
-    while k > 0 {
-        k -= 1;
-        tmp[k] = b'0' + (frac % 10) as u8;
-        frac /= 10;
-    }
-    buf.extend_from_slice(&tmp[..digits as usize]);
+    buf.extend(std::iter::repeat_n(b'0', pad));
+    buf.extend_from_slice(&digits[..end]);
 }
 
 /// Appends milliseconds as decimal seconds (`1500` → `1.5`).

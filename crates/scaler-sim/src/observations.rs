@@ -1,13 +1,14 @@
 //! The observations file (SPEC section 5): what `replay` reads and the runtime records.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::Read;
 use std::path::Path;
+use std::sync::mpsc;
 
 use scaler_core::Observation;
 
 use crate::csvio::{CsvReader, Next};
-use crate::error::InputError;
+use crate::error::{InputError, SimError};
 use crate::fields;
 use crate::fmtnum::{push_fixed9, push_ms_as_seconds, push_u64};
 
@@ -21,7 +22,7 @@ pub struct ObservationReader<R> {
     idx: [usize; 6],
 }
 
-impl ObservationReader<BufReader<File>> {
+impl ObservationReader<File> {
     /// Opens a file and checks its header.
     pub fn open(path: &Path) -> Result<Self, InputError> {
         let csv = CsvReader::open(path)?;
@@ -30,7 +31,7 @@ impl ObservationReader<BufReader<File>> {
     }
 }
 
-impl<R: BufRead> ObservationReader<R> {
+impl<R: Read> ObservationReader<R> {
     /// The next observation. The outer `Err` is fatal; an inner `Err` is an invalid row.
     pub fn next_observation(&mut self) -> Result<Option<Result<Observation, InputError>>, InputError> {
         match self.csv.next_row()? {
@@ -60,11 +61,67 @@ impl<R: BufRead> ObservationReader<R> {
         self.csv.line()
     }
 
-    /// An error about the timestamp of the current row.
+    /// The file's name as given.
     #[must_use]
-    pub fn timestamp_error(&self, message: impl Into<String>) -> InputError {
-        self.csv.field_error(self.idx[0], message)
+    pub fn path(&self) -> &Path {
+        self.csv.path()
     }
+
+    /// The 1-based column number of `timestamp_s`.
+    #[must_use]
+    pub fn timestamp_column(&self) -> usize {
+        self.idx[0] + 1
+    }
+}
+
+/// One row of an observations file: its line and the observation or why it is invalid.
+#[derive(Debug)]
+pub struct Row {
+    /// The row's line number.
+    pub line: u64,
+    /// The observation, or the reason the row is invalid.
+    pub obs: Result<Observation, InputError>,
+}
+
+const BATCH_ROWS: usize = 4096;
+
+/// Reads the rows on a second thread and hands them to `f` in order, a batch at
+/// a time, so that parsing overlaps with whatever `f` does.
+///
+/// A fatal read error ends the stream with that error; an error returned by `f`
+/// stops the reading.
+pub fn for_each_batch<R: Read + Send>(
+    mut reader: ObservationReader<R>,
+    mut f: impl FnMut(&[Row]) -> Result<(), SimError>,
+) -> Result<(), SimError> {
+    std::thread::scope(|s| {
+        let (tx, rx) = mpsc::sync_channel::<Result<Vec<Row>, InputError>>(4);
+        let (recycle_tx, recycle_rx) = mpsc::channel::<Vec<Row>>();
+        s.spawn(move || loop {
+            let mut batch = recycle_rx.try_recv().unwrap_or_else(|_| Vec::with_capacity(BATCH_ROWS));
+            batch.clear();
+            while batch.len() < BATCH_ROWS {
+                match reader.next_observation() {
+                    Ok(Some(obs)) => batch.push(Row { line: reader.line(), obs }),
+                    Ok(None) => break,
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                        return;
+                    }
+                }
+            }
+            let last = batch.len() < BATCH_ROWS;
+            if tx.send(Ok(batch)).is_err() || last {
+                return;
+            }
+        });
+        for msg in rx {
+            let batch = msg?;
+            f(&batch)?;
+            let _ = recycle_tx.send(batch);
+        }
+        Ok(())
+    })
 }
 
 /// The header line of an observations file, with its line end.

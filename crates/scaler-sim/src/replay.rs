@@ -7,11 +7,11 @@
 use std::io::Write;
 use std::path::Path;
 
-use scaler_core::{Action, Scaler, ScalerConfig};
+use scaler_core::{Action, Decision, Scaler, ScalerConfig};
 
-use crate::error::{InputError, SimError};
+use crate::error::{InputError, Location, SimError};
 use crate::fmtnum::{push_fixed9, push_ms_as_seconds, push_u64};
-use crate::observations::ObservationReader;
+use crate::observations::{for_each_batch, ObservationReader};
 use crate::output::Chunked;
 
 /// The decisions file's header (SPEC section 5).
@@ -45,7 +45,6 @@ pub fn replay<W: Write>(
     out_name: &Path,
     skip_invalid: bool,
 ) -> Result<ReplayReport, SimError> {
-    let mut reader = ObservationReader::open(observations)?;
     let mut scaler = Scaler::new(config.clone());
     let mut w = Chunked::new(out, out_name);
     w.buf.extend_from_slice(DECISIONS_HEADER.as_bytes());
@@ -58,48 +57,62 @@ pub fn replay<W: Write>(
         report.first_skipped.get_or_insert(e);
         Ok(())
     };
-    while let Some(row) = reader.next_observation()? {
-        let obs = match row {
-            Ok(o) => o,
-            Err(e) => {
-                skip(e, &mut report)?;
+    let reader = ObservationReader::open(observations)?;
+    let ts_column = reader.timestamp_column();
+    let at_timestamp = |line: u64, message: String| InputError {
+        path: observations.to_path_buf(),
+        location: Location::Field(line, ts_column, "timestamp_s".into()),
+        message,
+    };
+    for_each_batch(reader, |rows| {
+        for row in rows {
+            let obs = match &row.obs {
+                Ok(o) => *o,
+                Err(e) => {
+                    skip(e.clone(), &mut report)?;
+                    continue;
+                }
+            };
+            if let Err(e) = scaler.observe(obs) {
+                skip(at_timestamp(row.line, e.to_string()), &mut report)?;
                 continue;
             }
-        };
-        if let Err(e) = scaler.observe(obs) {
-            skip(reader.timestamp_error(e.to_string()), &mut report)?;
-            continue;
+            let now = obs.timestamp;
+            let d = scaler.decide(now).map_err(|e| at_timestamp(row.line, e.to_string()))?;
+            match d.action {
+                Action::ScaleUp => report.scale_ups += 1,
+                Action::ScaleDown => report.scale_downs += 1,
+                Action::Hold => {}
+            }
+            if d.is_scaling() {
+                scaler.record_scaled(now);
+            }
+            push_decision(&mut w.buf, &d);
+            report.rows += 1;
+            w.maybe_flush()?;
         }
-        let now = obs.timestamp;
-        let d = scaler.decide(now).map_err(|e| reader.timestamp_error(e.to_string()))?;
-        match d.action {
-            Action::ScaleUp => report.scale_ups += 1,
-            Action::ScaleDown => report.scale_downs += 1,
-            Action::Hold => {}
-        }
-        if d.is_scaling() {
-            scaler.record_scaled(now);
-        }
-        let b = &mut w.buf;
-        push_ms_as_seconds(b, now.as_ms());
-        b.push(b',');
-        b.extend_from_slice(d.action.as_str().as_bytes());
-        b.push(b',');
-        push_u64(b, u64::from(d.target_workers));
-        b.push(b',');
-        b.extend_from_slice(d.reason.as_str().as_bytes());
-        b.push(b',');
-        if let Some(u) = d.window_utilization {
-            push_fixed9(b, u);
-        }
-        b.push(b',');
-        push_u64(b, u64::from(d.current_workers));
-        b.push(b',');
-        push_u64(b, d.pending_tasks);
-        b.push(b'\n');
-        report.rows += 1;
-        w.maybe_flush()?;
-    }
+        Ok(())
+    })?;
     w.flush()?;
     Ok(report)
+}
+
+/// Appends one decision as a row of the decisions file (with its line end).
+pub fn push_decision(b: &mut Vec<u8>, d: &Decision) {
+    push_ms_as_seconds(b, d.at.as_ms());
+    b.push(b',');
+    b.extend_from_slice(d.action.as_str().as_bytes());
+    b.push(b',');
+    push_u64(b, u64::from(d.target_workers));
+    b.push(b',');
+    b.extend_from_slice(d.reason.as_str().as_bytes());
+    b.push(b',');
+    if let Some(u) = d.window_utilization {
+        push_fixed9(b, u);
+    }
+    b.push(b',');
+    push_u64(b, u64::from(d.current_workers));
+    b.push(b',');
+    push_u64(b, d.pending_tasks);
+    b.push(b'\n');
 }

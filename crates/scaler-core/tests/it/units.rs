@@ -64,3 +64,23 @@ fn fixed9_display_and_conversion() {
     assert_eq!(TimeMs(60_000).to_string(), "60");
     assert_eq!(TimeMs(1).to_string(), "0.001");
 }
+
+mod fast_path {
+    use proptest::prelude::*;
+    use scaler_core::{parse_scaled, parse_whole, Decimal};
+
+    proptest! {
+        /// The one-pass reader agrees with the general decimal reader on every input.
+        #[test]
+        fn parse_scaled_matches_decimal(text in "[+-]?[0-9]{0,22}(\\.[0-9]{0,12})?([eE][+-]?[0-9]{1,3})?", scale in 0u32..=9, refuse in any::<bool>()) {
+            let slow = Decimal::parse(&text).and_then(|d| if refuse { d.to_positive_scaled_u64(scale) } else { d.to_scaled_u64(scale) });
+            prop_assert_eq!(parse_scaled(text.as_bytes(), scale, refuse), slow, "{}", text);
+        }
+
+        #[test]
+        fn parse_whole_matches_decimal(text in "[+-]?[0-9]{0,22}(\\.[0-9]{0,3})?") {
+            let slow = Decimal::parse(&text).and_then(|d| d.to_whole_u64());
+            prop_assert_eq!(parse_whole(text.as_bytes()), slow, "{}", text);
+        }
+    }
+}
