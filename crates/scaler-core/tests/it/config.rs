@@ -76,3 +76,18 @@ fn builder_checks_cross_key_rules() {
     let err = ScalerConfig::builder().metrics_window(DurationMs::ZERO).build().unwrap_err();
     assert_eq!(err.key(), "metrics_window");
 }
+
+#[test]
+fn serde_deserialize_goes_through_the_same_rules() {
+    #[derive(serde::Deserialize)]
+    struct File {
+        scaler: ScalerConfig,
+    }
+    let f: File = toml::from_str("[scaler]\nmin_workers = 3\ncooldown_period = 1.0005\n").unwrap();
+    assert_eq!(f.scaler.min_workers(), 3);
+    assert_eq!(f.scaler.cooldown_period(), DurationMs(1001));
+    let err = toml::from_str::<File>("[scaler]\nmin_workers = 3\nmax_workers = 2\n").err().unwrap().to_string();
+    assert!(err.contains("min_workers = 3: must be <= max_workers (2)"), "{err}");
+    let err = toml::from_str::<File>("[scaler]\nmin_wrokers = 3\n").err().unwrap().to_string();
+    assert!(err.contains("unknown key `min_wrokers`"), "{err}");
+}
