@@ -66,6 +66,9 @@ pub enum SimError {
     /// The input is invalid.
     #[error(transparent)]
     Input(#[from] InputError),
+    /// The simulation broke one of its own invariants: a bug, to be reported with the seed.
+    #[error("simulation invariant broken: {0}")]
+    Invariant(String),
     /// Reading or writing failed.
     #[error("{path}: {source}")]
     Io {

@@ -10,10 +10,14 @@ pub mod csvio;
 pub mod error;
 pub mod fields;
 pub mod fmtnum;
+pub mod gen;
 pub mod observations;
 pub mod output;
 pub mod replay;
+pub mod run;
 pub mod scenario;
+pub mod sim;
 pub mod tomldoc;
+pub mod trace;
 
 pub use error::{InputError, Location, SimError};

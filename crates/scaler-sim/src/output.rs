@@ -29,12 +29,35 @@ pub fn write_atomically<T>(
         .tempfile_in(&dir)
         .map_err(|e| InputError::file(path, format!("cannot write: {}", io_reason(&e))))?;
     let (file, tmp_path) = tmp.into_parts();
+    set_default_permissions(&file, path);
     let mut w = BufWriter::with_capacity(1 << 16, file);
     let value = write(&mut w)?;
     let file = w.into_inner().map_err(|e| SimError::io(path, e.into_error()))?;
     file.sync_all().map_err(|e| SimError::io(path, e))?;
     tmp_path.persist(path).map_err(|e| SimError::io(path, e.error))?;
     Ok(value)
+}
+
+/// Gives a temporary file the permissions a plainly created file would have
+/// (those of the file it replaces, else `rw-r--r--`), instead of the private ones
+/// temporary files are made with.
+pub fn set_default_permissions(file: &File, target: &Path) {
+    let perms = match std::fs::metadata(target) {
+        Ok(m) => m.permissions(),
+        Err(_) => {
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::Permissions::from_mode(0o644)
+            }
+            #[cfg(not(unix))]
+            {
+                return;
+            }
+        }
+    };
+    // Best effort: a file system without permissions keeps the default.
+    let _ = file.set_permissions(perms);
 }
 
 /// A writer that flushes a byte buffer to `out` once it passes 64 KiB.

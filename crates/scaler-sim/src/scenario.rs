@@ -1,16 +1,470 @@
-//! Scenario files (SPEC section 7). For now: the `[scaler]` table, which is
-//! also what `replay --config` reads.
+//! Scenario files (SPEC section 7): `[trace]`, `[cluster]` and `[scaler]`.
+//!
+//! A scenario is read once into types that cannot be invalid. Every refusal
+//! names the file, line and column (or the `--set` argument) and the rule.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use scaler_core::{ConfigError, ConfigValue, ScalerConfig};
+use scaler_core::config::suggest;
+use scaler_core::{ConfigError, ConfigValue, Decimal, DecimalError, DurationMs, ScalerConfig};
 
 use crate::error::InputError;
 use crate::tomldoc::{Doc, Node, Table, Value};
 
 /// The root tables a scenario file may have.
 pub const TABLES: &[&str] = &["trace", "cluster", "scaler"];
+
+/// The most workers the simulator models (a guard against a typo allocating billions).
+pub const MAX_SIM_WORKERS: u32 = 1_000_000;
+
+/// Which kind of trace file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TraceFormat {
+    /// `arrival_s,duration_s`, one row per task.
+    Tasks,
+    /// `timestamp_s,arrivals[,mean_duration_s]`, arrivals per interval.
+    Rates,
+}
+
+/// How a rate trace's arrivals are placed inside their interval.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Spread {
+    /// The `k`-th of `m` at `timestamp + (k + 0.5) * interval / m`.
+    Even,
+    /// Uniformly at random inside the interval (the arrivals of a Poisson process, given their count).
+    Poisson,
+}
+
+/// A distribution of task durations, in seconds.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum DurationDist {
+    /// Exponential with the given mean.
+    Exponential {
+        /// Mean, seconds.
+        mean_s: f64,
+    },
+    /// Log-normal with the given mean and coefficient of variation (stddev / mean).
+    LogNormal {
+        /// Mean, seconds.
+        mean_s: f64,
+        /// Coefficient of variation.
+        cv: f64,
+    },
+    /// Pareto (type I) with the given mean and shape `alpha > 1`.
+    Pareto {
+        /// Mean, seconds.
+        mean_s: f64,
+        /// Shape.
+        alpha: f64,
+    },
+    /// Uniform between two bounds.
+    Uniform {
+        /// Lower bound, seconds.
+        min_s: f64,
+        /// Upper bound, seconds.
+        max_s: f64,
+    },
+}
+
+/// Where task durations come from for a rate trace.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum DurationSpec {
+    /// Every task runs this long.
+    Constant(DurationMs),
+    /// Drawn from a distribution, seeded.
+    Dist(DurationDist),
+}
+
+/// The `[trace]` table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TraceSpec {
+    /// The trace file, resolved against the scenario's folder.
+    pub path: PathBuf,
+    /// The format, or `None` to detect it from the header.
+    pub format: Option<TraceFormat>,
+    /// Arrival placement for rate traces.
+    pub spread: Spread,
+    /// Durations for rate traces (`duration_s` or `duration`).
+    pub duration: Option<DurationSpec>,
+}
+
+/// The `[cluster]` table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cluster {
+    /// Ready workers at time 0.
+    pub initial_workers: u32,
+    /// Task slots per worker.
+    pub slots_per_worker: u32,
+    /// Time from a request to a ready worker.
+    pub provision_delay: DurationMs,
+    /// Price of one worker for one hour.
+    pub price_per_worker_hour: f64,
+    /// Billing rounds each life up to a multiple of this.
+    pub billing_increment: DurationMs,
+    /// Each life is billed at least this long.
+    pub billing_minimum: DurationMs,
+    /// Waits longer than this violate the SLO.
+    pub slo_wait: DurationMs,
+}
+
+/// A validated scenario.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    /// The file's stem (`quickstart` for `sims/quickstart.toml`).
+    pub name: String,
+    /// The scenario file.
+    pub path: PathBuf,
+    /// The trace.
+    pub trace: TraceSpec,
+    /// The cluster.
+    pub cluster: Cluster,
+    /// The scaler.
+    pub scaler: ScalerConfig,
+    /// The seed every random choice derives from.
+    pub seed: u64,
+}
+
+/// Command-line changes to a scenario.
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    /// `table.key=value` assignments, applied in order.
+    pub set: Vec<String>,
+    /// A trace file that replaces `trace.path` (relative to the working folder).
+    pub trace: Option<PathBuf>,
+    /// A seed that replaces `trace.seed`.
+    pub seed: Option<u64>,
+}
+
+/// Reads and validates a scenario file with command-line overrides.
+pub fn load(path: &Path, overrides: &Overrides) -> Result<Scenario, InputError> {
+    let mut doc = Doc::read(path)?;
+    for a in &overrides.set {
+        doc.set_override(a)?;
+    }
+    from_doc(&doc, overrides)
+}
+
+/// Validates a parsed scenario document.
+pub fn from_doc(doc: &Doc, overrides: &Overrides) -> Result<Scenario, InputError> {
+    doc.allow_only(TABLES)?;
+    let scaler = scaler_config(doc)?;
+    let trace_t = Tbl::root(doc, "trace", &["path", "format", "spread", "duration_s", "duration", "seed"])?;
+    let cluster_t = Tbl::root(
+        doc,
+        "cluster",
+        &[
+            "initial_workers",
+            "slots_per_worker",
+            "provision_delay_s",
+            "price_per_worker_hour",
+            "billing_increment_s",
+            "billing_minimum_s",
+            "slo_wait_s",
+        ],
+    )?;
+    let base = doc.path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let path = match &overrides.trace {
+        Some(p) => p.clone(),
+        None => {
+            let (text, node) =
+                trace_t.string("path")?.ok_or_else(|| trace_t.missing("path", "the trace file to replay"))?;
+            let expanded = expand_env(text).map_err(|m| doc.error_node(node, format!("trace.path = {text:?}: {m}")))?;
+            let p = PathBuf::from(expanded);
+            if p.is_absolute() || node.origin.is_some() {
+                p
+            } else {
+                base.join(p)
+            }
+        }
+    };
+    let format = match trace_t.string("format")? {
+        None => None,
+        Some(("tasks", _)) => Some(TraceFormat::Tasks),
+        Some(("rates", _)) => Some(TraceFormat::Rates),
+        Some((other, node)) => {
+            return Err(doc.error_node(node, format!("trace.format = {other:?}: must be \"tasks\" or \"rates\"")))
+        }
+    };
+    let spread = match trace_t.string("spread")? {
+        None | Some(("even", _)) => Spread::Even,
+        Some(("poisson", _)) => Spread::Poisson,
+        Some((other, node)) => {
+            return Err(doc.error_node(node, format!("trace.spread = {other:?}: must be \"even\" or \"poisson\"")))
+        }
+    };
+    let constant = trace_t.seconds("duration_s", true)?;
+    let dist = match trace_t.get("duration") {
+        None => None,
+        Some(node) => Some(duration_dist(doc, node)?),
+    };
+    let duration = match (constant, dist) {
+        (Some(_), Some(_)) => {
+            let node = trace_t.get("duration").expect("present");
+            return Err(doc.error_node(
+                node,
+                "trace.duration: give either duration_s (constant) or duration (a distribution), not both",
+            ));
+        }
+        (Some(c), None) => Some(DurationSpec::Constant(c)),
+        (None, Some(d)) => Some(DurationSpec::Dist(d)),
+        (None, None) => None,
+    };
+    if format == Some(TraceFormat::Tasks) {
+        if let Some(node) = trace_t.get("duration_s").or_else(|| trace_t.get("duration")) {
+            return Err(doc.error_node(
+                node,
+                "trace: duration_s and duration apply to rate traces only (a task trace has its own durations)",
+            ));
+        }
+    }
+    let seed = match overrides.seed {
+        Some(s) => s,
+        None => trace_t.whole("seed", u64::MAX)?.unwrap_or(0),
+    };
+    let max_workers_rule = |n: u32, key: &str| -> Result<(), InputError> {
+        if n > MAX_SIM_WORKERS {
+            let at = doc.get("scaler").map(|(_, _, node)| node);
+            let msg = format!("{key} = {n}: the simulator models at most {MAX_SIM_WORKERS} workers");
+            return Err(match at {
+                Some(node) => doc.error_node(node, msg),
+                None => InputError::file(&doc.path, msg),
+            });
+        }
+        Ok(())
+    };
+    max_workers_rule(scaler.max_workers(), "scaler.max_workers")?;
+    let initial_workers = match cluster_t.whole("initial_workers", u64::from(MAX_SIM_WORKERS))? {
+        Some(n) => u32::try_from(n).unwrap_or(MAX_SIM_WORKERS),
+        None => scaler.min_workers(),
+    };
+    let slots = cluster_t.whole("slots_per_worker", 1_000_000)?.unwrap_or(1);
+    if slots == 0 {
+        let node = cluster_t.get("slots_per_worker").expect("present");
+        return Err(doc.error_node(node, "cluster.slots_per_worker = 0: must be >= 1"));
+    }
+    let cluster = Cluster {
+        initial_workers,
+        slots_per_worker: u32::try_from(slots).unwrap_or(1),
+        provision_delay: cluster_t.seconds("provision_delay_s", false)?.unwrap_or(DurationMs::ZERO),
+        price_per_worker_hour: cluster_t.number("price_per_worker_hour")?.unwrap_or(1.0),
+        billing_increment: cluster_t.seconds("billing_increment_s", true)?.unwrap_or(DurationMs(1000)),
+        billing_minimum: cluster_t.seconds("billing_minimum_s", false)?.unwrap_or(DurationMs::ZERO),
+        slo_wait: cluster_t.seconds("slo_wait_s", false)?.unwrap_or(DurationMs(60_000)),
+    };
+    let name = doc.path.file_stem().map_or_else(|| "scenario".to_string(), |s| s.to_string_lossy().into_owned());
+    Ok(Scenario {
+        name,
+        path: doc.path.clone(),
+        trace: TraceSpec { path, format, spread, duration },
+        cluster,
+        scaler,
+        seed,
+    })
+}
+
+/// Replaces `${VAR}` in a path with the environment variable's value.
+fn expand_env(text: &str) -> Result<String, String> {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let end = after.find('}').ok_or_else(|| "unclosed `${` in path".to_string())?;
+        let var = &after[..end];
+        match std::env::var(var) {
+            Ok(v) if !v.is_empty() => out.push_str(&v),
+            _ => return Err(format!("uses ${{{var}}}, which is not set (set {var}, or pass --trace FILE)")),
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+fn duration_dist(doc: &Doc, node: &Node) -> Result<DurationDist, InputError> {
+    let Value::Table(t) = &node.value else {
+        return Err(
+            doc.error_node(node, "trace.duration: must be a table like { dist = \"exponential\", mean_s = 30 }")
+        );
+    };
+    let tbl = Tbl { doc, name: "trace.duration", entries: t, parent: node };
+    let (dist, dnode) = tbl
+        .string("dist")?
+        .ok_or_else(|| tbl.missing("dist", "\"exponential\", \"lognormal\", \"pareto\" or \"uniform\""))?;
+    let allowed: &[&str] = match dist {
+        "exponential" => &["dist", "mean_s"],
+        "lognormal" => &["dist", "mean_s", "cv"],
+        "pareto" => &["dist", "mean_s", "alpha"],
+        "uniform" => &["dist", "min_s", "max_s"],
+        other => return Err(doc.error_node(
+            dnode,
+            format!(
+                "trace.duration.dist = {other:?}: must be \"exponential\", \"lognormal\", \"pareto\" or \"uniform\""
+            ),
+        )),
+    };
+    tbl.allow_only(allowed)?;
+    let positive = |key: &str, what: &str| -> Result<f64, InputError> {
+        let v = tbl.number(key)?.ok_or_else(|| tbl.missing(key, what))?;
+        if v <= 0.0 {
+            return Err(
+                doc.error_node(tbl.get(key).expect("present"), format!("trace.duration.{key} = {v}: must be > 0"))
+            );
+        }
+        Ok(v)
+    };
+    Ok(match dist {
+        "exponential" => DurationDist::Exponential { mean_s: positive("mean_s", "the mean in seconds")? },
+        "lognormal" => DurationDist::LogNormal {
+            mean_s: positive("mean_s", "the mean in seconds")?,
+            cv: positive("cv", "the coefficient of variation")?,
+        },
+        "pareto" => {
+            let mean_s = positive("mean_s", "the mean in seconds")?;
+            let alpha = positive("alpha", "the shape (> 1)")?;
+            if alpha <= 1.0 {
+                return Err(doc.error_node(
+                    tbl.get("alpha").expect("present"),
+                    format!("trace.duration.alpha = {alpha}: must be > 1 (the mean is infinite otherwise)"),
+                ));
+            }
+            DurationDist::Pareto { mean_s, alpha }
+        }
+        _ => {
+            let min_s = tbl.number("min_s")?.ok_or_else(|| tbl.missing("min_s", "the lower bound in seconds"))?;
+            let max_s = tbl.number("max_s")?.ok_or_else(|| tbl.missing("max_s", "the upper bound in seconds"))?;
+            if min_s < 0.0 || max_s < min_s {
+                return Err(
+                    doc.error_node(node, format!("trace.duration: need 0 <= min_s <= max_s, got {min_s} and {max_s}"))
+                );
+            }
+            DurationDist::Uniform { min_s, max_s }
+        }
+    })
+}
+
+/// A table being read: refuses unknown keys, reads typed values with located errors.
+struct Tbl<'d> {
+    doc: &'d Doc,
+    name: &'static str,
+    entries: &'d Table,
+    parent: &'d Node,
+}
+
+static EMPTY_TABLE: Table = Vec::new();
+static EMPTY_NODE: Node = Node { value: Value::Bool(false), span: 0..0, origin: None };
+
+impl<'d> Tbl<'d> {
+    /// The root table `name` (empty when absent), with unknown keys refused.
+    fn root(doc: &'d Doc, name: &'static str, known: &[&str]) -> Result<Tbl<'d>, InputError> {
+        let tbl = match doc.get(name) {
+            None => Tbl { doc, name, entries: &EMPTY_TABLE, parent: &EMPTY_NODE },
+            Some((_, _, node)) => match &node.value {
+                Value::Table(t) => Tbl { doc, name, entries: t, parent: node },
+                other => return Err(doc.error_node(node, format!("`{name}` must be a table, not {}", other.kind()))),
+            },
+        };
+        tbl.allow_only(known)?;
+        Ok(tbl)
+    }
+
+    fn allow_only(&self, known: &[&str]) -> Result<(), InputError> {
+        for (k, span, node) in self.entries {
+            if !known.contains(&k.as_str()) {
+                let msg = format!("unknown key `{}.{k}`{}", self.name, suggest(k, known));
+                return Err(match node.origin {
+                    Some(_) => self.doc.error_node(node, msg),
+                    None => self.doc.error_at(span.start, msg),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn get(&self, key: &str) -> Option<&'d Node> {
+        self.entries.iter().find(|(k, _, _)| k == key).map(|(_, _, n)| n)
+    }
+
+    fn missing(&self, key: &str, what: &str) -> InputError {
+        let msg = format!("{}.{key} is required: {what}", self.name);
+        if self.parent.origin.is_some() || self.parent.span != (0..0) {
+            self.doc.error_node(self.parent, msg)
+        } else {
+            InputError::file(&self.doc.path, msg)
+        }
+    }
+
+    fn bad(&self, key: &str, node: &Node, rule: &str) -> InputError {
+        let shown = match &node.value {
+            Value::Integer(t) | Value::Float(t) => t.clone(),
+            Value::String(s) => format!("{s:?}"),
+            other => other.kind().to_string(),
+        };
+        self.doc.error_node(node, format!("{}.{key} = {shown}: {rule}", self.name))
+    }
+
+    fn string(&self, key: &str) -> Result<Option<(&'d str, &'d Node)>, InputError> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(n) => match &n.value {
+                Value::String(s) => Ok(Some((s.as_str(), n))),
+                _ => Err(self.bad(key, n, "must be a string")),
+            },
+        }
+    }
+
+    fn decimal(&self, key: &str) -> Result<Option<(Decimal<'d>, &'d Node)>, InputError> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(n) => {
+                let text = n.value.number_text().ok_or_else(|| self.bad(key, n, "must be a number"))?;
+                let d = Decimal::parse(text).map_err(|e| self.bad(key, n, &e.to_string()))?;
+                Ok(Some((d, n)))
+            }
+        }
+    }
+
+    /// Seconds rounded to ms; `positive` refuses 0.
+    fn seconds(&self, key: &str, positive: bool) -> Result<Option<DurationMs>, InputError> {
+        let Some((d, n)) = self.decimal(key)? else { return Ok(None) };
+        let rule = if positive { "must be > 0 seconds" } else { "must be >= 0 seconds" };
+        if d.is_negative() || (positive && d.is_zero()) {
+            return Err(self.bad(key, n, rule));
+        }
+        d.to_positive_scaled_u64(3).map(|ms| Some(DurationMs(ms))).map_err(|e| match e {
+            DecimalError::RoundsToZero => self.bad(key, n, "is positive but rounds to 0 ms"),
+            other => self.bad(key, n, &other.to_string()),
+        })
+    }
+
+    /// A whole number `0..=max`.
+    fn whole(&self, key: &str, max: u64) -> Result<Option<u64>, InputError> {
+        let Some((d, n)) = self.decimal(key)? else { return Ok(None) };
+        let v = d.to_whole_u64().map_err(|e| match e {
+            DecimalError::Negative => self.bad(key, n, "must be >= 0"),
+            other => self.bad(key, n, &other.to_string()),
+        })?;
+        if v > max {
+            return Err(self.bad(key, n, &format!("must be at most {max}")));
+        }
+        Ok(Some(v))
+    }
+
+    /// A non-negative number (for prices and distribution parameters, which never decide anything).
+    fn number(&self, key: &str) -> Result<Option<f64>, InputError> {
+        let Some((d, n)) = self.decimal(key)? else { return Ok(None) };
+        if d.is_negative() {
+            return Err(self.bad(key, n, "must be >= 0"));
+        }
+        let text = n.value.number_text().unwrap_or("0");
+        let v: f64 = text.parse().map_err(|_| self.bad(key, n, "must be a number"))?;
+        if !v.is_finite() {
+            return Err(self.bad(key, n, "must be finite"));
+        }
+        Ok(Some(v))
+    }
+}
 
 /// Reads the `[scaler]` table of a scenario or configuration file.
 pub fn read_scaler_config(path: &Path) -> Result<ScalerConfig, InputError> {
@@ -25,33 +479,39 @@ pub fn scaler_config(doc: &Doc) -> Result<ScalerConfig, InputError> {
         return ScalerConfig::builder().build().map_err(|e| doc.error_at(0, e.prefixed("scaler.").to_string()));
     };
     let Value::Table(table) = &node.value else {
-        return Err(doc.error_at(node.span.start, format!("`scaler` must be a table, not {}", node.value.kind())));
+        return Err(doc.error_node(node, format!("`scaler` must be a table, not {}", node.value.kind())));
     };
     let mut b = ScalerConfig::builder();
     for (key, kspan, v) in table {
         let value = config_value(doc, key, v)?;
         if let Err(e) = b.set(key, &value) {
-            let at = match &e {
-                ConfigError::UnknownKey { key: k, .. } => locate(table, k).map_or(kspan.start, |(ks, _)| ks),
-                ConfigError::Invalid { key: k, .. } => locate(table, k).map_or(v.span.start, |(_, vs)| vs),
-            };
-            return Err(doc.error_at(at, e.prefixed("scaler.").to_string()));
+            let msg = e.clone().prefixed("scaler.").to_string();
+            return Err(match (&e, locate(table, e.key())) {
+                (_, Some((_, n))) if n.origin.is_some() => doc.error_node(n, msg),
+                (ConfigError::UnknownKey { .. }, Some((ks, _))) => doc.error_at(ks, msg),
+                (ConfigError::Invalid { .. }, Some((_, n))) => doc.error_node(n, msg),
+                _ => doc.error_at(kspan.start, msg),
+            });
         }
     }
     b.build().map_err(|e| {
-        let at = locate(table, e.key()).map_or(key_span.start, |(_, vs)| vs);
-        doc.error_at(at, e.prefixed("scaler.").to_string())
+        let msg = e.clone().prefixed("scaler.").to_string();
+        match locate(table, e.key()) {
+            Some((_, n)) => doc.error_node(n, msg),
+            None if node.origin.is_some() => doc.error_node(node, msg),
+            None => doc.error_at(key_span.start, msg),
+        }
     })
 }
 
-/// The key and value offsets of a (possibly dotted) key in a table.
-fn locate(table: &Table, key: &str) -> Option<(usize, usize)> {
+/// The key offset and value node of a (possibly dotted) key in a table.
+fn locate<'t>(table: &'t Table, key: &str) -> Option<(usize, &'t Node)> {
     let (head, rest) = key.split_once('.').map_or((key, None), |(h, r)| (h, Some(r)));
     let (_, ks, node) = table.iter().find(|(k, _, _)| k == head)?;
     match (rest, &node.value) {
-        (None, _) => Some((ks.start, node.span.start)),
-        (Some(r), Value::Table(t)) => locate(t, r).or(Some((ks.start, node.span.start))),
-        (Some(_), _) => Some((ks.start, node.span.start)),
+        (None, _) => Some((ks.start, node)),
+        (Some(r), Value::Table(t)) => locate(t, r).or(Some((ks.start, node))),
+        (Some(_), _) => Some((ks.start, node)),
     }
 }
 
@@ -69,20 +529,7 @@ pub fn config_value(doc: &Doc, key: &str, node: &Node) -> Result<ConfigValue, In
             ConfigValue::Table(m)
         }
         Value::Array(_) | Value::Datetime(_) => {
-            return Err(doc.error_at(node.span.start, format!("scaler.{key}: must not be {}", node.value.kind())))
+            return Err(doc.error_node(node, format!("scaler.{key}: must not be {}", node.value.kind())))
         }
     })
-}
-
-/// Parses a command-line value (`120`, `0.5`, `"mean"`, `mean`, `{ percent = 10 }`) as TOML,
-/// falling back to a bare string.
-pub fn parse_cli_value(text: &str) -> ConfigValue {
-    let doc = Doc::parse(Path::new("--set"), format!("v = {text}"));
-    match doc {
-        Ok(d) => match d.root.first() {
-            Some((_, _, node)) => config_value(&d, "v", node).unwrap_or_else(|_| ConfigValue::String(text.to_string())),
-            None => ConfigValue::String(text.to_string()),
-        },
-        Err(_) => ConfigValue::String(text.to_string()),
-    }
 }

@@ -65,6 +65,8 @@ pub struct Node {
     pub value: Value,
     /// Its byte range in the file.
     pub span: Range<usize>,
+    /// The command-line argument it came from (`--set k=v`), instead of the file.
+    pub origin: Option<String>,
 }
 
 /// A table's entries: key, the key's byte range, and the value.
@@ -118,6 +120,72 @@ impl Doc {
         InputError { path: self.path.clone(), location: Location::LineCol(line, col), message: message.into() }
     }
 
+    /// An error about a value: at its line and column, or naming the `--set` argument it came from.
+    #[must_use]
+    pub fn error_node(&self, node: &Node, message: impl Into<String>) -> InputError {
+        match &node.origin {
+            Some(arg) => InputError::file(std::path::Path::new(arg), message),
+            None => self.error_at(node.span.start, message),
+        }
+    }
+
+    /// Applies `--set table.key=value`: the value is read as TOML (a bare word as a string)
+    /// and replaces or adds the key, creating the table if needed.
+    pub fn set_override(&mut self, assignment: &str) -> Result<(), InputError> {
+        let arg = format!("--set {assignment}");
+        let Some((key, text)) = assignment.split_once('=') else {
+            return Err(InputError::file(Path::new(&arg), "expected table.key=value"));
+        };
+        let parts: Vec<&str> = key.trim().split('.').collect();
+        if parts.len() < 2 || parts.iter().any(|p| p.is_empty()) {
+            return Err(InputError::file(Path::new(&arg), "expected table.key=value, e.g. scaler.cooldown_period=120"));
+        }
+        let text = text.trim();
+        let value = match Doc::parse(Path::new(&arg), format!("v = {text}")) {
+            Ok(d) if d.root.len() == 1 => {
+                d.root.into_iter().next().map(|(_, _, n)| n.value).unwrap_or(Value::String(text.into()))
+            }
+            _ => Value::String(text.to_string()),
+        };
+        let mut node = Node { value, span: 0..0, origin: Some(arg.clone()) };
+        mark_origin(&mut node, &arg);
+        let mut table = &mut self.root;
+        for (i, part) in parts.iter().enumerate() {
+            let last = i + 1 == parts.len();
+            let pos = table.iter().position(|(k, _, _)| k == part);
+            if last {
+                match pos {
+                    Some(p) => table[p].2 = node,
+                    None => table.push(((*part).to_string(), 0..0, node)),
+                }
+                return Ok(());
+            }
+            let p = match pos {
+                Some(p) => p,
+                None => {
+                    let origin = Some(arg.clone());
+                    table.push((
+                        (*part).to_string(),
+                        0..0,
+                        Node { value: Value::Table(Vec::new()), span: 0..0, origin },
+                    ));
+                    table.len() - 1
+                }
+            };
+            match &mut table[p].2.value {
+                Value::Table(t) => table = t,
+                other => {
+                    let kind = other.kind();
+                    return Err(InputError::file(
+                        Path::new(&arg),
+                        format!("`{}` is {kind}, not a table", parts[..=i].join(".")),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The entry `name` of the root table.
     #[must_use]
     pub fn get(&self, name: &str) -> Option<&(String, Range<usize>, Node)> {
@@ -126,18 +194,37 @@ impl Doc {
 
     /// Refuses any root key not in `known`, naming the closest known one.
     pub fn allow_only(&self, known: &[&str]) -> Result<(), InputError> {
-        for (k, span, _) in &self.root {
+        for (k, span, node) in &self.root {
             if !known.contains(&k.as_str()) {
-                return Err(self.error_at(span.start, format!("unknown table or key `{k}`{}", suggest(k, known))));
+                let msg = format!("unknown table or key `{k}`{}", suggest(k, known));
+                return Err(match node.origin {
+                    Some(_) => self.error_node(node, msg),
+                    None => self.error_at(span.start, msg),
+                });
             }
         }
         Ok(())
     }
 }
 
+fn mark_origin(node: &mut Node, arg: &str) {
+    node.origin = Some(arg.to_string());
+    match &mut node.value {
+        Value::Table(t) => t.iter_mut().for_each(|(_, _, n)| mark_origin(n, arg)),
+        Value::Array(a) => a.iter_mut().for_each(|n| mark_origin(n, arg)),
+        _ => {}
+    }
+}
+
 fn convert_table(t: &DeTable<'_>) -> Table {
     t.iter()
-        .map(|(k, v)| (k.get_ref().to_string(), k.span(), Node { value: convert_value(v.get_ref()), span: v.span() }))
+        .map(|(k, v)| {
+            (
+                k.get_ref().to_string(),
+                k.span(),
+                Node { value: convert_value(v.get_ref()), span: v.span(), origin: None },
+            )
+        })
         .collect()
 }
 
@@ -160,9 +247,9 @@ fn convert_value(v: &DeValue<'_>) -> Value {
         DeValue::Float(f) => Value::Float(f.as_str().replace('_', "")),
         DeValue::Boolean(b) => Value::Bool(*b),
         DeValue::Datetime(d) => Value::Datetime(d.to_string()),
-        DeValue::Array(a) => {
-            Value::Array(a.iter().map(|n| Node { value: convert_value(n.get_ref()), span: n.span() }).collect())
-        }
+        DeValue::Array(a) => Value::Array(
+            a.iter().map(|n| Node { value: convert_value(n.get_ref()), span: n.span(), origin: None }).collect(),
+        ),
         DeValue::Table(t) => Value::Table(convert_table(t)),
     }
 }

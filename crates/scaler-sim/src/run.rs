@@ -1,0 +1,176 @@
+//! `scaler-sim run`: one scenario through the simulator, written to an output folder.
+//!
+//! Outputs (SPEC section 5, plus `observations.csv`, an extension): all are
+//! written to temporary files in the output folder and renamed into place
+//! only once the whole run has succeeded.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use tempfile::NamedTempFile;
+
+use crate::csvio::io_reason;
+use crate::error::{InputError, SimError};
+use crate::fmtnum::{push_fixed9, push_ms_as_seconds, push_u64};
+use crate::observations;
+use crate::scenario::Scenario;
+use crate::sim::{simulate, SimParams, Summary, TickRow};
+use crate::trace;
+
+/// The timeline's header (SPEC section 5).
+pub const TIMELINE_HEADER: &str = "time_s,current_workers,ready,provisioning,draining,pending_tasks,running_tasks,worker_utilization,window_utilization,action,target_workers,reason,cost\n";
+
+/// Appends one timeline row.
+pub fn push_tick_row(b: &mut Vec<u8>, r: &TickRow) {
+    push_ms_as_seconds(b, r.time.as_ms());
+    for v in [
+        u64::from(r.current_workers),
+        u64::from(r.ready),
+        u64::from(r.provisioning),
+        u64::from(r.draining),
+        r.pending_tasks,
+        r.running_tasks,
+    ] {
+        b.push(b',');
+        push_u64(b, v);
+    }
+    b.push(b',');
+    push_fixed9(b, r.worker_utilization);
+    b.push(b',');
+    if let Some(u) = r.decision.window_utilization {
+        push_fixed9(b, u);
+    }
+    b.push(b',');
+    b.extend_from_slice(r.decision.action.as_str().as_bytes());
+    b.push(b',');
+    push_u64(b, u64::from(r.decision.target_workers));
+    b.push(b',');
+    b.extend_from_slice(r.decision.reason.as_str().as_bytes());
+    b.push(b',');
+    b.extend_from_slice(format_money(r.cost).as_bytes());
+    b.push(b'\n');
+}
+
+/// A cost with at most 9 decimals and no trailing zeros.
+#[must_use]
+pub fn format_money(x: f64) -> String {
+    let s = format!("{x:.9}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s.is_empty() || s == "-0" {
+        "0".to_string()
+    } else {
+        s.to_string()
+    }
+}
+
+/// The output files of a run, written next to their final names until the run succeeds.
+struct Outputs {
+    dir: PathBuf,
+    files: Vec<(&'static str, BufWriter<File>, tempfile::TempPath)>,
+}
+
+impl Outputs {
+    fn create(dir: &Path, names: &[&'static str]) -> Result<Outputs, SimError> {
+        if dir.exists() && !dir.is_dir() {
+            return Err(InputError::file(dir, "--out must be a folder, and this is a file").into());
+        }
+        std::fs::create_dir_all(dir)
+            .map_err(|e| InputError::file(dir, format!("cannot create the output folder: {}", io_reason(&e))))?;
+        let mut files = Vec::new();
+        for &name in names {
+            let tmp = NamedTempFile::with_prefix_in(format!(".{name}.partial-"), dir)
+                .map_err(|e| InputError::file(&dir.join(name), format!("cannot write: {}", io_reason(&e))))?;
+            let (f, path) = tmp.into_parts();
+            crate::output::set_default_permissions(&f, &dir.join(name));
+            files.push((name, BufWriter::with_capacity(1 << 16, f), path));
+        }
+        Ok(Outputs { dir: dir.to_path_buf(), files })
+    }
+
+    fn write(&mut self, i: usize, bytes: &[u8]) -> Result<(), SimError> {
+        let (name, w, _) = &mut self.files[i];
+        let path = self.dir.join(*name);
+        w.write_all(bytes).map_err(|e| SimError::io(&path, e))
+    }
+
+    fn commit(self) -> Result<Vec<PathBuf>, SimError> {
+        let mut done = Vec::new();
+        let mut staged = Vec::new();
+        for (name, w, tmp) in self.files {
+            let path = self.dir.join(name);
+            let f = w.into_inner().map_err(|e| SimError::io(&path, e.into_error()))?;
+            f.sync_all().map_err(|e| SimError::io(&path, e))?;
+            staged.push((path, tmp));
+        }
+        for (path, tmp) in staged {
+            tmp.persist(&path).map_err(|e| SimError::io(&path, e.error))?;
+            done.push(path);
+        }
+        Ok(done)
+    }
+}
+
+/// What a run produced.
+#[derive(Debug)]
+pub struct RunResult {
+    /// The summary.
+    pub summary: Summary,
+    /// The files written.
+    pub files: Vec<PathBuf>,
+}
+
+/// Runs `scenario` and writes `timeline.csv`, `observations.csv` and `summary.json` into `out`.
+pub fn run_to_dir(scenario: &Scenario, out: &Path) -> Result<RunResult, SimError> {
+    let mut source = trace::open(&scenario.trace, scenario.seed)?;
+    let mut outputs = Outputs::create(out, &["timeline.csv", "observations.csv", "summary.json"])?;
+    outputs.write(0, TIMELINE_HEADER.as_bytes())?;
+    outputs.write(1, observations::header_line().as_bytes())?;
+    let params = SimParams { cluster: scenario.cluster.clone(), scaler: scenario.scaler.clone() };
+    let mut line = Vec::with_capacity(256);
+    let summary = simulate(params, &mut source, |row| {
+        line.clear();
+        push_tick_row(&mut line, row);
+        outputs.write(0, &line)?;
+        line.clear();
+        observations::push_row(&mut line, &row.observation);
+        outputs.write(1, &line)
+    })?;
+    let json = summary_json(&summary, scenario);
+    outputs.write(2, json.as_bytes())?;
+    let files = outputs.commit()?;
+    Ok(RunResult { summary, files })
+}
+
+/// The summary as pretty JSON with the run's seed and scenario name added.
+#[must_use]
+pub fn summary_json(summary: &Summary, scenario: &Scenario) -> String {
+    let mut v = serde_json::to_value(summary).expect("plain struct");
+    if let Some(obj) = v.as_object_mut() {
+        obj.insert("seed".into(), serde_json::Value::from(scenario.seed));
+        obj.insert("scenario".into(), serde_json::Value::from(scenario.name.clone()));
+    }
+    let mut s = serde_json::to_string_pretty(&v).expect("serializable");
+    s.push('\n');
+    s
+}
+
+/// A short, readable table of a summary.
+#[must_use]
+pub fn summary_table(s: &Summary, scenario: &Scenario) -> String {
+    let slo = scenario.cluster.slo_wait;
+    let pct = s.slo_violation_ratio * 100.0;
+    let mut t = String::new();
+    t.push_str(&format!("  tasks               {}\n", s.tasks));
+    t.push_str(&format!("  cost                {}\n", format_money(s.cost)));
+    t.push_str(&format!(
+        "  wait mean/p95/p99   {:.3} s / {:.3} s / {:.3} s (max {:.3} s)\n",
+        s.wait_mean_s, s.wait_p95_s, s.wait_p99_s, s.wait_max_s
+    ));
+    t.push_str(&format!("  SLO violations      {pct:.2} % of tasks waited > {slo} s\n"));
+    t.push_str(&format!("  scale ups/downs     {} / {}\n", s.scale_ups, s.scale_downs));
+    t.push_str(&format!("  workers mean/max    {:.2} / {}\n", s.mean_workers, s.max_workers));
+    t.push_str(&format!("  worker-seconds      {:.3}\n", s.worker_seconds));
+    t.push_str(&format!("  end time            {} s\n", s.end_time_s));
+    t
+}

@@ -1,0 +1,711 @@
+//! The closed-loop simulator (SPEC section 6): a discrete-event model of a
+//! worker pool, with `scaler-core` deciding at every tick.
+//!
+//! Time jumps from event to event (provisioning ends, task completions,
+//! arrivals, ticks); nothing steps through idle time. Per task the work is a
+//! heap push and pop (O(log running tasks)) and a lowest-free-worker lookup in
+//! a two-level bitset (O(workers / 4096)), so a run costs O(tasks log workers)
+//! plus O(ticks x live workers) for the per-tick cost column.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
+
+use scaler_core::{Action, Decision, DurationMs, Fixed9, Observation, Scaler, ScalerConfig, TimeMs};
+
+use crate::error::SimError;
+use crate::scenario::Cluster;
+use crate::trace::{Task, TaskSource};
+
+/// Everything the simulator needs besides the trace.
+#[derive(Clone, Debug)]
+pub struct SimParams {
+    /// The pool.
+    pub cluster: Cluster,
+    /// The scaler.
+    pub scaler: ScalerConfig,
+}
+
+/// One row of the timeline: the tick's decision and the state at the end of that instant.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TickRow {
+    /// The tick's time.
+    pub time: TimeMs,
+    /// Provisioning plus ready workers.
+    pub current_workers: u32,
+    /// Ready workers.
+    pub ready: u32,
+    /// Provisioning workers.
+    pub provisioning: u32,
+    /// Draining workers.
+    pub draining: u32,
+    /// Queued tasks.
+    pub pending_tasks: u64,
+    /// Running tasks (draining workers included).
+    pub running_tasks: u64,
+    /// Busy slots of ready workers / their slots (SPEC 6.4), after the decision was applied.
+    pub worker_utilization: Fixed9,
+    /// The tick's decision.
+    pub decision: Decision,
+    /// The observation the decision was made on.
+    pub observation: Observation,
+    /// Billed so far, counting live workers as if terminated now.
+    pub cost: f64,
+}
+
+/// The run's results (SPEC section 5, summary).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Summary {
+    /// Tasks in the trace (all completed).
+    pub tasks: u64,
+    /// Mean wait, s.
+    pub wait_mean_s: f64,
+    /// Median wait (nearest rank), s.
+    pub wait_p50_s: f64,
+    /// 95th percentile wait (nearest rank), s.
+    pub wait_p95_s: f64,
+    /// 99th percentile wait (nearest rank), s.
+    pub wait_p99_s: f64,
+    /// Longest wait, s.
+    pub wait_max_s: f64,
+    /// Share of tasks that waited longer than `slo_wait_s`.
+    pub slo_violation_ratio: f64,
+    /// Billed worker time times the price.
+    pub cost: f64,
+    /// Sum of worker lives, unrounded, s.
+    pub worker_seconds: f64,
+    /// Sum of billed worker lives (rounded up, minimum applied), s. (Extension.)
+    pub billed_worker_seconds: f64,
+    /// Ticks whose action was `scale_up`.
+    pub scale_ups: u64,
+    /// Ticks whose action was `scale_down`.
+    pub scale_downs: u64,
+    /// Time-weighted mean of `current_workers` over `[0, end_time_s]`.
+    pub mean_workers: f64,
+    /// Maximum of `current_workers`.
+    pub max_workers: u32,
+    /// The later of the last arrival and the last completion.
+    pub end_time_s: f64,
+    /// Ticks evaluated. (Extension.)
+    pub ticks: u64,
+    /// Workers requested over the run, initial ones included. (Extension.)
+    pub workers_requested: u64,
+    /// Tasks that waited longer than `slo_wait_s`. (Extension.)
+    pub slo_violations: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum WState {
+    Provisioning,
+    Ready,
+    Draining,
+    Gone,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Worker {
+    state: WState,
+    busy: u32,
+    requested_ms: u64,
+}
+
+/// Ready workers with a free slot, by id; the lowest id is found by scanning a
+/// summary word per 4,096 workers.
+#[derive(Clone, Debug, Default)]
+struct FreeSet {
+    words: Vec<u64>,
+    summary: Vec<u64>,
+}
+
+impl FreeSet {
+    fn insert(&mut self, id: u32) {
+        let w = id as usize / 64;
+        if w >= self.words.len() {
+            self.words.resize(w + 1, 0);
+            self.summary.resize(w / 64 + 1, 0);
+        }
+        self.words[w] |= 1 << (id % 64);
+        self.summary[w / 64] |= 1 << (w % 64);
+    }
+
+    fn remove(&mut self, id: u32) {
+        let w = id as usize / 64;
+        if let Some(word) = self.words.get_mut(w) {
+            *word &= !(1 << (id % 64));
+            if *word == 0 {
+                self.summary[w / 64] &= !(1 << (w % 64));
+            }
+        }
+    }
+
+    fn first(&self) -> Option<u32> {
+        for (si, &s) in self.summary.iter().enumerate() {
+            if s != 0 {
+                let w = si * 64 + s.trailing_zeros() as usize;
+                let bit = self.words[w].trailing_zeros() as usize;
+                return u32::try_from(w * 64 + bit).ok();
+            }
+        }
+        None
+    }
+}
+
+/// Every wait, for exact nearest-rank percentiles (4 bytes a task while waits fit).
+#[derive(Clone, Debug)]
+enum Waits {
+    Narrow(Vec<u32>),
+    Wide(Vec<u64>),
+}
+
+impl Waits {
+    fn push(&mut self, w: u64) {
+        match self {
+            Waits::Narrow(v) => match u32::try_from(w) {
+                Ok(x) => v.push(x),
+                Err(_) => {
+                    let mut wide: Vec<u64> = v.iter().map(|&x| u64::from(x)).collect();
+                    wide.push(w);
+                    *self = Waits::Wide(wide);
+                }
+            },
+            Waits::Wide(v) => v.push(w),
+        }
+    }
+
+    /// The `ceil(q_num / q_den * n)`-th smallest wait (1-based), 0 with no waits.
+    fn nearest_rank(&mut self, q_num: u64, q_den: u64) -> u64 {
+        let n = match self {
+            Waits::Narrow(v) => v.len(),
+            Waits::Wide(v) => v.len(),
+        } as u64;
+        if n == 0 {
+            return 0;
+        }
+        let rank = (q_num * n).div_ceil(q_den).max(1);
+        let idx = usize::try_from(rank - 1).unwrap_or(usize::MAX);
+        match self {
+            Waits::Narrow(v) => u64::from(*v.select_nth_unstable(idx).1),
+            Waits::Wide(v) => *v.select_nth_unstable(idx).1,
+        }
+    }
+}
+
+/// A task waiting in the queue.
+#[derive(Clone, Copy, Debug)]
+struct Queued {
+    arrival_ms: u64,
+    duration_ms: u64,
+}
+
+/// The simulator's state.
+pub struct Engine {
+    params: SimParams,
+    scaler: Scaler,
+    slots: u32,
+    workers: Vec<Worker>,
+    /// Ids of workers not yet gone, increasing.
+    live: Vec<u32>,
+    free: FreeSet,
+    provisioning: BinaryHeap<Reverse<(u64, u32)>>,
+    /// `(end, worker, duration)` of running tasks.
+    running: BinaryHeap<Reverse<(u64, u32, u64)>>,
+    queue: VecDeque<Queued>,
+    zero_started: Vec<u32>,
+    n_prov: u32,
+    n_ready: u32,
+    n_drain: u32,
+    busy_ready_slots: u64,
+    /// Completions in the metrics window: `(time, duration sum, count)`.
+    completions: VecDeque<(u64, u64, u64)>,
+    completions_sum: u128,
+    completions_count: u64,
+    waits: Waits,
+    wait_sum_ms: u128,
+    wait_max_ms: u64,
+    slo_violations: u64,
+    tasks_arrived: u64,
+    tasks_completed: u64,
+    last_event_ms: u64,
+    billed_ms: u128,
+    lives_ms: u128,
+    live_integral: u128,
+    live_since_ms: u64,
+    cw: u32,
+    cw_since_ms: u64,
+    cw_integral: u128,
+    cw_max: u32,
+    scale_ups: u64,
+    scale_downs: u64,
+    ticks: u64,
+    next_tick_ms: u64,
+}
+
+/// A simulation that broke one of its own invariants (a bug, reported with the seed).
+fn invariant(what: String) -> SimError {
+    SimError::Invariant(what)
+}
+
+impl Engine {
+    /// A pool at time 0 with `initial_workers` ready workers.
+    #[must_use]
+    pub fn new(params: SimParams) -> Engine {
+        let scaler = Scaler::new(params.scaler.clone());
+        let slots = params.cluster.slots_per_worker;
+        let initial = params.cluster.initial_workers;
+        let mut e = Engine {
+            scaler,
+            slots,
+            workers: Vec::with_capacity(initial as usize),
+            live: Vec::with_capacity(initial as usize),
+            free: FreeSet::default(),
+            provisioning: BinaryHeap::new(),
+            running: BinaryHeap::new(),
+            queue: VecDeque::new(),
+            zero_started: Vec::new(),
+            n_prov: 0,
+            n_ready: 0,
+            n_drain: 0,
+            busy_ready_slots: 0,
+            completions: VecDeque::new(),
+            completions_sum: 0,
+            completions_count: 0,
+            waits: Waits::Narrow(Vec::new()),
+            wait_sum_ms: 0,
+            wait_max_ms: 0,
+            slo_violations: 0,
+            tasks_arrived: 0,
+            tasks_completed: 0,
+            last_event_ms: 0,
+            billed_ms: 0,
+            lives_ms: 0,
+            live_integral: 0,
+            live_since_ms: 0,
+            cw: initial,
+            cw_since_ms: 0,
+            cw_integral: 0,
+            cw_max: initial,
+            scale_ups: 0,
+            scale_downs: 0,
+            ticks: 0,
+            next_tick_ms: 0,
+            params,
+        };
+        for id in 0..initial {
+            e.workers.push(Worker { state: WState::Ready, busy: 0, requested_ms: 0 });
+            e.live.push(id);
+            e.free.insert(id);
+        }
+        e.n_ready = initial;
+        e
+    }
+
+    /// Runs the whole trace; `on_tick` receives every timeline row as it happens.
+    pub fn run<S: TaskSource>(
+        mut self,
+        source: &mut S,
+        mut on_tick: impl FnMut(&TickRow) -> Result<(), SimError>,
+    ) -> Result<Summary, SimError> {
+        let interval = self.params.scaler.evaluation_interval().as_ms();
+        let mut next_arrival = source.next_task()?;
+        let mut t = 0;
+        loop {
+            self.instant(t, source, &mut next_arrival, &mut on_tick, interval)?;
+            let work_remains = next_arrival.is_some() || !self.queue.is_empty() || !self.running.is_empty();
+            if !work_remains {
+                break;
+            }
+            let mut next = self.next_tick_ms;
+            if let Some(Reverse((at, _))) = self.provisioning.peek() {
+                next = next.min(*at);
+            }
+            if let Some(Reverse((at, _, _))) = self.running.peek() {
+                next = next.min(*at);
+            }
+            if let Some(a) = &next_arrival {
+                next = next.min(a.arrival_ms);
+            }
+            if next < t {
+                return Err(invariant(format!("time went backwards from {t} ms to {next} ms")));
+            }
+            t = next;
+        }
+        self.finish()
+    }
+
+    /// Everything that happens at instant `t`, in the order of SPEC 6.3.
+    fn instant<S: TaskSource>(
+        &mut self,
+        t: u64,
+        source: &mut S,
+        next_arrival: &mut Option<Task>,
+        on_tick: &mut impl FnMut(&TickRow) -> Result<(), SimError>,
+        interval: u64,
+    ) -> Result<(), SimError> {
+        // 1. provisioning that ends now.
+        self.finish_provisioning(t);
+        // 2. completions.
+        while let Some(&Reverse((end, w, dur))) = self.running.peek() {
+            if end > t {
+                break;
+            }
+            self.running.pop();
+            self.complete(w, t, dur);
+        }
+        // 3. arrivals, in file order.
+        while let Some(task) = *next_arrival {
+            if task.arrival_ms != t {
+                if task.arrival_ms < t {
+                    return Err(invariant(format!("arrival at {} ms seen after {t} ms", task.arrival_ms)));
+                }
+                break;
+            }
+            self.queue.push_back(Queued { arrival_ms: task.arrival_ms, duration_ms: task.duration_ms });
+            self.tasks_arrived += 1;
+            self.last_event_ms = t;
+            *next_arrival = source.next_task()?;
+        }
+        // 4. dispatch.
+        self.dispatch(t);
+        // 5. tick.
+        if t == self.next_tick_ms {
+            let row = self.tick(t)?;
+            on_tick(&row)?;
+            self.next_tick_ms = t.checked_add(interval).ok_or_else(|| invariant("tick time overflow".into()))?;
+        }
+        Ok(())
+    }
+
+    fn finish_provisioning(&mut self, t: u64) {
+        while let Some(&Reverse((at, id))) = self.provisioning.peek() {
+            if at > t {
+                break;
+            }
+            self.provisioning.pop();
+            let w = &mut self.workers[id as usize];
+            if w.state == WState::Provisioning {
+                w.state = WState::Ready;
+                self.n_prov -= 1;
+                self.n_ready += 1;
+                self.free.insert(id);
+            }
+        }
+    }
+
+    fn complete(&mut self, w: u32, t: u64, dur: u64) {
+        self.tasks_completed += 1;
+        self.last_event_ms = t;
+        match self.completions.back_mut() {
+            Some(last) if last.0 == t => {
+                last.1 += dur;
+                last.2 += 1;
+            }
+            _ => self.completions.push_back((t, dur, 1)),
+        }
+        self.completions_sum += u128::from(dur);
+        self.completions_count += 1;
+        let worker = &mut self.workers[w as usize];
+        worker.busy -= 1;
+        match worker.state {
+            WState::Ready => {
+                self.busy_ready_slots -= 1;
+                self.free.insert(w);
+            }
+            WState::Draining => {
+                if worker.busy == 0 {
+                    self.n_drain -= 1;
+                    self.terminate(w, t);
+                }
+            }
+            WState::Provisioning | WState::Gone => {}
+        }
+    }
+
+    fn dispatch(&mut self, t: u64) {
+        loop {
+            self.zero_started.clear();
+            while !self.queue.is_empty() {
+                let Some(w) = self.free.first() else { break };
+                let task = self.queue.pop_front().expect("not empty");
+                let wait = t - task.arrival_ms;
+                self.waits.push(wait);
+                self.wait_sum_ms += u128::from(wait);
+                self.wait_max_ms = self.wait_max_ms.max(wait);
+                if wait > self.params.cluster.slo_wait.as_ms() {
+                    self.slo_violations += 1;
+                }
+                let worker = &mut self.workers[w as usize];
+                worker.busy += 1;
+                self.busy_ready_slots += 1;
+                if worker.busy >= self.slots {
+                    self.free.remove(w);
+                }
+                if task.duration_ms == 0 {
+                    self.zero_started.push(w);
+                } else {
+                    self.running.push(Reverse((t + task.duration_ms, w, task.duration_ms)));
+                }
+            }
+            if self.zero_started.is_empty() {
+                return;
+            }
+            // Zero-duration tasks complete once the pass can place no more, freeing their slots.
+            for i in 0..self.zero_started.len() {
+                let w = self.zero_started[i];
+                self.complete(w, t, 0);
+            }
+            if self.queue.is_empty() {
+                return;
+            }
+        }
+    }
+
+    fn billed(&self, life_ms: u64) -> u64 {
+        let inc = self.params.cluster.billing_increment.as_ms().max(1);
+        let rounded = life_ms.div_ceil(inc).saturating_mul(inc);
+        rounded.max(self.params.cluster.billing_minimum.as_ms())
+    }
+
+    fn set_live_count_change(&mut self, t: u64) {
+        let live_now = u128::from(self.n_prov) + u128::from(self.n_ready) + u128::from(self.n_drain);
+        // Called *before* a change: integrate the old count up to t.
+        self.live_integral += live_now * u128::from(t - self.live_since_ms);
+        self.live_since_ms = t;
+    }
+
+    /// Bills and removes a worker whose counts the caller has already updated.
+    fn terminate(&mut self, id: u32, t: u64) {
+        let w = &mut self.workers[id as usize];
+        let life = t - w.requested_ms;
+        w.state = WState::Gone;
+        self.free.remove(id);
+        self.lives_ms += u128::from(life);
+        self.billed_ms += u128::from(self.billed(life));
+        // The live count dropped by one at t: integrate with the count before.
+        let live_after = u128::from(self.n_prov) + u128::from(self.n_ready) + u128::from(self.n_drain);
+        self.live_integral += (live_after + 1) * u128::from(t - self.live_since_ms);
+        self.live_since_ms = t;
+    }
+
+    fn observe(&mut self, t: u64) -> Result<Observation, SimError> {
+        let window = self.params.scaler.metrics_window().as_ms();
+        while let Some(&(ct, sum, count)) = self.completions.front() {
+            if u128::from(ct) + u128::from(window) > u128::from(t) {
+                break;
+            }
+            self.completions.pop_front();
+            self.completions_sum -= u128::from(sum);
+            self.completions_count -= count;
+        }
+        let avg = if self.completions_count == 0 {
+            0
+        } else {
+            let c = u128::from(self.completions_count);
+            u64::try_from((self.completions_sum + c / 2) / c).unwrap_or(u64::MAX)
+        };
+        let pending = self.queue.len() as u64;
+        Observation::new(
+            TimeMs(t),
+            self.n_prov + self.n_ready,
+            pending,
+            self.running_tasks(),
+            DurationMs(avg),
+            self.utilization(),
+        )
+        .map_err(|e| invariant(format!("observation at {t} ms: {e}")))
+    }
+
+    fn running_tasks(&self) -> u64 {
+        self.running.len() as u64
+    }
+
+    fn utilization(&self) -> Fixed9 {
+        if self.n_ready == 0 {
+            if self.queue.is_empty() {
+                Fixed9::ZERO
+            } else {
+                Fixed9::ONE
+            }
+        } else {
+            Fixed9::from_ratio(self.busy_ready_slots, u64::from(self.n_ready) * u64::from(self.slots))
+        }
+    }
+
+    fn tick(&mut self, t: u64) -> Result<TickRow, SimError> {
+        self.ticks += 1;
+        let obs = self.observe(t)?;
+        self.scaler.observe(obs).map_err(|e| invariant(format!("scaler refused the observation at {t} ms: {e}")))?;
+        let d = self.scaler.decide(TimeMs(t)).map_err(|e| invariant(format!("scaler clock at {t} ms: {e}")))?;
+        match d.action {
+            Action::ScaleUp => {
+                self.scale_up(t, d.target_workers.saturating_sub(obs.current_workers));
+                self.scale_ups += 1;
+                self.scaler.record_scaled(TimeMs(t));
+            }
+            Action::ScaleDown => {
+                self.scale_down(t, obs.current_workers.saturating_sub(d.target_workers));
+                self.scale_downs += 1;
+                self.scaler.record_scaled(TimeMs(t));
+            }
+            Action::Hold => {}
+        }
+        let cw = self.n_prov + self.n_ready;
+        if cw != self.cw {
+            self.cw_integral += u128::from(self.cw) * u128::from(t - self.cw_since_ms);
+            self.cw_since_ms = t;
+            self.cw = cw;
+        }
+        self.cw_max = self.cw_max.max(cw);
+        if cw > self.params.scaler.max_workers() {
+            return Err(invariant(format!("{cw} workers at {t} ms exceed max_workers")));
+        }
+        // Step 5 re-runs steps 1 and 4.
+        self.finish_provisioning(t);
+        self.dispatch(t);
+        self.live.retain(|&id| self.workers[id as usize].state != WState::Gone);
+        let live_billed: u128 =
+            self.live.iter().map(|&id| u128::from(self.billed(t - self.workers[id as usize].requested_ms))).sum();
+        Ok(TickRow {
+            time: TimeMs(t),
+            current_workers: self.n_prov + self.n_ready,
+            ready: self.n_ready,
+            provisioning: self.n_prov,
+            draining: self.n_drain,
+            pending_tasks: self.queue.len() as u64,
+            running_tasks: self.running_tasks(),
+            worker_utilization: self.utilization(),
+            decision: d,
+            observation: obs,
+            cost: self.cost_of(self.billed_ms + live_billed),
+        })
+    }
+
+    fn cost_of(&self, billed_ms: u128) -> f64 {
+        #[allow(clippy::cast_precision_loss)]
+        let ms = billed_ms as f64;
+        ms / 3_600_000.0 * self.params.cluster.price_per_worker_hour
+    }
+
+    fn scale_up(&mut self, t: u64, k: u32) {
+        self.set_live_count_change(t);
+        let ready_at = t.saturating_add(self.params.cluster.provision_delay.as_ms());
+        for _ in 0..k {
+            let id = u32::try_from(self.workers.len()).expect("worker ids fit u32 (max_workers is bounded)");
+            self.workers.push(Worker { state: WState::Provisioning, busy: 0, requested_ms: t });
+            self.live.push(id);
+            self.provisioning.push(Reverse((ready_at, id)));
+            self.n_prov += 1;
+        }
+    }
+
+    fn scale_down(&mut self, t: u64, mut k: u32) {
+        // Provisioning workers, newest first, cancelled at once.
+        for i in (0..self.live.len()).rev() {
+            if k == 0 {
+                break;
+            }
+            let id = self.live[i];
+            if self.workers[id as usize].state == WState::Provisioning {
+                self.n_prov -= 1;
+                self.terminate(id, t);
+                k -= 1;
+            }
+        }
+        // Idle ready workers, newest first, terminated at once.
+        for i in (0..self.live.len()).rev() {
+            if k == 0 {
+                break;
+            }
+            let id = self.live[i];
+            let w = self.workers[id as usize];
+            if w.state == WState::Ready && w.busy == 0 {
+                self.n_ready -= 1;
+                self.terminate(id, t);
+                k -= 1;
+            }
+        }
+        // Busy ready workers, newest first, drain.
+        for i in (0..self.live.len()).rev() {
+            if k == 0 {
+                break;
+            }
+            let id = self.live[i];
+            let w = &mut self.workers[id as usize];
+            if w.state == WState::Ready {
+                w.state = WState::Draining;
+                self.n_ready -= 1;
+                self.n_drain += 1;
+                self.busy_ready_slots -= u64::from(w.busy);
+                self.free.remove(id);
+                k -= 1;
+            }
+        }
+        self.live.retain(|&id| self.workers[id as usize].state != WState::Gone);
+    }
+
+    /// Terminates what is left at `end_time`, checks conservation, and summarises.
+    fn finish(mut self) -> Result<Summary, SimError> {
+        let end = self.last_event_ms;
+        if end < self.cw_since_ms {
+            return Err(invariant(format!("end {end} ms before the last worker change {} ms", self.cw_since_ms)));
+        }
+        self.cw_integral += u128::from(self.cw) * u128::from(end - self.cw_since_ms);
+        for i in 0..self.live.len() {
+            let id = self.live[i];
+            match self.workers[id as usize].state {
+                WState::Provisioning => self.n_prov -= 1,
+                WState::Ready => self.n_ready -= 1,
+                WState::Draining => self.n_drain -= 1,
+                WState::Gone => continue,
+            }
+            self.terminate(id, end);
+        }
+        // Conservation: every task arrived once and completed once; lives equal the integral of live workers.
+        if self.tasks_completed != self.tasks_arrived || !self.queue.is_empty() || !self.running.is_empty() {
+            return Err(invariant(format!(
+                "{} tasks arrived but {} completed ({} queued, {} running)",
+                self.tasks_arrived,
+                self.tasks_completed,
+                self.queue.len(),
+                self.running.len()
+            )));
+        }
+        if self.lives_ms != self.live_integral {
+            return Err(invariant(format!(
+                "worker lives sum to {} ms but the integral of live workers is {} ms",
+                self.lives_ms, self.live_integral
+            )));
+        }
+        let n = self.tasks_arrived;
+        let ms = |v: u64| v as f64 / 1000.0;
+        #[allow(clippy::cast_precision_loss)]
+        let summary = Summary {
+            tasks: n,
+            wait_mean_s: if n == 0 { 0.0 } else { self.wait_sum_ms as f64 / n as f64 / 1000.0 },
+            wait_p50_s: ms(self.waits.nearest_rank(50, 100)),
+            wait_p95_s: ms(self.waits.nearest_rank(95, 100)),
+            wait_p99_s: ms(self.waits.nearest_rank(99, 100)),
+            wait_max_s: ms(self.wait_max_ms),
+            slo_violation_ratio: if n == 0 { 0.0 } else { self.slo_violations as f64 / n as f64 },
+            cost: self.cost_of(self.billed_ms),
+            worker_seconds: self.lives_ms as f64 / 1000.0,
+            billed_worker_seconds: self.billed_ms as f64 / 1000.0,
+            scale_ups: self.scale_ups,
+            scale_downs: self.scale_downs,
+            mean_workers: if end == 0 { f64::from(self.cw) } else { self.cw_integral as f64 / end as f64 },
+            max_workers: self.cw_max,
+            end_time_s: ms(end),
+            ticks: self.ticks,
+            workers_requested: self.workers.len() as u64,
+            slo_violations: self.slo_violations,
+        };
+        Ok(summary)
+    }
+}
+
+/// Runs a whole simulation.
+pub fn simulate<S: TaskSource>(
+    params: SimParams,
+    source: &mut S,
+    on_tick: impl FnMut(&TickRow) -> Result<(), SimError>,
+) -> Result<Summary, SimError> {
+    Engine::new(params).run(source, on_tick)
+}

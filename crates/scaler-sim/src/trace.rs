@@ -1,0 +1,397 @@
+//! Workload traces as streams of tasks (SPEC section 5): task traces
+//! (`arrival_s,duration_s`) and rate traces (`timestamp_s,arrivals[,mean_duration_s]`).
+//!
+//! Both stream: memory does not grow with the trace's length.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Exp, LogNormal, Pareto, Uniform};
+
+use crate::csvio::{CsvReader, Next};
+use crate::error::InputError;
+use crate::fields;
+use crate::scenario::{DurationDist, DurationSpec, Spread, TraceFormat, TraceSpec};
+
+/// One task: when it arrives and how long it runs, in milliseconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Task {
+    /// Arrival time, ms.
+    pub arrival_ms: u64,
+    /// Run time, ms.
+    pub duration_ms: u64,
+}
+
+/// A stream of tasks in non-decreasing arrival order.
+pub trait TaskSource {
+    /// The next task, `None` at the end.
+    fn next_task(&mut self) -> Result<Option<Task>, InputError>;
+}
+
+/// Tasks already in memory (benchmarks, tests, generated workloads).
+#[derive(Clone, Debug)]
+pub struct VecSource {
+    tasks: Vec<Task>,
+    next: usize,
+}
+
+impl VecSource {
+    /// A source over `tasks`, which must be sorted by arrival.
+    #[must_use]
+    pub fn new(tasks: Vec<Task>) -> VecSource {
+        debug_assert!(tasks.windows(2).all(|w| w[0].arrival_ms <= w[1].arrival_ms));
+        VecSource { tasks, next: 0 }
+    }
+}
+
+impl TaskSource for VecSource {
+    fn next_task(&mut self) -> Result<Option<Task>, InputError> {
+        let t = self.tasks.get(self.next).copied();
+        self.next += 1;
+        Ok(t)
+    }
+}
+
+/// Independent random streams derived from one seed, so that turning one
+/// random feature on never changes another's draws.
+#[must_use]
+pub fn stream_rng(seed: u64, stream: u64) -> ChaCha8Rng {
+    // SplitMix64 finalizer over (seed, stream).
+    let mut z = seed ^ stream.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    ChaCha8Rng::seed_from_u64(z ^ (z >> 31))
+}
+
+/// Random stream numbers.
+pub mod streams {
+    /// Arrival placement of rate traces.
+    pub const ARRIVALS: u64 = 1;
+    /// Task durations.
+    pub const DURATIONS: u64 = 2;
+    /// Trace generation (`gen`).
+    pub const GENERATE: u64 = 3;
+}
+
+/// Draws task durations from a distribution.
+#[derive(Clone, Debug)]
+pub struct DurationSampler {
+    dist: Sampler,
+    rng: ChaCha8Rng,
+}
+
+#[derive(Clone, Debug)]
+enum Sampler {
+    Exp(Exp<f64>),
+    LogNormal(LogNormal<f64>),
+    Pareto(Pareto<f64>),
+    Uniform(Uniform<f64>),
+}
+
+impl DurationSampler {
+    /// A sampler for `dist` with its own random stream.
+    #[must_use]
+    pub fn new(dist: DurationDist, rng: ChaCha8Rng) -> DurationSampler {
+        let dist = match dist {
+            DurationDist::Exponential { mean_s } => Sampler::Exp(Exp::new(1.0 / mean_s).expect("mean > 0 (validated)")),
+            DurationDist::LogNormal { mean_s, cv } => {
+                let sigma2 = (1.0 + cv * cv).ln();
+                let mu = mean_s.ln() - sigma2 / 2.0;
+                Sampler::LogNormal(LogNormal::new(mu, sigma2.sqrt()).expect("finite (validated)"))
+            }
+            DurationDist::Pareto { mean_s, alpha } => {
+                let scale = mean_s * (alpha - 1.0) / alpha;
+                Sampler::Pareto(Pareto::new(scale, alpha).expect("scale > 0, alpha > 1 (validated)"))
+            }
+            DurationDist::Uniform { min_s, max_s } => {
+                Sampler::Uniform(Uniform::new_inclusive(min_s, max_s).expect("min <= max (validated)"))
+            }
+        };
+        DurationSampler { dist, rng }
+    }
+
+    /// The next duration, in ms (rounded to the nearest ms; capped at about 31,000 years).
+    pub fn sample_ms(&mut self) -> u64 {
+        let s = match &self.dist {
+            Sampler::Exp(d) => d.sample(&mut self.rng),
+            Sampler::LogNormal(d) => d.sample(&mut self.rng),
+            Sampler::Pareto(d) => d.sample(&mut self.rng),
+            Sampler::Uniform(d) => d.sample(&mut self.rng),
+        };
+        seconds_to_ms(s)
+    }
+}
+
+/// Seconds (a sampled float) to whole ms, rounding half away from zero; negative and NaN give 0.
+#[must_use]
+pub fn seconds_to_ms(s: f64) -> u64 {
+    let ms = (s * 1000.0).round();
+    if ms.is_nan() || ms <= 0.0 {
+        0
+    } else if ms >= 1e15 {
+        1_000_000_000_000_000
+    } else {
+        // In range and whole: exact.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let v = ms as u64;
+        v
+    }
+}
+
+/// A task trace: `arrival_s,duration_s`, arrivals non-decreasing.
+pub struct TaskTrace<R> {
+    csv: CsvReader<R>,
+    arrival: usize,
+    duration: usize,
+    last_ms: u64,
+}
+
+impl<R: Read> TaskTrace<R> {
+    fn new(csv: CsvReader<R>) -> Result<Self, InputError> {
+        let [arrival, duration] = csv.require(["arrival_s", "duration_s"])?;
+        Ok(TaskTrace { csv, arrival, duration, last_ms: 0 })
+    }
+}
+
+impl<R: Read> TaskSource for TaskTrace<R> {
+    fn next_task(&mut self) -> Result<Option<Task>, InputError> {
+        match self.csv.next_row()? {
+            Next::End => Ok(None),
+            Next::Bad(e) => Err(e),
+            Next::Row => {
+                let a = fields::time(&self.csv, self.arrival)?;
+                let d = fields::duration(&self.csv, self.duration)?;
+                if a.as_ms() < self.last_ms {
+                    return Err(self.csv.field_error(
+                        self.arrival,
+                        format!(
+                            "arrival {a} is before the previous arrival ({}); arrivals must be non-decreasing",
+                            scaler_core::TimeMs(self.last_ms)
+                        ),
+                    ));
+                }
+                self.last_ms = a.as_ms();
+                Ok(Some(Task { arrival_ms: a.as_ms(), duration_ms: d.as_ms() }))
+            }
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct RateRow {
+    ts_ms: u64,
+    arrivals: u64,
+    mean_ms: Option<u64>,
+}
+
+/// A rate trace expanded into tasks: `arrivals` tasks in `[timestamp_s, next timestamp_s)`.
+pub struct RateTrace<R> {
+    csv: CsvReader<R>,
+    cols: [usize; 2],
+    mean_col: Option<usize>,
+    spread: Spread,
+    constant_ms: Option<u64>,
+    sampler: Option<DurationSampler>,
+    arrivals_rng: ChaCha8Rng,
+    /// The row being expanded, its interval, and how many of its tasks were emitted.
+    current: Option<(RateRow, u64, u64)>,
+    /// The row after it (read ahead to know the interval).
+    ahead: Option<RateRow>,
+    prev_interval: Option<u64>,
+    /// Poisson spreading: the last order statistic drawn, in [0, 1).
+    last_u: f64,
+    started: bool,
+}
+
+impl<R: Read> RateTrace<R> {
+    fn new(csv: CsvReader<R>, spec: &TraceSpec, seed: u64) -> Result<Self, InputError> {
+        let cols = csv.require(["timestamp_s", "arrivals"])?;
+        let mean_col = csv.column("mean_duration_s");
+        let (constant_ms, sampler) = match spec.duration {
+            Some(DurationSpec::Constant(d)) => (Some(d.as_ms()), None),
+            Some(DurationSpec::Dist(d)) => (None, Some(DurationSampler::new(d, stream_rng(seed, streams::DURATIONS)))),
+            None => (None, None),
+        };
+        if constant_ms.is_none() && sampler.is_none() && mean_col.is_none() {
+            return Err(InputError::line(
+                csv.path(),
+                1,
+                "a rate trace needs task durations: a mean_duration_s column, or trace.duration_s or trace.duration in the scenario",
+            ));
+        }
+        Ok(RateTrace {
+            csv,
+            cols,
+            mean_col,
+            spread: spec.spread,
+            constant_ms,
+            sampler,
+            arrivals_rng: stream_rng(seed, streams::ARRIVALS),
+            current: None,
+            ahead: None,
+            prev_interval: None,
+            last_u: 0.0,
+            started: false,
+        })
+    }
+
+    fn read_row(&mut self) -> Result<Option<RateRow>, InputError> {
+        match self.csv.next_row()? {
+            Next::End => Ok(None),
+            Next::Bad(e) => Err(e),
+            Next::Row => {
+                let [t, a] = self.cols;
+                let ts = fields::time(&self.csv, t)?.as_ms();
+                let arrivals = fields::count(&self.csv, a)?;
+                let mean_ms = match self.mean_col {
+                    Some(c) if !self.csv.get_bytes(c).is_empty() => Some(fields::duration(&self.csv, c)?.as_ms()),
+                    _ => None,
+                };
+                if mean_ms.is_none() && self.constant_ms.is_none() && self.sampler.is_none() && arrivals > 0 {
+                    return Err(self.csv.field_error(
+                        self.mean_col.unwrap_or(a),
+                        "no duration for these tasks: this row has no mean_duration_s and the scenario sets no trace.duration_s or trace.duration",
+                    ));
+                }
+                Ok(Some(RateRow { ts_ms: ts, arrivals, mean_ms }))
+            }
+        }
+    }
+
+    /// Moves to the next row with its interval; `false` at the end.
+    fn advance_row(&mut self) -> Result<bool, InputError> {
+        let row = if self.started {
+            self.ahead.take()
+        } else {
+            self.started = true;
+            self.read_row()?
+        };
+        let Some(row) = row else { return Ok(false) };
+        let row_line = self.csv.line();
+        self.ahead = self.read_row()?;
+        let interval = match self.ahead {
+            Some(next) => {
+                if next.ts_ms <= row.ts_ms {
+                    return Err(self.csv.field_error(
+                        self.cols[0],
+                        format!(
+                            "timestamp_s {} is not after the previous row's ({}); timestamps must strictly increase",
+                            scaler_core::TimeMs(next.ts_ms),
+                            scaler_core::TimeMs(row.ts_ms)
+                        ),
+                    ));
+                }
+                next.ts_ms - row.ts_ms
+            }
+            None => match self.prev_interval {
+                Some(i) => i,
+                None => {
+                    return Err(InputError::line(
+                        self.csv.path(),
+                        row_line,
+                        "a rate trace needs at least two rows: the last row's interval is the one before it",
+                    ))
+                }
+            },
+        };
+        self.prev_interval = Some(interval);
+        self.current = Some((row, interval, 0));
+        self.last_u = 0.0;
+        Ok(true)
+    }
+}
+
+impl<R: Read> TaskSource for RateTrace<R> {
+    fn next_task(&mut self) -> Result<Option<Task>, InputError> {
+        loop {
+            if let Some((row, interval, k)) = self.current {
+                if k < row.arrivals {
+                    let m = row.arrivals;
+                    let offset = match self.spread {
+                        Spread::Even => {
+                            // (k + 0.5) * interval / m = (2k + 1) * interval / 2m, rounded half away from zero.
+                            let num = (2 * u128::from(k) + 1) * u128::from(interval);
+                            let den = 2 * u128::from(m);
+                            u64::try_from((num + den / 2) / den).unwrap_or(u64::MAX)
+                        }
+                        Spread::Poisson => {
+                            // The next of m sorted uniforms on [0, 1), drawn in order:
+                            // u_k = 1 - (1 - u_{k-1}) * V^(1 / (m - k)).
+                            let v: f64 = self.arrivals_rng.random();
+                            #[allow(clippy::cast_precision_loss)]
+                            let remaining = (m - k) as f64;
+                            self.last_u = 1.0 - (1.0 - self.last_u) * v.powf(1.0 / remaining);
+                            #[allow(clippy::cast_precision_loss)]
+                            let x = (self.last_u * interval as f64).floor();
+                            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                            let off = x as u64;
+                            off.min(interval - 1)
+                        }
+                    };
+                    self.current = Some((row, interval, k + 1));
+                    let duration_ms = match (self.constant_ms, row.mean_ms, &mut self.sampler) {
+                        (Some(c), _, _) => c,
+                        (None, Some(m), _) => m,
+                        (None, None, Some(s)) => s.sample_ms(),
+                        (None, None, None) => unreachable!("checked when the row was read"),
+                    };
+                    return Ok(Some(Task { arrival_ms: row.ts_ms.saturating_add(offset), duration_ms }));
+                }
+            }
+            if !self.advance_row()? {
+                return Ok(None);
+            }
+        }
+    }
+}
+
+/// A trace file opened as a task stream.
+pub enum TraceSource {
+    /// A task trace.
+    Tasks(TaskTrace<File>),
+    /// A rate trace.
+    Rates(Box<RateTrace<File>>),
+}
+
+impl TaskSource for TraceSource {
+    fn next_task(&mut self) -> Result<Option<Task>, InputError> {
+        match self {
+            TraceSource::Tasks(t) => t.next_task(),
+            TraceSource::Rates(r) => r.next_task(),
+        }
+    }
+}
+
+/// Opens the scenario's trace, detecting its format from the header when not given.
+pub fn open(spec: &TraceSpec, seed: u64) -> Result<TraceSource, InputError> {
+    let csv = CsvReader::open(&spec.path)?;
+    let format = match spec.format {
+        Some(f) => f,
+        None => detect(&csv, &spec.path)?,
+    };
+    Ok(match format {
+        TraceFormat::Tasks => TraceSource::Tasks(TaskTrace::new(csv)?),
+        TraceFormat::Rates => TraceSource::Rates(Box::new(RateTrace::new(csv, spec, seed)?)),
+    })
+}
+
+fn detect<R: Read>(csv: &CsvReader<R>, path: &Path) -> Result<TraceFormat, InputError> {
+    let has = |c: &str| csv.column(c).is_some();
+    if has("arrival_s") && has("duration_s") {
+        Ok(TraceFormat::Tasks)
+    } else if has("timestamp_s") && has("arrivals") {
+        Ok(TraceFormat::Rates)
+    } else {
+        Err(InputError::line(
+            path,
+            1,
+            format!(
+                "cannot tell the trace format from the header ({}): a task trace has arrival_s,duration_s; a rate trace has timestamp_s,arrivals",
+                csv.header().join(",")
+            ),
+        ))
+    }
+}
