@@ -67,6 +67,8 @@ pub fn format_money(x: f64) -> String {
 /// The output files of a run, written next to their final names until the run succeeds.
 struct Outputs {
     dir: PathBuf,
+    /// The folder did not exist before: remove it again if the run fails.
+    created_dir: bool,
     files: Vec<(&'static str, BufWriter<File>, tempfile::TempPath)>,
 }
 
@@ -75,6 +77,7 @@ impl Outputs {
         if dir.exists() && !dir.is_dir() {
             return Err(InputError::file(dir, "--out must be a folder, and this is a file").into());
         }
+        let created_dir = !dir.exists();
         std::fs::create_dir_all(dir)
             .map_err(|e| InputError::file(dir, format!("cannot create the output folder: {}", io_reason(&e))))?;
         let mut files = Vec::new();
@@ -85,7 +88,7 @@ impl Outputs {
             crate::output::set_default_permissions(&f, &dir.join(name));
             files.push((name, BufWriter::with_capacity(1 << 16, f), path));
         }
-        Ok(Outputs { dir: dir.to_path_buf(), files })
+        Ok(Outputs { dir: dir.to_path_buf(), created_dir, files })
     }
 
     fn write(&mut self, i: usize, bytes: &[u8]) -> Result<(), SimError> {
@@ -94,11 +97,21 @@ impl Outputs {
         w.write_all(bytes).map_err(|e| SimError::io(&path, e))
     }
 
+    /// Removes the temporary files, and the folder if this run created it.
+    fn abandon(self) {
+        let Outputs { dir, created_dir, files } = self;
+        drop(files);
+        if created_dir {
+            let _ = std::fs::remove_dir(&dir);
+        }
+    }
+
     fn commit(self) -> Result<Vec<PathBuf>, SimError> {
         let mut done = Vec::new();
         let mut staged = Vec::new();
-        for (name, w, tmp) in self.files {
-            let path = self.dir.join(name);
+        let Outputs { dir, files, .. } = self;
+        for (name, w, tmp) in files {
+            let path = dir.join(name);
             let f = w.into_inner().map_err(|e| SimError::io(&path, e.into_error()))?;
             f.sync_all().map_err(|e| SimError::io(&path, e))?;
             staged.push((path, tmp));
@@ -128,18 +141,29 @@ pub fn run_to_dir(scenario: &Scenario, out: &Path) -> Result<RunResult, SimError
     outputs.write(1, observations::header_line().as_bytes())?;
     let params = SimParams { cluster: scenario.cluster.clone(), scaler: scenario.scaler.clone() };
     let mut line = Vec::with_capacity(256);
-    let summary = simulate(params, &mut source, |row| {
+    let result = simulate(params, &mut source, |row| {
         line.clear();
         push_tick_row(&mut line, row);
         outputs.write(0, &line)?;
         line.clear();
         observations::push_row(&mut line, &row.observation);
         outputs.write(1, &line)
-    })?;
-    let json = summary_json(&summary, scenario);
-    outputs.write(2, json.as_bytes())?;
-    let files = outputs.commit()?;
-    Ok(RunResult { summary, files })
+    })
+    .and_then(|summary| {
+        let json = summary_json(&summary, scenario);
+        outputs.write(2, json.as_bytes())?;
+        Ok(summary)
+    });
+    match result {
+        Ok(summary) => {
+            let files = outputs.commit()?;
+            Ok(RunResult { summary, files })
+        }
+        Err(e) => {
+            outputs.abandon();
+            Err(e)
+        }
+    }
 }
 
 /// The summary as pretty JSON with the run's seed and scenario name added.

@@ -297,12 +297,14 @@ fn duration_dist(doc: &Doc, node: &Node) -> Result<DurationDist, InputError> {
         "lognormal" => &["dist", "mean_s", "cv"],
         "pareto" => &["dist", "mean_s", "alpha"],
         "uniform" => &["dist", "min_s", "max_s"],
-        other => return Err(doc.error_node(
-            dnode,
-            format!(
+        other => {
+            return Err(doc.error_node(
+                dnode,
+                format!(
                 "trace.duration.dist = {other:?}: must be \"exponential\", \"lognormal\", \"pareto\" or \"uniform\""
             ),
-        )),
+            ))
+        }
     };
     tbl.allow_only(allowed)?;
     let positive = |key: &str, what: &str| -> Result<f64, InputError> {

@@ -91,6 +91,8 @@ pub struct Summary {
     pub workers_requested: u64,
     /// Tasks that waited longer than `slo_wait_s`. (Extension.)
     pub slo_violations: u64,
+    /// Time-weighted mean of the queue length over `[0, end_time_s]`. (Extension.)
+    pub mean_queue_length: f64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -209,6 +211,9 @@ pub struct Engine {
     /// `(end, worker, duration)` of running tasks.
     running: BinaryHeap<Reverse<(u64, u32, u64)>>,
     queue: VecDeque<Queued>,
+    /// Integral of the queue length over time (task-ms), and when it last changed.
+    queue_integral: u128,
+    queue_since_ms: u64,
     zero_started: Vec<u32>,
     n_prov: u32,
     n_ready: u32,
@@ -260,6 +265,8 @@ impl Engine {
             provisioning: BinaryHeap::new(),
             running: BinaryHeap::new(),
             queue: VecDeque::new(),
+            queue_integral: 0,
+            queue_since_ms: 0,
             zero_started: Vec::new(),
             n_prov: 0,
             n_ready: 0,
@@ -282,7 +289,7 @@ impl Engine {
             cw: initial,
             cw_since_ms: 0,
             cw_integral: 0,
-            cw_max: initial,
+            cw_max: 0,
             scale_ups: 0,
             scale_downs: 0,
             ticks: 0,
@@ -358,6 +365,7 @@ impl Engine {
                 }
                 break;
             }
+            self.queue_changes(t);
             self.queue.push_back(Queued { arrival_ms: task.arrival_ms, duration_ms: task.duration_ms });
             self.tasks_arrived += 1;
             self.last_event_ms = t;
@@ -372,6 +380,12 @@ impl Engine {
             self.next_tick_ms = t.checked_add(interval).ok_or_else(|| invariant("tick time overflow".into()))?;
         }
         Ok(())
+    }
+
+    /// Integrates the queue length up to `t`, before it changes.
+    fn queue_changes(&mut self, t: u64) {
+        self.queue_integral += self.queue.len() as u128 * u128::from(t - self.queue_since_ms);
+        self.queue_since_ms = t;
     }
 
     fn finish_provisioning(&mut self, t: u64) {
@@ -424,6 +438,7 @@ impl Engine {
             self.zero_started.clear();
             while !self.queue.is_empty() {
                 let Some(w) = self.free.first() else { break };
+                self.queue_changes(t);
                 let task = self.queue.pop_front().expect("not empty");
                 let wait = t - task.arrival_ms;
                 self.waits.push(wait);
@@ -696,6 +711,7 @@ impl Engine {
             ticks: self.ticks,
             workers_requested: self.workers.len() as u64,
             slo_violations: self.slo_violations,
+            mean_queue_length: if end == 0 { 0.0 } else { self.queue_integral as f64 / end as f64 },
         };
         Ok(summary)
     }

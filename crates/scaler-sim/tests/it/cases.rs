@@ -40,13 +40,26 @@ fn command_cases() {
         // Whatever the command left behind: only a complete out.csv, and only on success.
         let created: Vec<String> = files(&dir).difference(&before).cloned().collect();
         for f in &created {
+            let path = dir.join(f);
             if f == "out.csv" && out.status.success() {
-                let text = std::fs::read_to_string(dir.join(f)).unwrap();
+                let text = std::fs::read_to_string(&path).unwrap();
                 check(&mut failures, "expected.out.csv", &text);
+            } else if f == "out" && path.is_dir() && out.status.success() {
+                // An output folder: every file in it is a golden file `expected.out.NAME`.
+                let mut inner: Vec<_> = std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()).collect();
+                inner.sort();
+                for p in inner {
+                    let n = p.file_name().unwrap().to_string_lossy().into_owned();
+                    check(&mut failures, &format!("expected.out.{n}"), &std::fs::read_to_string(&p).unwrap());
+                }
             } else {
                 failures.push(format!("[{name}] left {f} behind (status {status})"));
             }
-            std::fs::remove_file(dir.join(f)).unwrap();
+            if path.is_dir() {
+                std::fs::remove_dir_all(&path).unwrap();
+            } else {
+                std::fs::remove_file(&path).unwrap();
+            }
         }
         if !out.status.success() {
             let stderr = String::from_utf8_lossy(&out.stderr);

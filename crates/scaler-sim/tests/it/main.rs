@@ -3,6 +3,8 @@
 mod cases;
 mod csv;
 mod replay;
+mod run;
+mod sim;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;

@@ -1,0 +1,261 @@
+//! `run` and `gen` through the command line: outputs, determinism, errors.
+
+use std::path::Path;
+
+use crate::run_in;
+
+fn write(dir: &Path, name: &str, text: &str) {
+    std::fs::write(dir.join(name), text).unwrap();
+}
+
+fn read(dir: &Path, name: &str) -> String {
+    std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{}: {e}", dir.join(name).display()))
+}
+
+const SCENARIO: &str = "[trace]\npath = \"trace.csv\"\nspread = \"poisson\"\nduration = { dist = \"lognormal\", mean_s = 20, cv = 1.5 }\nseed = 5\n\
+[cluster]\nprovision_delay_s = 30\nbilling_minimum_s = 60\nprice_per_worker_hour = 0.5\n\
+[scaler]\nmin_workers = 1\nmax_workers = 12\ncooldown_period = 60\nmetrics_window = 120\nevaluation_interval = 15\n";
+
+fn rate_trace() -> String {
+    let mut t = String::from("timestamp_s,arrivals\n");
+    for i in 0..120 {
+        let arrivals = if (40..60).contains(&i) { 30 } else { 3 + i % 4 };
+        t.push_str(&format!("{},{arrivals}\n", i * 60));
+    }
+    t
+}
+
+#[test]
+fn same_scenario_and_seed_give_byte_identical_outputs() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "s.toml", SCENARIO);
+    write(dir.path(), "trace.csv", &rate_trace());
+    let a = run_in(dir.path(), &["run", "s.toml", "--out", "a"]);
+    let b = run_in(dir.path(), &["run", "s.toml", "--out", "b"]);
+    assert!(a.status.success(), "{}", String::from_utf8_lossy(&a.stderr));
+    assert!(b.status.success());
+    assert_eq!(a.stdout.split(|&c| c == b'\n').next().unwrap(), b"seed: 5", "the seed is printed first");
+    for f in ["timeline.csv", "observations.csv", "summary.json"] {
+        assert_eq!(read(&dir.path().join("a"), f), read(&dir.path().join("b"), f), "{f} differs between two runs");
+    }
+    // Another seed draws other arrivals and durations.
+    let c = run_in(dir.path(), &["run", "s.toml", "--out", "c", "--seed", "6"]);
+    assert!(c.status.success());
+    assert!(String::from_utf8_lossy(&c.stdout).starts_with("seed: 6\n"));
+    assert_ne!(read(&dir.path().join("a"), "summary.json"), read(&dir.path().join("c"), "summary.json"));
+    let summary: serde_json::Value = serde_json::from_str(&read(&dir.path().join("a"), "summary.json")).unwrap();
+    for key in [
+        "tasks",
+        "wait_mean_s",
+        "wait_p50_s",
+        "wait_p95_s",
+        "wait_p99_s",
+        "wait_max_s",
+        "slo_violation_ratio",
+        "cost",
+        "worker_seconds",
+        "scale_ups",
+        "scale_downs",
+        "mean_workers",
+        "max_workers",
+        "end_time_s",
+    ] {
+        assert!(summary.get(key).is_some(), "summary lacks {key}");
+    }
+    assert!(summary["tasks"].is_u64() && summary["scale_ups"].is_u64() && summary["max_workers"].is_u64());
+    assert_eq!(
+        summary["tasks"].as_u64().unwrap(),
+        120 * 3 + 20 * 27 + (0..120).filter(|i| !(40..60).contains(i)).map(|i| i % 4).sum::<u64>()
+    );
+}
+
+#[test]
+fn replaying_the_recorded_observations_gives_the_timeline_decisions() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "s.toml", SCENARIO);
+    write(dir.path(), "trace.csv", &rate_trace());
+    let r = run_in(dir.path(), &["run", "s.toml", "--out", "o"]);
+    assert!(r.status.success());
+    let rep = run_in(dir.path(), &["replay", "--config", "s.toml", "--observations", "o/observations.csv"]);
+    assert!(rep.status.success(), "{}", String::from_utf8_lossy(&rep.stderr));
+    let decisions = String::from_utf8(rep.stdout).unwrap();
+    let timeline = read(&dir.path().join("o"), "timeline.csv");
+    // timeline: ...,window_utilization(8),action(9),target(10),reason(11)
+    // decisions: timestamp_s(0),action(1),target(2),reason(3),window_utilization(4)
+    let from_timeline: Vec<String> = timeline
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            format!("{} {} {} {} {}", f[0], f[9], f[10], f[11], f[8])
+        })
+        .collect();
+    let from_replay: Vec<String> = decisions
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            format!("{} {} {} {} {}", f[0], f[1], f[2], f[3], f[4])
+        })
+        .collect();
+    assert_eq!(from_timeline.len(), from_replay.len());
+    assert_eq!(from_timeline, from_replay);
+    assert!(from_replay.iter().any(|l| l.contains("scale_up")) && from_replay.iter().any(|l| l.contains("scale_down")));
+}
+
+#[test]
+fn failed_run_leaves_nothing_in_out() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "s.toml", "[trace]\npath = \"t.csv\"\n[scaler]\n");
+    let mut t = String::from("arrival_s,duration_s\n");
+    for i in 0..20_000 {
+        t.push_str(&format!("{i},1\n"));
+    }
+    t.push_str("19998.5,2\n"); // goes backwards
+    write(dir.path(), "t.csv", &t);
+    let r = run_in(dir.path(), &["run", "s.toml", "--out", "fresh"]);
+    assert_eq!(r.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&r.stderr),
+        "error: t.csv:20002: column 1 (arrival_s): arrival 19998.5 is before the previous arrival (19999); arrivals must be non-decreasing\n"
+    );
+    assert!(!dir.path().join("fresh").exists(), "a folder the failed run created is removed");
+    // An existing folder keeps its files and gets no partial ones.
+    std::fs::create_dir(dir.path().join("kept")).unwrap();
+    write(&dir.path().join("kept"), "summary.json", "old\n");
+    let r = run_in(dir.path(), &["run", "s.toml", "--out", "kept"]);
+    assert_eq!(r.status.code(), Some(2));
+    let names: Vec<String> = std::fs::read_dir(dir.path().join("kept"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["summary.json"]);
+    assert_eq!(read(&dir.path().join("kept"), "summary.json"), "old\n");
+}
+
+#[test]
+fn set_overrides_are_validated_like_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "s.toml", SCENARIO);
+    write(dir.path(), "trace.csv", &rate_trace());
+    let r = run_in(dir.path(), &["run", "s.toml", "--out", "o", "--set", "scaler.cooldown_period=-1"]);
+    assert_eq!(r.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&r.stderr),
+        "error: --set scaler.cooldown_period=-1: scaler.cooldown_period = -1: must be >= 0 seconds\n"
+    );
+    let r = run_in(dir.path(), &["run", "s.toml", "--out", "o", "--set", "cluster.slots=2"]);
+    assert_eq!(r.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&r.stderr).contains("unknown key `cluster.slots`"));
+    let r = run_in(dir.path(), &["run", "s.toml", "--out", "o", "--set", "scaler.cooldown_period=600"]);
+    assert!(r.status.success());
+    let timeline = read(&dir.path().join("o"), "timeline.csv");
+    let r2 = run_in(dir.path(), &["run", "s.toml", "--out", "p"]);
+    assert!(r2.status.success());
+    assert_ne!(timeline, read(&dir.path().join("p"), "timeline.csv"), "the override changed the run");
+}
+
+#[test]
+fn rate_trace_even_spread_places_arrivals_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "r.csv", "timestamp_s,arrivals\n0,3\n10,0\n20,2\n");
+    write(
+        dir.path(),
+        "s.toml",
+        "[trace]\npath = \"r.csv\"\nduration_s = 0.5\n[scaler]\nmin_workers = 5\nmax_workers = 5\n",
+    );
+    let spec = scaler_sim::scenario::load(&dir.path().join("s.toml"), &Default::default()).unwrap();
+    let mut src = scaler_sim::trace::open(&spec.trace, 0).unwrap();
+    let mut got = Vec::new();
+    while let Some(t) = scaler_sim::trace::TaskSource::next_task(&mut src).unwrap() {
+        got.push((t.arrival_ms, t.duration_ms));
+    }
+    // (k + 0.5) * 10 / 3 s = 1.6667, 5, 8.3333 -> 1667, 5000, 8333 ms; the last row's interval is 10 s.
+    assert_eq!(got, [(1667, 500), (5000, 500), (8333, 500), (22_500, 500), (27_500, 500)]);
+}
+
+#[test]
+fn gen_is_seeded_and_deterministic() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = |out: &str, seed: &str| {
+        vec![
+            "gen".to_string(),
+            "poisson:rate=2".into(),
+            "diurnal:period=3600,ratio=3".into(),
+            "flash:at=1800,height=5,decay=60".into(),
+            "onoff:on=120,off=300,high=3,low=0.5".into(),
+            "--span-s".into(),
+            "3600".into(),
+            "--duration".into(),
+            "pareto:mean=10,alpha=2.2".into(),
+            "--seed".into(),
+            seed.into(),
+            "-o".into(),
+            out.into(),
+        ]
+    };
+    let run = |a: Vec<String>| {
+        let refs: Vec<&str> = a.iter().map(String::as_str).collect();
+        run_in(dir.path(), &refs)
+    };
+    assert!(run(args("a.csv", "3")).status.success());
+    assert!(run(args("b.csv", "3")).status.success());
+    assert!(run(args("c.csv", "4")).status.success());
+    assert_eq!(read(dir.path(), "a.csv"), read(dir.path(), "b.csv"));
+    assert_ne!(read(dir.path(), "a.csv"), read(dir.path(), "c.csv"));
+    let text = read(dir.path(), "a.csv");
+    let n = text.lines().count() - 1;
+    // Mean rate about 2/s (modulations average near 1, plus the spike): roughly 7,200 tasks.
+    assert!((4_000..16_000).contains(&n), "{n} tasks");
+    // Rates form with bins, and it runs through the simulator.
+    let r = run_in(
+        dir.path(),
+        &[
+            "gen",
+            "poisson:rate=1",
+            "weekly:weekend=0.5,period=7200,weekend_start=5000",
+            "ramp:from=1,to=2",
+            "--span-s",
+            "7200",
+            "--form",
+            "rates",
+            "-o",
+            "r.csv",
+        ],
+    );
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let rates = read(dir.path(), "r.csv");
+    assert!(rates.starts_with("timestamp_s,arrivals\n0,"));
+    assert_eq!(rates.lines().count(), 1 + 120);
+    let bad = run_in(dir.path(), &["gen", "diurnl:ratio=2", "--span-s", "60", "-o", "x.csv"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("did you mean `diurnal`"));
+    assert!(!dir.path().join("x.csv").exists());
+}
+
+#[test]
+fn real_traces_when_available() {
+    let Some(dir) = std::env::var_os("SCALER_REAL_TRACES") else {
+        eprintln!(
+            "notice: SCALER_REAL_TRACES is not set; skipping the real-trace runs (CI sets it to ../shared/traces)"
+        );
+        return;
+    };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    for (scenario, min_tasks) in
+        [("sims/nasa_http_1995.toml", 1_800_000u64), ("sims/azure_functions_http.toml", 60_000)]
+    {
+        let out = tempfile::tempdir().unwrap();
+        let o = out.path().to_string_lossy().into_owned();
+        let r = run_in(&root, &["run", scenario, "--out", &o]);
+        assert!(
+            r.status.success(),
+            "{scenario} with SCALER_REAL_TRACES={}: {}",
+            Path::new(&dir).display(),
+            String::from_utf8_lossy(&r.stderr)
+        );
+        let summary: serde_json::Value = serde_json::from_str(&read(out.path(), "summary.json")).unwrap();
+        assert!(summary["tasks"].as_u64().unwrap() >= min_tasks, "{scenario}: {summary}");
+        assert!(summary["scale_ups"].as_u64().unwrap() > 0, "{scenario}: the scaler should act on real traffic");
+    }
+}
