@@ -39,3 +39,23 @@ pub fn warm_scaler(samples: u64) -> (Scaler, u64, Lcg) {
     }
     (s, 2 * samples, rng)
 }
+
+/// One day of Poisson arrivals at `rate_per_s` with exponential durations of mean
+/// `mean_s`, following a daily cosine (peak-to-trough 3), in memory.
+pub fn one_day_trace(rate_per_s: f64, mean_s: f64, seed: u64) -> Vec<scaler_sim::trace::Task> {
+    let mut rng = Lcg(seed);
+    let mut unit = move || (rng.next_u64() as f64 + 0.5) / (1u64 << 53) as f64;
+    let mut t = 0.0;
+    let mut out = Vec::new();
+    let peak = rate_per_s * 1.5;
+    // Thinning: candidates at the peak rate, kept with probability rate(t) / peak.
+    while t < 86_400.0 {
+        t += -unit().ln() / peak;
+        let rate = rate_per_s * (1.0 + 0.5 * (std::f64::consts::TAU * t / 86_400.0).cos());
+        if unit() * peak < rate {
+            let d = -unit().ln() * mean_s;
+            out.push(scaler_sim::trace::Task { arrival_ms: (t * 1000.0) as u64, duration_ms: (d * 1000.0) as u64 });
+        }
+    }
+    out
+}

@@ -259,3 +259,28 @@ fn real_traces_when_available() {
         assert!(summary["scale_ups"].as_u64().unwrap() > 0, "{scenario}: the scaler should act on real traffic");
     }
 }
+
+#[test]
+fn shipped_traces_regenerate_byte_for_byte_from_their_documented_commands() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let readme = std::fs::read_to_string(root.join("traces/README.md")).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let mut checked = 0;
+    for cmd in readme.split('`').filter(|s| s.starts_with("target/release/scaler-sim gen ")) {
+        let mut args: Vec<String> = cmd.split_whitespace().skip(1).map(String::from).collect();
+        let o = args.iter().position(|a| a == "-o").expect("-o FILE");
+        let shipped = root.join(&args[o + 1]);
+        let fresh = out.path().join("fresh.csv");
+        args[o + 1] = fresh.to_string_lossy().into_owned();
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let r = run_in(&root, &refs);
+        assert!(r.status.success(), "{cmd}: {}", String::from_utf8_lossy(&r.stderr));
+        assert!(
+            std::fs::read(&fresh).unwrap() == std::fs::read(&shipped).unwrap(),
+            "{} does not match its command in traces/README.md",
+            shipped.display()
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 3, "every generated trace in traces/README.md is checked");
+}
