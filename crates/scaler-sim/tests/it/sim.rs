@@ -368,3 +368,20 @@ fn conservation_and_bounds_on_random_scenarios() {
         );
     }
 }
+
+#[test]
+fn provisioning_workers_are_cancelled_newest_first() {
+    // w4 is requested at tick 0 (rule 2), w5 at tick 10; tick 30 cancels one of them. Newest
+    // first cancels w5, so w4 becomes ready at 100 s (oldest first would leave w5, ready at 110 s).
+    let cfg = "[scaler]\nmin_workers = 5\nmax_workers = 10\nscale_up_threshold = 0.5\nscale_down_threshold = 0.25\n\
+               cooldown_period = 0\nmetrics_window = 1\nevaluation_interval = 10\nutilization_aggregate = \"latest\"\n\
+               scale_up_step = { percent = 0, min = 1 }\nscale_down_step = { percent = 0, min = 1 }\n\
+               [cluster]\ninitial_workers = 4\nprovision_delay_s = 100\n";
+    let mut t: Vec<(&str, &str)> = std::iter::repeat_n(("0", "12"), 6).collect();
+    t.push(("120", "1"));
+    let (rows, _) = sim(cfg, tasks(&t));
+    assert_eq!(state(row_at(&rows, 0)), "5 4 1 0 2 4 1 scale_up 5 below_min_workers");
+    assert_eq!(state(row_at(&rows, 10)), "6 4 2 0 2 4 1 scale_up 6 utilization_high");
+    assert_eq!(state(row_at(&rows, 30)), "5 4 1 0 0 0 0 scale_down 5 utilization_low");
+    assert_eq!(state(row_at(&rows, 100)), "5 5 0 0 0 0 0 hold 5 at_min_workers");
+}
