@@ -6,6 +6,7 @@
 use std::fs::File;
 use std::io::Read;
 use std::path::Path;
+use std::sync::Arc;
 
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -180,41 +181,62 @@ impl<R: Read> TaskSource for TaskTrace<R> {
     }
 }
 
-#[derive(Clone, Copy, Debug)]
-struct RateRow {
-    ts_ms: u64,
-    arrivals: u64,
-    mean_ms: Option<u64>,
+/// One row of a rate trace, with the interval it covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateRow {
+    /// Start of the interval, ms.
+    pub ts_ms: u64,
+    /// Tasks arriving in the interval.
+    pub arrivals: u64,
+    /// The row's `mean_duration_s`, ms.
+    pub mean_ms: Option<u64>,
+    /// Length of the interval, ms.
+    pub interval_ms: u64,
+}
+
+/// Where a rate trace's rows come from.
+enum Rows<R> {
+    /// A CSV file, read with one row of look-ahead to know each row's interval.
+    Csv {
+        csv: CsvReader<R>,
+        cols: [usize; 2],
+        mean_col: Option<usize>,
+        /// The next row (its interval not yet known), and whether reading started.
+        ahead: Option<RateRow>,
+        started: bool,
+        prev_interval: Option<u64>,
+    },
+    /// Rows already read and checked.
+    Memory { rows: Arc<[RateRow]>, next: usize },
 }
 
 /// A rate trace expanded into tasks: `arrivals` tasks in `[timestamp_s, next timestamp_s)`.
 pub struct RateTrace<R> {
-    csv: CsvReader<R>,
-    cols: [usize; 2],
-    mean_col: Option<usize>,
+    rows: Rows<R>,
     spread: Spread,
     constant_ms: Option<u64>,
     sampler: Option<DurationSampler>,
     arrivals_rng: ChaCha8Rng,
-    /// The row being expanded, its interval, and how many of its tasks were emitted.
-    current: Option<(RateRow, u64, u64)>,
-    /// The row after it (read ahead to know the interval).
-    ahead: Option<RateRow>,
-    prev_interval: Option<u64>,
+    /// The row being expanded and how many of its tasks were emitted.
+    current: Option<(RateRow, u64)>,
     /// Poisson spreading: the last order statistic drawn, in [0, 1).
     last_u: f64,
-    started: bool,
+}
+
+/// The duration settings of a rate trace, checked against its columns.
+fn rate_durations(spec: &TraceSpec, seed: u64) -> (Option<u64>, Option<DurationSampler>) {
+    match spec.duration {
+        Some(DurationSpec::Constant(d)) => (Some(d.as_ms()), None),
+        Some(DurationSpec::Dist(d)) => (None, Some(DurationSampler::new(d, stream_rng(seed, streams::DURATIONS)))),
+        None => (None, None),
+    }
 }
 
 impl<R: Read> RateTrace<R> {
     fn new(csv: CsvReader<R>, spec: &TraceSpec, seed: u64) -> Result<Self, InputError> {
         let cols = csv.require(["timestamp_s", "arrivals"])?;
         let mean_col = csv.column("mean_duration_s");
-        let (constant_ms, sampler) = match spec.duration {
-            Some(DurationSpec::Constant(d)) => (Some(d.as_ms()), None),
-            Some(DurationSpec::Dist(d)) => (None, Some(DurationSampler::new(d, stream_rng(seed, streams::DURATIONS)))),
-            None => (None, None),
-        };
+        let (constant_ms, sampler) = rate_durations(spec, seed);
         if constant_ms.is_none() && sampler.is_none() && mean_col.is_none() {
             return Err(InputError::line(
                 csv.path(),
@@ -223,91 +245,97 @@ impl<R: Read> RateTrace<R> {
             ));
         }
         Ok(RateTrace {
-            csv,
-            cols,
-            mean_col,
+            rows: Rows::Csv { csv, cols, mean_col, ahead: None, started: false, prev_interval: None },
             spread: spec.spread,
             constant_ms,
             sampler,
             arrivals_rng: stream_rng(seed, streams::ARRIVALS),
             current: None,
-            ahead: None,
-            prev_interval: None,
             last_u: 0.0,
-            started: false,
         })
     }
 
-    fn read_row(&mut self) -> Result<Option<RateRow>, InputError> {
-        match self.csv.next_row()? {
-            Next::End => Ok(None),
-            Next::Bad(e) => Err(e),
-            Next::Row => {
-                let [t, a] = self.cols;
-                let ts = fields::time(&self.csv, t)?.as_ms();
-                let arrivals = fields::count(&self.csv, a)?;
-                let mean_ms = match self.mean_col {
-                    Some(c) if !self.csv.get_bytes(c).is_empty() => Some(fields::duration(&self.csv, c)?.as_ms()),
-                    _ => None,
+    /// The next row with its interval, reading and checking the file as it goes.
+    fn next_row(&mut self) -> Result<Option<RateRow>, InputError> {
+        let has_durations = self.constant_ms.is_some() || self.sampler.is_some();
+        match &mut self.rows {
+            Rows::Memory { rows, next } => {
+                let r = rows.get(*next).copied();
+                *next += 1;
+                Ok(r)
+            }
+            Rows::Csv { csv, cols, mean_col, ahead, started, prev_interval } => {
+                let row = if *started {
+                    ahead.take()
+                } else {
+                    *started = true;
+                    read_rate_row(csv, *cols, *mean_col, has_durations)?
                 };
-                if mean_ms.is_none() && self.constant_ms.is_none() && self.sampler.is_none() && arrivals > 0 {
-                    return Err(self.csv.field_error(
-                        self.mean_col.unwrap_or(a),
-                        "no duration for these tasks: this row has no mean_duration_s and the scenario sets no trace.duration_s or trace.duration",
-                    ));
-                }
-                Ok(Some(RateRow { ts_ms: ts, arrivals, mean_ms }))
+                let Some(mut row) = row else { return Ok(None) };
+                let row_line = csv.line();
+                *ahead = read_rate_row(csv, *cols, *mean_col, has_durations)?;
+                row.interval_ms = match ahead {
+                    Some(next) => {
+                        if next.ts_ms <= row.ts_ms {
+                            return Err(csv.field_error(
+                                cols[0],
+                                format!(
+                                    "timestamp_s {} is not after the previous row's ({}); timestamps must strictly increase",
+                                    scaler_core::TimeMs(next.ts_ms),
+                                    scaler_core::TimeMs(row.ts_ms)
+                                ),
+                            ));
+                        }
+                        next.ts_ms - row.ts_ms
+                    }
+                    None => prev_interval.ok_or_else(|| {
+                        InputError::line(
+                            csv.path(),
+                            row_line,
+                            "a rate trace needs at least two rows: the last row's interval is the one before it",
+                        )
+                    })?,
+                };
+                *prev_interval = Some(row.interval_ms);
+                Ok(Some(row))
             }
         }
     }
+}
 
-    /// Moves to the next row with its interval; `false` at the end.
-    fn advance_row(&mut self) -> Result<bool, InputError> {
-        let row = if self.started {
-            self.ahead.take()
-        } else {
-            self.started = true;
-            self.read_row()?
-        };
-        let Some(row) = row else { return Ok(false) };
-        let row_line = self.csv.line();
-        self.ahead = self.read_row()?;
-        let interval = match self.ahead {
-            Some(next) => {
-                if next.ts_ms <= row.ts_ms {
-                    return Err(self.csv.field_error(
-                        self.cols[0],
-                        format!(
-                            "timestamp_s {} is not after the previous row's ({}); timestamps must strictly increase",
-                            scaler_core::TimeMs(next.ts_ms),
-                            scaler_core::TimeMs(row.ts_ms)
-                        ),
-                    ));
-                }
-                next.ts_ms - row.ts_ms
+fn read_rate_row<R: Read>(
+    csv: &mut CsvReader<R>,
+    cols: [usize; 2],
+    mean_col: Option<usize>,
+    has_durations: bool,
+) -> Result<Option<RateRow>, InputError> {
+    match csv.next_row()? {
+        Next::End => Ok(None),
+        Next::Bad(e) => Err(e),
+        Next::Row => {
+            let [t, a] = cols;
+            let ts = fields::time(csv, t)?.as_ms();
+            let arrivals = fields::count(csv, a)?;
+            let mean_ms = match mean_col {
+                Some(c) if !csv.get_bytes(c).is_empty() => Some(fields::duration(csv, c)?.as_ms()),
+                _ => None,
+            };
+            if mean_ms.is_none() && !has_durations && arrivals > 0 {
+                return Err(csv.field_error(
+                    mean_col.unwrap_or(a),
+                    "no duration for these tasks: this row has no mean_duration_s and the scenario sets no trace.duration_s or trace.duration",
+                ));
             }
-            None => match self.prev_interval {
-                Some(i) => i,
-                None => {
-                    return Err(InputError::line(
-                        self.csv.path(),
-                        row_line,
-                        "a rate trace needs at least two rows: the last row's interval is the one before it",
-                    ))
-                }
-            },
-        };
-        self.prev_interval = Some(interval);
-        self.current = Some((row, interval, 0));
-        self.last_u = 0.0;
-        Ok(true)
+            Ok(Some(RateRow { ts_ms: ts, arrivals, mean_ms, interval_ms: 0 }))
+        }
     }
 }
 
 impl<R: Read> TaskSource for RateTrace<R> {
     fn next_task(&mut self) -> Result<Option<Task>, InputError> {
         loop {
-            if let Some((row, interval, k)) = self.current {
+            if let Some((row, k)) = self.current {
+                let interval = row.interval_ms;
                 if k < row.arrivals {
                     let m = row.arrivals;
                     let offset = match self.spread {
@@ -331,7 +359,7 @@ impl<R: Read> TaskSource for RateTrace<R> {
                             off.min(interval - 1)
                         }
                     };
-                    self.current = Some((row, interval, k + 1));
+                    self.current = Some((row, k + 1));
                     let duration_ms = match (self.constant_ms, row.mean_ms, &mut self.sampler) {
                         (Some(c), _, _) => c,
                         (None, Some(m), _) => m,
@@ -341,8 +369,12 @@ impl<R: Read> TaskSource for RateTrace<R> {
                     return Ok(Some(Task { arrival_ms: row.ts_ms.saturating_add(offset), duration_ms }));
                 }
             }
-            if !self.advance_row()? {
-                return Ok(None);
+            match self.next_row()? {
+                Some(row) => {
+                    self.current = Some((row, 0));
+                    self.last_u = 0.0;
+                }
+                None => return Ok(None),
             }
         }
     }
@@ -393,5 +425,92 @@ fn detect<R: Read>(csv: &CsvReader<R>, path: &Path) -> Result<TraceFormat, Input
                 csv.header().join(",")
             ),
         ))
+    }
+}
+
+/// A trace read and checked once, shared by many runs (sweeps): tasks as they are,
+/// or rate rows that each run expands with its own seed.
+#[derive(Clone, Debug)]
+pub enum LoadedTrace {
+    /// A task trace.
+    Tasks(Arc<[Task]>),
+    /// A rate trace's rows, with the scenario's trace settings.
+    Rates(Arc<[RateRow]>, TraceSpec),
+}
+
+impl LoadedTrace {
+    /// Reads the whole trace, with the same checks as a streaming run.
+    pub fn load(spec: &TraceSpec) -> Result<LoadedTrace, InputError> {
+        match open(spec, 0)? {
+            TraceSource::Tasks(mut t) => {
+                let mut v = Vec::new();
+                while let Some(task) = t.next_task()? {
+                    v.push(task);
+                }
+                Ok(LoadedTrace::Tasks(v.into()))
+            }
+            TraceSource::Rates(mut r) => {
+                let mut v = Vec::new();
+                while let Some(row) = r.next_row()? {
+                    v.push(row);
+                }
+                Ok(LoadedTrace::Rates(v.into(), spec.clone()))
+            }
+        }
+    }
+
+    /// A task stream for one run with `seed`.
+    #[must_use]
+    pub fn source(&self, seed: u64) -> SharedSource {
+        match self {
+            LoadedTrace::Tasks(t) => SharedSource::Tasks { tasks: Arc::clone(t), next: 0 },
+            LoadedTrace::Rates(rows, spec) => {
+                let (constant_ms, sampler) = rate_durations(spec, seed);
+                SharedSource::Rates(Box::new(RateTrace::<std::io::Empty> {
+                    rows: Rows::Memory { rows: Arc::clone(rows), next: 0 },
+                    spread: spec.spread,
+                    constant_ms,
+                    sampler,
+                    arrivals_rng: stream_rng(seed, streams::ARRIVALS),
+                    current: None,
+                    last_u: 0.0,
+                }))
+            }
+        }
+    }
+
+    /// How many tasks a run will see (rates: the sum of arrivals).
+    #[must_use]
+    pub fn task_count(&self) -> u64 {
+        match self {
+            LoadedTrace::Tasks(t) => t.len() as u64,
+            LoadedTrace::Rates(rows, _) => rows.iter().map(|r| r.arrivals).sum(),
+        }
+    }
+}
+
+/// A task stream over a [`LoadedTrace`].
+pub enum SharedSource {
+    /// Tasks in memory.
+    Tasks {
+        /// The tasks.
+        tasks: Arc<[Task]>,
+        /// The next one.
+        next: usize,
+    },
+    /// Rate rows in memory, expanded.
+    Rates(Box<RateTrace<std::io::Empty>>),
+}
+
+impl TaskSource for SharedSource {
+    fn next_task(&mut self) -> Result<Option<Task>, InputError> {
+        match self {
+            SharedSource::Tasks { tasks, next } => {
+                let t = tasks.get(*next).copied();
+                *next += 1;
+                Ok(t)
+            }
+            SharedSource::Rates(r) => r.next_task(),
+        }
     }
 }

@@ -284,3 +284,27 @@ fn shipped_traces_regenerate_byte_for_byte_from_their_documented_commands() {
     }
     assert_eq!(checked, 3, "every generated trace in traces/README.md is checked");
 }
+
+#[test]
+fn a_loaded_trace_gives_the_same_tasks_as_streaming_it() {
+    use scaler_sim::trace::{LoadedTrace, TaskSource};
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "s.toml", SCENARIO);
+    write(dir.path(), "trace.csv", &rate_trace());
+    let sc = scaler_sim::scenario::load(&dir.path().join("s.toml"), &Default::default()).unwrap();
+    let loaded = LoadedTrace::load(&sc.trace).unwrap();
+    for seed in [1, 2] {
+        let mut streamed = scaler_sim::trace::open(&sc.trace, seed).unwrap();
+        let mut shared = loaded.source(seed);
+        let mut n = 0;
+        loop {
+            let (a, b) = (streamed.next_task().unwrap(), shared.next_task().unwrap());
+            assert_eq!(a, b, "seed {seed}, task {n}");
+            if a.is_none() {
+                break;
+            }
+            n += 1;
+        }
+        assert_eq!(n, loaded.task_count());
+    }
+}
