@@ -198,7 +198,7 @@ pub struct RateRow {
 enum Rows<R> {
     /// A CSV file, read with one row of look-ahead to know each row's interval.
     Csv {
-        csv: CsvReader<R>,
+        csv: Box<CsvReader<R>>,
         cols: [usize; 2],
         mean_col: Option<usize>,
         /// The next row (its interval not yet known), and whether reading started.
@@ -245,7 +245,7 @@ impl<R: Read> RateTrace<R> {
             ));
         }
         Ok(RateTrace {
-            rows: Rows::Csv { csv, cols, mean_col, ahead: None, started: false, prev_interval: None },
+            rows: Rows::Csv { csv: Box::new(csv), cols, mean_col, ahead: None, started: false, prev_interval: None },
             spread: spec.spread,
             constant_ms,
             sampler,
