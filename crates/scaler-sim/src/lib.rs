@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod charts;
 pub mod csvio;
 pub mod error;
 pub mod fields;
@@ -14,9 +15,11 @@ pub mod gen;
 pub mod observations;
 pub mod output;
 pub mod replay;
+pub mod report;
 pub mod run;
 pub mod scenario;
 pub mod sim;
+pub mod sweep;
 pub mod tomldoc;
 pub mod trace;
 

@@ -5,10 +5,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use scaler_sim::gen;
 use scaler_sim::replay::{replay, ReplayReport};
 use scaler_sim::scenario::{self, read_scaler_config, Overrides};
+use scaler_sim::tomldoc::Doc;
 use scaler_sim::SimError;
+use scaler_sim::{gen, report, sweep, InputError};
 
 /// Replay and simulate auto-scaling decisions on recorded or synthetic workloads.
 #[derive(Parser)]
@@ -68,6 +69,46 @@ enum Command {
         /// Use this trace file instead of trace.path (relative to the working folder).
         #[arg(long, value_name = "FILE.csv")]
         trace: Option<PathBuf>,
+    },
+    /// Try many settings of a scenario and recommend one: the cost / latency trade-off.
+    ///
+    /// The scenario's [sweep] table lists values for scaler.* and cluster.* keys (their
+    /// cartesian product is swept), optional seeds, and an objective such as
+    /// "minimize cost subject to wait_p95_s <= 30". Writes results.csv, pareto.csv,
+    /// recommendation.json, charts (PNG and SVG) and report.html into the output folder.
+    /// Settings run in parallel; each finished one is appended to results.partial.csv.
+    Sweep {
+        /// The scenario file, with a [sweep] table.
+        #[arg(value_name = "SCENARIO.toml")]
+        scenario: PathBuf,
+        /// Output folder (default: out/<scenario name>-sweep/).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Continue an interrupted sweep in the same folder without redoing finished settings.
+        #[arg(long)]
+        resume: bool,
+        /// Run only every N-th setting, starting at I (0-based): for batch systems that pass an
+        /// index (Kubernetes Indexed Jobs, Slurm arrays, GNU parallel). Combine with `merge`.
+        #[arg(long, value_name = "I/N")]
+        shard: Option<String>,
+        /// Worker threads (default: one per core).
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        threads: usize,
+    },
+    /// Combine the folders of a sharded sweep into the files a single sweep writes.
+    Merge {
+        /// The shard folders (every shard of one sweep, each once).
+        #[arg(value_name = "SHARD_DIR", required = true)]
+        shards: Vec<PathBuf>,
+        /// Output folder.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+    /// Redraw the charts (and report.html) of a sweep or run folder from its files.
+    Plot {
+        /// A folder written by `sweep`, `merge` or `run`.
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
     },
     /// Generate a synthetic workload trace (task or rate form), seeded.
     ///
@@ -144,7 +185,84 @@ fn dispatch(cli: Cli) -> Result<(), SimError> {
             };
             println!("scenario: {} (trace {})", sc.path.display(), sc.trace.path.display());
             print!("{}", scaler_sim::run::summary_table(&result.summary, &sc));
-            let names: Vec<String> = result.files.iter().map(|p| p.display().to_string()).collect();
+            let mut files = result.files;
+            files.extend(report::plot_run_dir(&out_dir, &format!("{}: demand and workers", sc.name))?);
+            let names: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
+            println!("wrote {}", names.join(", "));
+            Ok(())
+        }
+        Command::Sweep { scenario, out, resume, shard, threads } => {
+            let doc = Doc::read(&scenario)?;
+            let base = scenario::from_doc(&doc, &Overrides::default())?;
+            let spec = sweep::parse_spec(&doc, &base)?;
+            let shard = match shard {
+                Some(text) => {
+                    sweep::parse_shard(&text).map_err(|m| InputError::file(Path::new(&format!("--shard {text}")), m))?
+                }
+                None => (0, 1),
+            };
+            let out = out.unwrap_or_else(|| Path::new("out").join(format!("{}-sweep", base.name)));
+            println!("seeds: {:?}", spec.seeds);
+            println!(
+                "sweeping {} settings x {} seed(s) of {} into {}",
+                spec.settings(),
+                spec.seeds.len(),
+                scenario.display(),
+                out.display()
+            );
+            let req = sweep::SweepRequest {
+                scenario: scenario.clone(),
+                out: out.clone(),
+                resume,
+                shard,
+                threads,
+                progress: true,
+            };
+            let results = sweep::run_shard(&req, &doc, &spec, &base)?;
+            if shard.1 > 1 {
+                println!("shard {}/{}: {} settings done in {}", shard.0, shard.1, results.len(), out.display());
+                println!("when every shard is done: scaler-sim merge SHARD_DIR... --out DIR");
+                return Ok(());
+            }
+            finish_sweep(&out, &doc, &spec, &base, results)
+        }
+        Command::Merge { shards, out } => {
+            let (manifest, partials) = sweep::gather_shards(&shards)?;
+            let doc = Doc::read(&manifest.scenario)?;
+            let base = scenario::from_doc(&doc, &Overrides::default())?;
+            let spec = sweep::parse_spec(&doc, &base)?;
+            let mut all = std::collections::BTreeMap::new();
+            for p in &partials {
+                for r in sweep::read_results(p, &spec)? {
+                    all.insert(r.index, r);
+                }
+            }
+            if let Some(missing) = (0..spec.settings()).find(|i| !all.contains_key(i)) {
+                return Err(InputError::file(
+                    Path::new("merge"),
+                    format!(
+                        "setting {missing} is in no shard's results (is a shard unfinished? rerun it with --resume)"
+                    ),
+                )
+                .into());
+            }
+            std::fs::create_dir_all(&out).map_err(|e| SimError::io(&out, e))?;
+            println!("seeds: {:?}", spec.seeds);
+            finish_sweep(&out, &doc, &spec, &base, all.into_values().collect())
+        }
+        Command::Plot { dir } => {
+            let files = if dir.join("results.csv").exists() {
+                let text = std::fs::read_to_string(dir.join("sweep.json"))
+                    .ok()
+                    .and_then(|t| serde_json::from_str::<sweep::Manifest>(&t).ok())
+                    .and_then(|m| std::fs::read_to_string(m.scenario).ok());
+                report::plot_sweep_dir(&dir, text.as_deref())?
+            } else if dir.join("timeline.csv").exists() {
+                report::plot_run_dir(&dir, "demand and workers")?
+            } else {
+                return Err(InputError::file(&dir, "has neither results.csv (a sweep) nor timeline.csv (a run)").into());
+            };
+            let names: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
             println!("wrote {}", names.join(", "));
             Ok(())
         }
@@ -179,6 +297,24 @@ fn dispatch(cli: Cli) -> Result<(), SimError> {
             Ok(())
         }
     }
+}
+
+fn finish_sweep(
+    out: &Path,
+    doc: &Doc,
+    spec: &sweep::SweepSpec,
+    base: &scenario::Scenario,
+    results: Vec<sweep::SettingResult>,
+) -> Result<(), SimError> {
+    let outcome = sweep::finalize(out, doc, spec, base, results)?;
+    let mut files: Vec<String> = ["results.csv", "pareto.csv", "recommendation.json"]
+        .iter()
+        .map(|f| out.join(f).display().to_string())
+        .collect();
+    files.extend(report::plot_sweep_dir(out, Some(&doc.text))?.iter().map(|p| p.display().to_string()));
+    print!("{}", sweep::recommendation_text(spec, base, &outcome));
+    println!("wrote {}", files.join(", "));
+    Ok(())
 }
 
 fn report_skips(r: &ReplayReport) {

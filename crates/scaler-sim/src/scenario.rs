@@ -13,7 +13,7 @@ use crate::error::InputError;
 use crate::tomldoc::{Doc, Node, Table, Value};
 
 /// The root tables a scenario file may have.
-pub const TABLES: &[&str] = &["trace", "cluster", "scaler"];
+pub const TABLES: &[&str] = &["trace", "cluster", "scaler", "sweep"];
 
 /// The most workers the simulator models (a guard against a typo allocating billions).
 pub const MAX_SIM_WORKERS: u32 = 1_000_000;

@@ -95,6 +95,58 @@ pub struct Summary {
     pub mean_queue_length: f64,
 }
 
+/// Every summary metric, in the order `summary.json` and `results.csv` write them.
+pub const METRICS: &[&str] = &[
+    "tasks",
+    "wait_mean_s",
+    "wait_p50_s",
+    "wait_p95_s",
+    "wait_p99_s",
+    "wait_max_s",
+    "slo_violation_ratio",
+    "cost",
+    "worker_seconds",
+    "billed_worker_seconds",
+    "scale_ups",
+    "scale_downs",
+    "mean_workers",
+    "max_workers",
+    "end_time_s",
+    "ticks",
+    "workers_requested",
+    "slo_violations",
+    "mean_queue_length",
+];
+
+impl Summary {
+    /// The metrics as numbers, in [`METRICS`] order.
+    #[must_use]
+    #[allow(clippy::cast_precision_loss)]
+    pub fn values(&self) -> Vec<f64> {
+        vec![
+            self.tasks as f64,
+            self.wait_mean_s,
+            self.wait_p50_s,
+            self.wait_p95_s,
+            self.wait_p99_s,
+            self.wait_max_s,
+            self.slo_violation_ratio,
+            self.cost,
+            self.worker_seconds,
+            self.billed_worker_seconds,
+            self.scale_ups as f64,
+            self.scale_downs as f64,
+            self.mean_workers,
+            f64::from(self.max_workers),
+            self.end_time_s,
+            self.ticks as f64,
+            self.workers_requested as f64,
+            self.slo_violations as f64,
+            self.mean_queue_length,
+        ]
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum WState {
     Provisioning,

@@ -1,0 +1,371 @@
+//! Charts, as PNG and SVG, with an embedded font (DejaVu Sans): text renders the
+//! same on a machine without any system font.
+//!
+//! 1. timeline of demand against current and ready workers, scale events marked;
+//! 2. cost against p95 wait for every setting, with the frontier;
+//! 3. a heatmap of the objective over two swept keys;
+//! 4. cumulative cost over time.
+
+use std::path::Path;
+use std::sync::Once;
+
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters::style::FontStyle;
+
+use crate::csvio::{CsvReader, Next};
+use crate::error::{InputError, SimError};
+
+static FONT: Once = Once::new();
+
+/// Registers the embedded font under the family name plotters asks for.
+pub fn ensure_font() {
+    FONT.call_once(|| {
+        // The bytes are valid TrueType fonts shipped by the `dejavu` crate.
+        let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, dejavu::sans::regular());
+        let _ = plotters::style::register_font("sans-serif", FontStyle::Bold, dejavu::sans::bold());
+    });
+}
+
+const W: u32 = 1200;
+const H: u32 = 700;
+const BLUE: RGBColor = RGBColor(31, 119, 180);
+const ORANGE: RGBColor = RGBColor(255, 127, 14);
+const GREEN: RGBColor = RGBColor(44, 160, 44);
+const RED: RGBColor = RGBColor(214, 39, 40);
+const GREY: RGBColor = RGBColor(150, 150, 150);
+
+fn chart_error(path: &Path, e: impl std::fmt::Display) -> SimError {
+    SimError::io(path, std::io::Error::other(format!("drawing the chart failed: {e}")))
+}
+
+/// Draws the body (which uses `$root: &DrawingArea<_, Shift>` and returns
+/// `Result<(), String>`) into `<base>.png` and `<base>.svg`.
+macro_rules! both {
+    ($base:expr, |$root:ident| $body:block) => {{
+        ensure_font();
+        let png = $base.with_extension("png");
+        let svg = $base.with_extension("svg");
+        {
+            let area = BitMapBackend::new(&png, (W, H)).into_drawing_area();
+            let $root = &area;
+            let r: Result<(), String> = (|| $body)();
+            r.map_err(|e| chart_error(&png, e))?;
+            area.present().map_err(|e| chart_error(&png, e))?;
+        }
+        {
+            let area = SVGBackend::new(&svg, (W, H)).into_drawing_area();
+            let $root = &area;
+            let r: Result<(), String> = (|| $body)();
+            r.map_err(|e| chart_error(&svg, e))?;
+            area.present().map_err(|e| chart_error(&svg, e))?;
+        }
+        Ok(())
+    }};
+}
+
+/// One run's timeline, as read back from `timeline.csv`.
+#[derive(Clone, Debug, Default)]
+pub struct Timeline {
+    /// Legend label.
+    pub label: String,
+    /// Tick times, hours.
+    pub t_h: Vec<f64>,
+    /// Running + pending tasks.
+    pub demand: Vec<f64>,
+    /// Current workers.
+    pub current: Vec<f64>,
+    /// Ready workers.
+    pub ready: Vec<f64>,
+    /// Cost so far.
+    pub cost: Vec<f64>,
+    /// `(time h, workers)` of scale-ups.
+    pub ups: Vec<(f64, f64)>,
+    /// `(time h, workers)` of scale-downs.
+    pub downs: Vec<(f64, f64)>,
+}
+
+/// Reads a `timeline.csv`.
+pub fn read_timeline(path: &Path, label: &str) -> Result<Timeline, InputError> {
+    let mut csv = CsvReader::open(path)?;
+    let [t, cur, ready, pend, run, act, cost] =
+        csv.require(["time_s", "current_workers", "ready", "pending_tasks", "running_tasks", "action", "cost"])?;
+    let mut tl = Timeline { label: label.to_string(), ..Timeline::default() };
+    let num = |csv: &CsvReader<std::fs::File>, i: usize| -> Result<f64, InputError> {
+        csv.get(i)?.parse::<f64>().map_err(|_| csv.field_error(i, "must be a number"))
+    };
+    loop {
+        match csv.next_row()? {
+            Next::End => break,
+            Next::Bad(e) => return Err(e),
+            Next::Row => {}
+        }
+        let th = num(&csv, t)? / 3600.0;
+        let c = num(&csv, cur)?;
+        tl.t_h.push(th);
+        tl.current.push(c);
+        tl.ready.push(num(&csv, ready)?);
+        tl.demand.push(num(&csv, pend)? + num(&csv, run)?);
+        tl.cost.push(num(&csv, cost)?);
+        match csv.get(act)? {
+            "scale_up" => tl.ups.push((th, c)),
+            "scale_down" => tl.downs.push((th, c)),
+            _ => {}
+        }
+    }
+    Ok(tl)
+}
+
+/// At most `n` points: the maximum of each bucket (peaks survive).
+fn thin(t: &[f64], v: &[f64], n: usize) -> Vec<(f64, f64)> {
+    if t.len() <= n {
+        return t.iter().copied().zip(v.iter().copied()).collect();
+    }
+    let per = t.len().div_ceil(n);
+    t.chunks(per).zip(v.chunks(per)).map(|(tc, vc)| (tc[0], vc.iter().copied().fold(f64::MIN, f64::max))).collect()
+}
+
+fn max_of(v: impl Iterator<Item = f64>) -> f64 {
+    v.fold(0.0, f64::max)
+}
+
+/// Chart 1: demand (running + pending) against current and ready workers, scale events marked.
+pub fn timeline_chart(series: &[Timeline], title: &str, base: &Path) -> Result<(), SimError> {
+    let t_max = max_of(series.iter().flat_map(|s| s.t_h.iter().copied())).max(1e-6);
+    let y_max = max_of(series.iter().flat_map(|s| s.demand.iter().chain(&s.current).copied())).max(1.0) * 1.08;
+    let colors = [BLUE, ORANGE];
+    both!(base, |root| {
+        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        let mut ch = ChartBuilder::on(root)
+            .caption(title, ("sans-serif", 26))
+            .margin(18)
+            .x_label_area_size(50)
+            .y_label_area_size(70)
+            .build_cartesian_2d(0.0..t_max, 0.0..y_max)
+            .map_err(|e| e.to_string())?;
+        ch.configure_mesh()
+            .x_desc("time (hours)")
+            .y_desc("tasks (running + pending) / workers")
+            .label_style(("sans-serif", 16))
+            .axis_desc_style(("sans-serif", 18))
+            .draw()
+            .map_err(|e| e.to_string())?;
+        for (i, s) in series.iter().enumerate() {
+            let c = colors[i % colors.len()];
+            ch.draw_series(LineSeries::new(thin(&s.t_h, &s.demand, 1500), c.mix(0.55).stroke_width(1)))
+                .map_err(|e| e.to_string())?
+                .label(format!("{}: demand (running + pending tasks)", s.label))
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.mix(0.55)));
+            ch.draw_series(LineSeries::new(thin(&s.t_h, &s.current, 1500), c.stroke_width(3)))
+                .map_err(|e| e.to_string())?
+                .label(format!("{}: current workers", s.label))
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(3)));
+            ch.draw_series(DashedLineSeries::new(thin(&s.t_h, &s.ready, 1500), 6, 4, c.stroke_width(1)))
+                .map_err(|e| e.to_string())?
+                .label(format!("{}: ready workers (dashed)", s.label))
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(1)));
+            let ups = ch
+                .draw_series(s.ups.iter().map(|&(x, y)| TriangleMarker::new((x, y), 7, GREEN.filled())))
+                .map_err(|e| e.to_string())?;
+            if i == 0 {
+                ups.label("scale up").legend(|(x, y)| TriangleMarker::new((x + 10, y), 6, GREEN.filled()));
+            }
+            let downs = ch
+                .draw_series(s.downs.iter().map(|&(x, y)| Cross::new((x, y), 6, RED.stroke_width(2))))
+                .map_err(|e| e.to_string())?;
+            if i == 0 {
+                downs.label("scale down").legend(|(x, y)| Cross::new((x + 10, y), 5, RED.stroke_width(2)));
+            }
+        }
+        ch.configure_series_labels()
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .label_font(("sans-serif", 15))
+            .position(SeriesLabelPosition::UpperLeft)
+            .draw()
+            .map_err(|e| e.to_string())?;
+        Ok(())
+    })
+}
+
+/// Chart 4: cumulative cost over time.
+pub fn cost_chart(series: &[Timeline], title: &str, base: &Path) -> Result<(), SimError> {
+    let t_max = max_of(series.iter().flat_map(|s| s.t_h.iter().copied())).max(1e-6);
+    let y_max = max_of(series.iter().flat_map(|s| s.cost.iter().copied())).max(1e-6) * 1.08;
+    let colors = [BLUE, ORANGE];
+    both!(base, |root| {
+        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        let mut ch = ChartBuilder::on(root)
+            .caption(title, ("sans-serif", 26))
+            .margin(18)
+            .x_label_area_size(50)
+            .y_label_area_size(80)
+            .build_cartesian_2d(0.0..t_max, 0.0..y_max)
+            .map_err(|e| e.to_string())?;
+        ch.configure_mesh()
+            .x_desc("time (hours)")
+            .y_desc("cumulative cost (price units)")
+            .label_style(("sans-serif", 16))
+            .axis_desc_style(("sans-serif", 18))
+            .draw()
+            .map_err(|e| e.to_string())?;
+        for (i, s) in series.iter().enumerate() {
+            let c = colors[i % colors.len()];
+            let last = s.cost.last().copied().unwrap_or(0.0);
+            ch.draw_series(LineSeries::new(thin(&s.t_h, &s.cost, 1500), c.stroke_width(3)))
+                .map_err(|e| e.to_string())?
+                .label(format!("{} (total {last:.2})", s.label))
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(3)));
+        }
+        ch.configure_series_labels()
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .label_font(("sans-serif", 16))
+            .position(SeriesLabelPosition::UpperLeft)
+            .draw()
+            .map_err(|e| e.to_string())?;
+        Ok(())
+    })
+}
+
+/// Chart 2: cost against p95 wait for every setting, the frontier drawn.
+pub fn frontier_chart(
+    points: &[(f64, f64)],
+    frontier: &[(f64, f64)],
+    baseline: (f64, f64),
+    recommended: Option<(f64, f64)>,
+    title: &str,
+    base: &Path,
+) -> Result<(), SimError> {
+    let all = points.iter().chain(std::iter::once(&baseline)).chain(recommended.iter());
+    let (mut x0, mut x1, mut y1) = (f64::MAX, 0.0f64, 0.0f64);
+    for &(x, y) in all {
+        x0 = x0.min(x);
+        x1 = x1.max(x);
+        y1 = y1.max(y);
+    }
+    let pad = ((x1 - x0) * 0.08).max(x1.abs() * 0.02).max(1e-6);
+    let (x0, x1, y1) = ((x0 - pad).max(0.0), x1 + pad, (y1 * 1.1).max(1.0));
+    both!(base, |root| {
+        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        let mut ch = ChartBuilder::on(root)
+            .caption(title, ("sans-serif", 26))
+            .margin(18)
+            .x_label_area_size(50)
+            .y_label_area_size(70)
+            .build_cartesian_2d(x0..x1, 0.0..y1)
+            .map_err(|e| e.to_string())?;
+        ch.configure_mesh()
+            .x_desc("cost (price units)")
+            .y_desc("p95 wait (s)")
+            .label_style(("sans-serif", 16))
+            .axis_desc_style(("sans-serif", 18))
+            .draw()
+            .map_err(|e| e.to_string())?;
+        ch.draw_series(points.iter().map(|&p| Circle::new(p, 4, GREY.mix(0.7).filled())))
+            .map_err(|e| e.to_string())?
+            .label("setting")
+            .legend(|(x, y)| Circle::new((x + 10, y), 4, GREY.filled()));
+        ch.draw_series(LineSeries::new(frontier.iter().copied(), BLUE.stroke_width(2)))
+            .map_err(|e| e.to_string())?
+            .label("cost / p95 wait frontier")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE.stroke_width(2)));
+        ch.draw_series(frontier.iter().map(|&p| Circle::new(p, 5, BLUE.filled()))).map_err(|e| e.to_string())?;
+        ch.draw_series(std::iter::once(Cross::new(baseline, 9, RED.stroke_width(3))))
+            .map_err(|e| e.to_string())?
+            .label("baseline (the scenario's own setting)")
+            .legend(|(x, y)| Cross::new((x + 10, y), 6, RED.stroke_width(3)));
+        if let Some(r) = recommended {
+            ch.draw_series(std::iter::once(TriangleMarker::new(r, 11, GREEN.filled())))
+                .map_err(|e| e.to_string())?
+                .label("recommended")
+                .legend(|(x, y)| TriangleMarker::new((x + 10, y), 7, GREEN.filled()));
+        }
+        ch.configure_series_labels()
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .label_font(("sans-serif", 16))
+            .position(SeriesLabelPosition::UpperRight)
+            .draw()
+            .map_err(|e| e.to_string())?;
+        Ok(())
+    })
+}
+
+/// Chart 3: a heatmap of the objective over two swept keys (`None`: no feasible setting).
+pub fn heatmap_chart(
+    x_key: &str,
+    x_labels: &[String],
+    y_key: &str,
+    y_labels: &[String],
+    cells: &[Vec<Option<f64>>],
+    what: &str,
+    base: &Path,
+) -> Result<(), SimError> {
+    let vals: Vec<f64> = cells.iter().flatten().flatten().copied().collect();
+    let lo = vals.iter().copied().fold(f64::MAX, f64::min);
+    let hi = vals.iter().copied().fold(f64::MIN, f64::max);
+    let nx = x_labels.len();
+    let ny = y_labels.len();
+    both!(base, |root| {
+        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        let (area, side) = root.split_horizontally(W - 170);
+        let mut ch = ChartBuilder::on(&area)
+            .caption(format!("{what} over {x_key} x {y_key}"), ("sans-serif", 24))
+            .margin(18)
+            .x_label_area_size(60)
+            .y_label_area_size(110)
+            .build_cartesian_2d((0..nx.saturating_sub(1)).into_segmented(), (0..ny.saturating_sub(1)).into_segmented())
+            .map_err(|e| e.to_string())?;
+        let label = |labels: &[String], v: &SegmentValue<usize>| match v {
+            SegmentValue::CenterOf(i) => labels.get(*i).cloned().unwrap_or_default(),
+            _ => String::new(),
+        };
+        ch.configure_mesh()
+            .disable_mesh()
+            .x_labels(nx)
+            .y_labels(ny)
+            .x_label_formatter(&|v| label(x_labels, v))
+            .y_label_formatter(&|v| label(y_labels, v))
+            .x_desc(x_key)
+            .y_desc(y_key)
+            .label_style(("sans-serif", 15))
+            .axis_desc_style(("sans-serif", 18))
+            .draw()
+            .map_err(|e| e.to_string())?;
+        let color = |v: f64| -> RGBColor {
+            let f = if hi > lo { (v - lo) / (hi - lo) } else { 0.0 };
+            // Low (good for minimize) is green, high is red.
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            RGBColor((60.0 + 180.0 * f) as u8, (190.0 - 130.0 * f) as u8, 90)
+        };
+        for (yi, row) in cells.iter().enumerate() {
+            for (xi, cell) in row.iter().enumerate() {
+                let style = match cell {
+                    Some(v) => color(*v).filled(),
+                    None => RGBColor(225, 225, 225).filled(),
+                };
+                let corners = [
+                    (SegmentValue::Exact(xi), SegmentValue::Exact(yi)),
+                    (SegmentValue::Exact(xi + 1), SegmentValue::Exact(yi + 1)),
+                ];
+                ch.draw_series(std::iter::once(Rectangle::new(corners, style))).map_err(|e| e.to_string())?;
+                let text = cell.map_or_else(|| "n/a".to_string(), |v| format!("{v:.3}"));
+                let font = ("sans-serif", 16).into_font().color(&BLACK).pos(Pos::new(HPos::Center, VPos::Center));
+                ch.draw_series(std::iter::once(Text::new(
+                    text,
+                    (SegmentValue::CenterOf(xi), SegmentValue::CenterOf(yi)),
+                    font,
+                )))
+                .map_err(|e| e.to_string())?;
+            }
+        }
+        side.draw(&Text::new(format!("low  {lo:.3}"), (10, 120), ("sans-serif", 16).into_font().color(&color(lo))))
+            .map_err(|e| e.to_string())?;
+        side.draw(&Text::new(format!("high {hi:.3}"), (10, 150), ("sans-serif", 16).into_font().color(&color(hi))))
+            .map_err(|e| e.to_string())?;
+        side.draw(&Text::new("grey: no setting", (10, 180), ("sans-serif", 14))).map_err(|e| e.to_string())?;
+        side.draw(&Text::new("meets the constraints", (10, 198), ("sans-serif", 14))).map_err(|e| e.to_string())?;
+        Ok(())
+    })
+}

@@ -1,0 +1,369 @@
+//! Charts and `report.html` from the files a sweep or a run wrote, so that
+//! `scaler-sim plot DIR` can redraw them at any time.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::charts;
+use crate::csvio::{CsvReader, Next};
+use crate::error::{InputError, SimError};
+use crate::sim::METRICS;
+use crate::sweep::{parse_objective, Op};
+
+/// A sweep's results as read back from `results.csv`.
+#[derive(Clone, Debug)]
+pub struct ResultsTable {
+    /// Swept keys.
+    pub axes: Vec<String>,
+    /// `(setting, values, status, metrics)` rows.
+    pub rows: Vec<(usize, Vec<String>, String, Vec<f64>)>,
+}
+
+/// Reads `results.csv` (its header tells the swept keys).
+pub fn read_results_table(path: &Path) -> Result<ResultsTable, InputError> {
+    let mut csv = CsvReader::open(path)?;
+    let header = csv.header().to_vec();
+    let status_col = header
+        .iter()
+        .position(|h| h == "status")
+        .ok_or_else(|| InputError::line(path, 1, "missing column `status`"))?;
+    if header.first().map(String::as_str) != Some("setting") || header.len() != status_col + 1 + METRICS.len() {
+        return Err(InputError::line(
+            path,
+            1,
+            "not a sweep's results.csv (setting, swept keys, status, then the metrics)",
+        ));
+    }
+    let axes = header[1..status_col].to_vec();
+    let mut rows = Vec::new();
+    loop {
+        match csv.next_row()? {
+            Next::End => break,
+            Next::Bad(e) => return Err(e),
+            Next::Row => {}
+        }
+        let setting = csv.get(0)?.parse().map_err(|_| csv.field_error(0, "not a setting index"))?;
+        let values = (1..status_col).map(|i| csv.get(i).map(str::to_string)).collect::<Result<Vec<_>, _>>()?;
+        let status = csv.get(status_col)?.to_string();
+        let metrics = if status == "ok" {
+            (0..METRICS.len())
+                .map(|k| {
+                    csv.get(status_col + 1 + k)?
+                        .parse::<f64>()
+                        .map_err(|_| csv.field_error(status_col + 1 + k, "not a number"))
+                })
+                .collect::<Result<Vec<_>, _>>()?
+        } else {
+            Vec::new()
+        };
+        rows.push((setting, values, status, metrics));
+    }
+    Ok(ResultsTable { axes, rows })
+}
+
+fn read_json(path: &Path) -> Result<serde_json::Value, InputError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| InputError::file(path, format!("cannot read: {}", crate::csvio::io_reason(&e))))?;
+    serde_json::from_str(&text).map_err(|e| InputError::file(path, format!("not valid JSON: {e}")))
+}
+
+fn m(name: &str) -> usize {
+    METRICS.iter().position(|x| *x == name).expect("known metric")
+}
+
+/// Draws chart 1 for a `run` folder (`timeline.csv` → `timeline.png` / `.svg`).
+pub fn plot_run_dir(dir: &Path, title: &str) -> Result<Vec<PathBuf>, SimError> {
+    let tl = charts::read_timeline(&dir.join("timeline.csv"), "run")?;
+    charts::timeline_chart(&[tl], title, &dir.join("timeline"))?;
+    Ok(vec![dir.join("timeline.png"), dir.join("timeline.svg")])
+}
+
+/// Draws the four sweep charts and writes `report.html` from a sweep folder's files.
+pub fn plot_sweep_dir(dir: &Path, scenario_text: Option<&str>) -> Result<Vec<PathBuf>, SimError> {
+    let table = read_results_table(&dir.join("results.csv"))?;
+    let rec = read_json(&dir.join("recommendation.json"))?;
+    let objective_text = rec["objective"].as_str().unwrap_or("minimize cost");
+    let objective =
+        parse_objective(objective_text).map_err(|e| InputError::file(&dir.join("recommendation.json"), e))?;
+    let metric_of = |v: &serde_json::Value, name: &str| v["metrics"][name].as_f64().unwrap_or(0.0);
+    let baseline = &rec["baseline"];
+    let recommended = &rec["recommended"];
+    let mut written = Vec::new();
+
+    // 1 and 4: timelines of the baseline and the recommendation.
+    let mut series = vec![charts::read_timeline(&dir.join("baseline_timeline.csv"), "baseline")?];
+    let rec_tl = dir.join("recommended_timeline.csv");
+    if rec_tl.exists() && !recommended.is_null() {
+        series.push(charts::read_timeline(&rec_tl, "recommended")?);
+    }
+    charts::timeline_chart(&series, "Demand and workers: baseline vs recommended", &dir.join("chart_timeline"))?;
+    charts::cost_chart(&series, "Cumulative cost: baseline vs recommended", &dir.join("chart_cost"))?;
+
+    // 2: cost against p95 wait.
+    let (cost, p95) = (m("cost"), m("wait_p95_s"));
+    let ok: Vec<&(usize, Vec<String>, String, Vec<f64>)> = table.rows.iter().filter(|r| r.2 == "ok").collect();
+    let points: Vec<(f64, f64)> = ok.iter().map(|r| (r.3[cost], r.3[p95])).collect();
+    let frontier: Vec<(f64, f64)> = rec["frontier_cost_vs_wait_p95"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(serde_json::Value::as_u64)
+                .filter_map(|i| ok.iter().find(|r| r.0 as u64 == i).map(|r| (r.3[cost], r.3[p95])))
+                .collect()
+        })
+        .unwrap_or_default();
+    let base_pt = (metric_of(baseline, "cost"), metric_of(baseline, "wait_p95_s"));
+    let rec_pt =
+        (!recommended.is_null()).then(|| (metric_of(recommended, "cost"), metric_of(recommended, "wait_p95_s")));
+    charts::frontier_chart(
+        &points,
+        &frontier,
+        base_pt,
+        rec_pt,
+        "Cost against p95 wait, every setting",
+        &dir.join("chart_frontier"),
+    )?;
+
+    // 3: heatmap over two swept keys: the best objective among the settings at each cell
+    // that meet the constraints.
+    let mut has_heatmap = false;
+    if let Some(keys) = rec["heatmap"].as_array() {
+        let names: Vec<&str> = keys.iter().filter_map(serde_json::Value::as_str).collect();
+        let pos = |n: &str| table.axes.iter().position(|a| a == n);
+        if let (Some(&xn), Some(&yn)) = (names.first(), names.get(1)) {
+            if let (Some(xa), Some(ya)) = (pos(xn), pos(yn)) {
+                let mut xs: Vec<String> = Vec::new();
+                let mut ys: Vec<String> = Vec::new();
+                for r in &table.rows {
+                    if !xs.contains(&r.1[xa]) {
+                        xs.push(r.1[xa].clone());
+                    }
+                    if !ys.contains(&r.1[ya]) {
+                        ys.push(r.1[ya].clone());
+                    }
+                }
+                let sign = if objective.maximize { -1.0 } else { 1.0 };
+                let mut cells = vec![vec![None::<f64>; xs.len()]; ys.len()];
+                for r in &ok {
+                    let meets = objective.constraints.iter().all(|c| {
+                        let v = r.3[c.metric];
+                        match c.op {
+                            Op::Le => v <= c.bound,
+                            Op::Lt => v < c.bound,
+                            Op::Ge => v >= c.bound,
+                            Op::Gt => v > c.bound,
+                        }
+                    });
+                    if !meets {
+                        continue;
+                    }
+                    let xi = xs.iter().position(|x| *x == r.1[xa]).expect("seen");
+                    let yi = ys.iter().position(|y| *y == r.1[ya]).expect("seen");
+                    let v = r.3[objective.metric];
+                    let cell = &mut cells[yi][xi];
+                    if cell.is_none_or(|c| sign * v < sign * c) {
+                        *cell = Some(v);
+                    }
+                }
+                let what = format!("best {}", METRICS[objective.metric]);
+                charts::heatmap_chart(xn, &xs, yn, &ys, &cells, &what, &dir.join("chart_heatmap"))?;
+                has_heatmap = true;
+            }
+        }
+    }
+    for name in ["chart_timeline", "chart_cost", "chart_frontier"].iter().chain(has_heatmap.then_some(&"chart_heatmap"))
+    {
+        written.push(dir.join(format!("{name}.png")));
+        written.push(dir.join(format!("{name}.svg")));
+    }
+    let html = report_html(dir, &table, &rec, scenario_text, has_heatmap)?;
+    let path = dir.join("report.html");
+    crate::output::write_atomically(&path, |w| w.write_all(html.as_bytes()).map_err(|e| SimError::io(&path, e)))?;
+    written.push(path);
+    Ok(written)
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+fn svg_inline(path: &Path) -> Result<String, SimError> {
+    let text = std::fs::read_to_string(path).map_err(|e| SimError::io(path, e))?;
+    // Drop an XML declaration, keep the <svg> element; make it scale with the page.
+    let start = text.find("<svg").unwrap_or(0);
+    Ok(text[start..].replacen("<svg", "<svg class=\"chart\" preserveAspectRatio=\"xMidYMid meet\"", 1))
+}
+
+fn num_cell(v: f64) -> String {
+    crate::sweep::fmt_num(v)
+}
+
+/// The self-contained report: recommendation, charts inline, a sortable results table.
+fn report_html(
+    dir: &Path,
+    table: &ResultsTable,
+    rec: &serde_json::Value,
+    scenario_text: Option<&str>,
+    heatmap: bool,
+) -> Result<String, SimError> {
+    let mut h = String::new();
+    h.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>scaler sweep report</title>\n<style>\n");
+    h.push_str(
+        "body{font-family:sans-serif;margin:2em auto;max-width:1250px;color:#222}\n\
+         .chart{width:100%;height:auto;border:1px solid #ddd;margin:.5em 0}\n\
+         table{border-collapse:collapse;font-size:13px}th,td{border:1px solid #ccc;padding:3px 6px;text-align:right}\n\
+         th{background:#f0f0f0;cursor:pointer;user-select:none}th.asc::after{content:' \\25B2'}th.desc::after{content:' \\25BC'}\n\
+         tr.rec td{background:#e3f6e3;font-weight:bold}.box{background:#f7f7f7;border-left:4px solid #2ca02c;padding:.6em 1em}\n\
+         pre{background:#f7f7f7;padding:.6em;overflow:auto}.scroll{max-height:600px;overflow:auto}\n",
+    );
+    h.push_str("</style>\n</head>\n<body>\n");
+    h.push_str("<h1>scaler sweep report</h1>\n");
+    h.push_str(&format!(
+        "<p>scaler-sim {} &middot; objective: <b>{}</b> &middot; seeds: {} &middot; settings: {}</p>\n",
+        env!("CARGO_PKG_VERSION"),
+        escape(rec["objective"].as_str().unwrap_or("")),
+        escape(&rec["seeds"].to_string()),
+        rec["settings"]
+    ));
+    // Recommendation.
+    h.push_str("<h2>Recommendation</h2>\n<div class=\"box\" id=\"recommendation\">\n");
+    let recommended = &rec["recommended"];
+    if recommended.is_null() {
+        h.push_str("<p>No setting ran successfully.</p>\n");
+    } else {
+        if rec["feasible"] == serde_json::Value::Bool(false) {
+            h.push_str("<p><b>No setting meets every constraint;</b> this is the closest.</p>\n");
+        }
+        h.push_str(&format!("<p>Setting {}:</p>\n<ul>\n", recommended["setting"]));
+        if let Some(p) = recommended["params"].as_object() {
+            for (k, v) in p {
+                let was = rec["baseline"]["params"][k].as_str().unwrap_or("");
+                h.push_str(&format!(
+                    "<li><code>{} = {}</code> (baseline {})</li>\n",
+                    escape(k),
+                    escape(v.as_str().unwrap_or("")),
+                    escape(was)
+                ));
+            }
+        }
+        h.push_str("</ul>\n<table><tr><th>metric</th><th>baseline</th><th>recommended</th><th>change</th></tr>\n");
+        for name in [
+            "cost",
+            "wait_mean_s",
+            "wait_p95_s",
+            "wait_p99_s",
+            "slo_violation_ratio",
+            "mean_workers",
+            "scale_ups",
+            "scale_downs",
+        ] {
+            let b = rec["baseline"]["metrics"][name].as_f64().unwrap_or(0.0);
+            let r = recommended["metrics"][name].as_f64().unwrap_or(0.0);
+            let c = recommended["change_pct"][name].as_f64().map_or_else(|| "n/a".into(), |p| format!("{p:+.1} %"));
+            h.push_str(&format!(
+                "<tr><td>{name}</td><td>{}</td><td>{}</td><td>{c}</td></tr>\n",
+                num_cell(b),
+                num_cell(r)
+            ));
+        }
+        h.push_str("</table>\n");
+    }
+    h.push_str("</div>\n<h2>Charts</h2>\n");
+    let mut charts_list = vec!["chart_timeline", "chart_frontier"];
+    if heatmap {
+        charts_list.push("chart_heatmap");
+    }
+    charts_list.push("chart_cost");
+    for c in charts_list {
+        h.push_str(&format!("<figure id=\"{c}\">\n{}\n</figure>\n", svg_inline(&dir.join(format!("{c}.svg")))?));
+    }
+    // Results table.
+    let rec_idx = recommended["setting"].as_u64();
+    h.push_str("<h2>All settings</h2>\n<p>Click a column to sort.</p>\n<div class=\"scroll\"><table id=\"results\">\n<thead><tr><th>setting</th>");
+    for a in &table.axes {
+        h.push_str(&format!("<th>{}</th>", escape(a)));
+    }
+    h.push_str("<th>status</th>");
+    for mname in METRICS {
+        h.push_str(&format!("<th>{mname}</th>"));
+    }
+    h.push_str("</tr></thead>\n<tbody>\n");
+    for (i, vals, status, metrics) in &table.rows {
+        let class = if Some(*i as u64) == rec_idx { " class=\"rec\"" } else { "" };
+        h.push_str(&format!("<tr{class}><td>{i}</td>"));
+        for v in vals {
+            h.push_str(&format!("<td>{}</td>", escape(v)));
+        }
+        h.push_str(&format!("<td>{}</td>", escape(status)));
+        if metrics.is_empty() {
+            h.push_str(&"<td></td>".repeat(METRICS.len()));
+        } else {
+            for v in metrics {
+                h.push_str(&format!("<td>{}</td>", num_cell(*v)));
+            }
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</tbody></table></div>\n");
+    if let Some(t) = scenario_text {
+        h.push_str(&format!("<h2>Scenario</h2>\n<pre id=\"scenario\">{}</pre>\n", escape(t)));
+    }
+    h.push_str("<script>\n");
+    h.push_str(SORT_JS);
+    h.push_str("</script>\n</body>\n</html>\n");
+    Ok(h)
+}
+
+/// Sorting, plus a self-test (`report.html#selftest`) that a headless browser can read back.
+const SORT_JS: &str = r#"(function () {
+  var errors = [];
+  window.addEventListener('error', function (e) { errors.push(String(e.message)); });
+  var origError = console.error;
+  console.error = function () { errors.push(Array.prototype.join.call(arguments, ' ')); origError.apply(console, arguments); };
+  function cellValue(row, col) {
+    var t = row.cells[col].textContent.trim();
+    var n = parseFloat(t);
+    return (t !== '' && !isNaN(n) && isFinite(t)) ? n : t;
+  }
+  function sortTable(table, col, asc) {
+    var body = table.tBodies[0];
+    var rows = Array.prototype.slice.call(body.rows);
+    rows.sort(function (a, b) {
+      var x = cellValue(a, col), y = cellValue(b, col);
+      if (typeof x === 'number' && typeof y === 'number') { return asc ? x - y : y - x; }
+      if (typeof x === 'number') { return -1; }
+      if (typeof y === 'number') { return 1; }
+      return asc ? String(x).localeCompare(String(y)) : String(y).localeCompare(String(x));
+    });
+    rows.forEach(function (r) { body.appendChild(r); });
+    Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, i) {
+      th.classList.remove('asc', 'desc');
+      if (i === col) { th.classList.add(asc ? 'asc' : 'desc'); }
+    });
+  }
+  var table = document.getElementById('results');
+  Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, i) {
+    th.addEventListener('click', function () { sortTable(table, i, !th.classList.contains('asc')); });
+  });
+  window.scalerSortTable = sortTable;
+  if (location.hash === '#selftest') {
+    var verdict = 'pass';
+    try {
+      var heads = table.tHead.rows[0].cells, col = -1;
+      for (var i = 0; i < heads.length; i++) { if (heads[i].textContent === 'cost') { col = i; } }
+      if (col < 0) { throw new Error('no cost column'); }
+      heads[col].click();
+      var vals = Array.prototype.map.call(table.tBodies[0].rows, function (r) { return cellValue(r, col); })
+        .filter(function (v) { return typeof v === 'number'; });
+      for (var k = 1; k < vals.length; k++) { if (vals[k - 1] > vals[k]) { throw new Error('not ascending after one click'); } }
+      heads[col].click();
+      vals = Array.prototype.map.call(table.tBodies[0].rows, function (r) { return cellValue(r, col); })
+        .filter(function (v) { return typeof v === 'number'; });
+      for (var j = 1; j < vals.length; j++) { if (vals[j - 1] < vals[j]) { throw new Error('not descending after two clicks'); } }
+      if (document.querySelectorAll('figure svg').length < 3) { throw new Error('charts missing'); }
+    } catch (e) { verdict = 'fail: ' + e.message; }
+    document.body.setAttribute('data-selftest', verdict);
+  }
+  setTimeout(function () { document.body.setAttribute('data-errors', String(errors.length)); document.body.setAttribute('data-error-text', errors.join(' | ')); }, 0);
+})();
+"#;
