@@ -5,6 +5,7 @@ mod csv;
 mod replay;
 mod run;
 mod sim;
+mod sweep;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;

@@ -1,0 +1,302 @@
+//! `sweep`, `merge` and `plot`: objectives, frontiers, shards, resume, charts, the report.
+
+use std::path::Path;
+
+use scaler_sim::sim::METRICS;
+use scaler_sim::sweep::{frontier, parse_objective, parse_shard, recommend, SettingResult};
+
+use crate::run_in;
+
+fn write(dir: &Path, name: &str, text: &str) {
+    std::fs::write(dir.join(name), text).unwrap();
+}
+
+fn read(dir: &Path, name: &str) -> String {
+    std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{}: {e}", dir.join(name).display()))
+}
+
+fn result(index: usize, cost: f64, p95: f64, slo: f64) -> SettingResult {
+    let mut metrics = vec![0.0; METRICS.len()];
+    let at = |n: &str| METRICS.iter().position(|m| *m == n).unwrap();
+    metrics[at("cost")] = cost;
+    metrics[at("wait_p95_s")] = p95;
+    metrics[at("slo_violation_ratio")] = slo;
+    SettingResult { index, status: "ok".into(), metrics }
+}
+
+#[test]
+fn objectives_parse_and_refuse_clearly() {
+    let o = parse_objective("minimize cost subject to wait_p95_s <= 30 and slo_violation_ratio < 0.05").unwrap();
+    assert_eq!(o.to_string(), "minimize cost subject to wait_p95_s <= 30 and slo_violation_ratio < 0.05");
+    assert!(!o.maximize && o.constraints.len() == 2);
+    assert_eq!(parse_objective("maximize tasks").unwrap().to_string(), "maximize tasks");
+    let e = parse_objective("minimize costs").unwrap_err();
+    assert!(e.contains("unknown metric `costs`") && e.contains("did you mean `cost`"), "{e}");
+    assert!(parse_objective("reduce cost").unwrap_err().contains("minimize"));
+    assert!(parse_objective("minimize cost subject to wait_p95_s ~ 3").unwrap_err().contains("unknown comparison"));
+    assert!(parse_objective("minimize cost subject to wait_p95_s <= x").unwrap_err().contains("not a number"));
+    assert!(parse_objective("minimize cost with wait_p95_s <= 3").unwrap_err().contains("subject to"));
+}
+
+#[test]
+fn shards_are_checked() {
+    assert_eq!(parse_shard("0/4"), Ok((0, 4)));
+    assert_eq!(parse_shard("3/4"), Ok((3, 4)));
+    assert!(parse_shard("3/2").unwrap_err().contains("below the shard count 2"));
+    assert!(parse_shard("1/0").unwrap_err().contains("at least 1"));
+    assert!(parse_shard("x").unwrap_err().contains("I/N"));
+}
+
+#[test]
+fn recommendation_and_frontier_by_hand() {
+    let obj = parse_objective("minimize cost subject to wait_p95_s <= 10").unwrap();
+    let rs = vec![
+        result(0, 5.0, 30.0, 0.5),
+        result(1, 7.0, 9.0, 0.2),
+        result(2, 6.0, 12.0, 0.1),
+        result(3, 9.0, 1.0, 0.0),
+        result(4, 7.0, 9.5, 0.3),
+    ];
+    // Feasible: 1 (7, 9), 3 (9, 1), 4 (7, 9.5); cheapest is 7, a tie broken by the lower index.
+    assert_eq!(recommend(&rs, &obj), (Some(1), true));
+    // Frontier on (cost, p95), by cost: 0 (5, 30), 2 (6, 12), 1 (7, 9), 3 (9, 1); 4 is dominated by 1.
+    let p95 = METRICS.iter().position(|m| *m == "wait_p95_s").unwrap();
+    assert_eq!(frontier(&rs, p95), [0, 2, 1, 3]);
+    // Nothing meets p95 <= 0.5: the closest (smallest relative miss) is 3.
+    let strict = parse_objective("minimize cost subject to wait_p95_s <= 0.5").unwrap();
+    assert_eq!(recommend(&rs, &strict), (Some(3), false));
+    let mut invalid = result(5, 0.0, 0.0, 0.0);
+    invalid.status = "invalid: x".into();
+    invalid.metrics.clear();
+    assert_eq!(recommend(&[invalid], &obj), (None, false));
+}
+
+const SCENARIO: &str = "[trace]\npath = \"t.csv\"\n\
+[cluster]\nprovision_delay_s = 20\nprice_per_worker_hour = 1\nslo_wait_s = 10\n\
+[scaler]\nmin_workers = 1\nmax_workers = 40\ncooldown_period = 60\nmetrics_window = 60\nevaluation_interval = 15\n\
+[sweep]\nobjective = \"minimize cost subject to wait_p95_s <= 20\"\n\
+scaler.scale_up_threshold = [0.6, 0.8]\nscaler.cooldown_period = [30, 120]\nscaler.scale_down_threshold = [0.2, 0.7]\n";
+
+fn trace() -> String {
+    let mut t = String::from("arrival_s,duration_s\n");
+    let mut x: u64 = 11;
+    let mut at = 0u64;
+    for i in 0..1500u64 {
+        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        at += if (i / 250) % 2 == 0 { 3000 } else { 600 };
+        t.push_str(&format!("{}.{:03},{}\n", at / 1000, at % 1000, 2 + (x >> 40) % 25));
+    }
+    t
+}
+
+fn setup() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "s.toml", SCENARIO);
+    write(dir.path(), "t.csv", &trace());
+    dir
+}
+
+#[test]
+fn a_sweep_writes_every_file_and_reports_invalid_settings() {
+    let dir = setup();
+    let r = run_in(dir.path(), &["sweep", "s.toml", "--out", "a"]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let out = dir.path().join("a");
+    for f in [
+        "results.csv",
+        "pareto.csv",
+        "recommendation.json",
+        "report.html",
+        "baseline_timeline.csv",
+        "recommended_timeline.csv",
+    ] {
+        assert!(out.join(f).exists(), "{f} missing");
+    }
+    for c in ["chart_timeline", "chart_frontier", "chart_heatmap", "chart_cost"] {
+        assert!(out.join(format!("{c}.png")).exists() && out.join(format!("{c}.svg")).exists(), "{c} missing");
+    }
+    let results = read(&out, "results.csv");
+    assert_eq!(results.lines().count(), 1 + 8);
+    // scale_down_threshold 0.7 with scale_up_threshold 0.6 breaks a rule: reported, not fatal.
+    let invalid: Vec<&str> = results.lines().filter(|l| l.contains("invalid:")).collect();
+    assert_eq!(invalid.len(), 2, "{results}");
+    assert!(invalid[0].contains("scale_down_threshold = 0.7: must be < scale_up_threshold (0.6)"), "{}", invalid[0]);
+    let rec: serde_json::Value = serde_json::from_str(&read(&out, "recommendation.json")).unwrap();
+    assert_eq!(rec["objective"], "minimize cost subject to wait_p95_s <= 20");
+    let stdout = String::from_utf8_lossy(&r.stdout);
+    assert!(stdout.contains("recommended: setting"), "{stdout}");
+    assert!(stdout.contains("against the baseline: cost"), "{stdout}");
+    // The recommendation is the cheapest setting that meets the constraint.
+    let idx = rec["recommended"]["setting"].as_u64().unwrap() as usize;
+    let cost_col = 1 + 3 + 1 + METRICS.iter().position(|m| *m == "cost").unwrap();
+    let p95_col = 1 + 3 + 1 + METRICS.iter().position(|m| *m == "wait_p95_s").unwrap();
+    let mut best: Option<(f64, usize)> = None;
+    for l in results.lines().skip(1).filter(|l| l.contains(",ok,")) {
+        let f: Vec<&str> = l.split(',').collect();
+        let (cost, p95): (f64, f64) = (f[cost_col].parse().unwrap(), f[p95_col].parse().unwrap());
+        if p95 <= 20.0 && best.is_none_or(|(c, _)| cost < c) {
+            best = Some((cost, f[0].parse().unwrap()));
+        }
+    }
+    assert_eq!(best.map(|b| b.1), Some(idx));
+    // Deterministic, and the same with one thread as with two.
+    let r2 = run_in(dir.path(), &["sweep", "s.toml", "--out", "b", "--threads", "1"]);
+    assert!(r2.status.success());
+    for f in ["results.csv", "pareto.csv", "recommendation.json", "report.html", "chart_frontier.svg"] {
+        assert_eq!(read(&out, f), read(&dir.path().join("b"), f), "{f} differs between runs");
+    }
+}
+
+#[test]
+fn shards_merged_equal_one_machine_and_resume_skips_finished_settings() {
+    let dir = setup();
+    assert!(run_in(dir.path(), &["sweep", "s.toml", "--out", "one"]).status.success());
+    for i in 0..3 {
+        let shard = format!("{i}/3");
+        let r = run_in(dir.path(), &["sweep", "s.toml", "--out", &format!("shard{i}"), "--shard", &shard]);
+        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+        assert!(!dir.path().join(format!("shard{i}/results.csv")).exists(), "a shard writes only partial results");
+    }
+    // A missing shard is refused.
+    let r = run_in(dir.path(), &["merge", "shard0", "shard2", "--out", "bad"]);
+    assert_eq!(r.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&r.stderr).contains("shard 1/3 is missing"));
+    let r = run_in(dir.path(), &["merge", "shard0", "shard1", "shard2", "--out", "merged"]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    for f in ["results.csv", "pareto.csv", "recommendation.json"] {
+        assert_eq!(read(&dir.path().join("one"), f), read(&dir.path().join("merged"), f), "{f}");
+    }
+    // Resume: keep the header and two finished settings, one of them altered; the resumed
+    // sweep must keep it as it is (not recompute it) and compute the rest.
+    let partial = dir.path().join("one/results.partial.csv");
+    let text = read(&dir.path().join("one"), "results.partial.csv");
+    let mut lines: Vec<String> = text.lines().take(3).map(String::from).collect();
+    let cost_col = 1 + 3 + 1 + METRICS.iter().position(|m| *m == "cost").unwrap();
+    let mut f: Vec<String> = lines[1].split(',').map(String::from).collect();
+    if f[4] == "ok" {
+        f[cost_col] = "999999".into();
+    }
+    lines[1] = f.join(",");
+    std::fs::write(&partial, lines.join("\n") + "\n").unwrap();
+    let r = run_in(dir.path(), &["sweep", "s.toml", "--out", "one", "--resume"]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let results = read(&dir.path().join("one"), "results.csv");
+    assert_eq!(results.lines().count(), 9);
+    assert_eq!(results.contains("999999"), f[4] == "ok", "a finished setting was recomputed on resume");
+    // Resuming after the scenario changed is refused.
+    write(dir.path(), "s.toml", &SCENARIO.replace("max_workers = 40", "max_workers = 41"));
+    let r = run_in(dir.path(), &["sweep", "s.toml", "--out", "one", "--resume"]);
+    assert_eq!(r.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&r.stderr).contains("changed since this sweep started"));
+}
+
+#[test]
+fn bad_sweeps_are_refused_before_any_work() {
+    let dir = setup();
+    let cases = [
+        ("scaler.cooldown_perod = [1, 2]", "sweep key `scaler.cooldown_perod` does not exist"),
+        ("scaler.min_workers = []", "sweep.scaler.min_workers is an empty list"),
+        ("objective = \"minimize p95\"", "unknown metric `p95`"),
+        ("cluster.slots = [1, 2]", "sweep key `cluster.slots` does not exist"),
+        ("seed = [1]", "unknown key `sweep.seed`"),
+    ];
+    for (line, expect) in cases {
+        let text = if line.starts_with("objective") {
+            SCENARIO.replace("objective = \"minimize cost subject to wait_p95_s <= 20\"", line)
+        } else {
+            SCENARIO.replace("[sweep]\n", &format!("[sweep]\n{line}\n"))
+        };
+        write(dir.path(), "bad.toml", &text);
+        let r = run_in(dir.path(), &["sweep", "bad.toml", "--out", "never"]);
+        assert_eq!(r.status.code(), Some(2), "{line}");
+        let err = String::from_utf8_lossy(&r.stderr);
+        assert!(err.contains(expect) && err.starts_with("error: bad.toml:"), "{line}: {err}");
+        assert!(!dir.path().join("never").exists(), "{line}: work started");
+    }
+    let r = run_in(dir.path(), &["sweep", "s.toml", "--out", "never", "--shard", "3/2"]);
+    assert_eq!(r.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&r.stderr).contains("--shard 3/2: shard index 3 must be below the shard count 2"));
+    assert!(!dir.path().join("never").exists());
+}
+
+/// Dark pixels in a rectangle of a PNG.
+fn dark_pixels(png: &Path, x0: u32, y0: u32, x1: u32, y1: u32) -> usize {
+    let img = image::open(png).unwrap().to_rgb8();
+    let mut n = 0;
+    for y in y0..y1.min(img.height()) {
+        for x in x0..x1.min(img.width()) {
+            let p = img.get_pixel(x, y);
+            if u32::from(p[0]) + u32::from(p[1]) + u32::from(p[2]) < 200 {
+                n += 1;
+            }
+        }
+    }
+    n
+}
+
+#[test]
+fn chart_text_renders_with_the_embedded_font() {
+    // The plotters build has no system-font support at all (no font-kit): any text on the
+    // chart comes from the embedded DejaVu Sans. The title area must hold dark glyph pixels.
+    let dir = tempfile::tempdir().unwrap();
+    let tl = scaler_sim::charts::Timeline {
+        label: "x".into(),
+        t_h: vec![0.0, 1.0, 2.0],
+        demand: vec![1.0, 5.0, 2.0],
+        current: vec![2.0, 4.0, 3.0],
+        ready: vec![2.0, 3.0, 3.0],
+        cost: vec![0.0, 1.0, 2.0],
+        ups: vec![(1.0, 4.0)],
+        downs: vec![],
+    };
+    scaler_sim::charts::timeline_chart(&[tl.clone()], "A TITLE IN DEJAVU SANS", &dir.path().join("with")).unwrap();
+    scaler_sim::charts::timeline_chart(&[tl], "", &dir.path().join("without")).unwrap();
+    let with = dark_pixels(&dir.path().join("with.png"), 300, 5, 900, 45);
+    let without = dark_pixels(&dir.path().join("without.png"), 300, 5, 900, 45);
+    assert!(with > 500, "the title drew {with} dark pixels");
+    assert_eq!(without, 0);
+    let svg = read(dir.path(), "with.svg");
+    assert!(svg.contains("A TITLE IN DEJAVU SANS") && svg.contains("time (hours)"));
+}
+
+#[test]
+fn report_in_a_real_browser() {
+    let Some(chromium) = std::env::var_os("SCALER_CHROMIUM") else {
+        eprintln!("notice: SCALER_CHROMIUM is not set; skipping the headless-browser test of report.html (.ci/run installs chromium and sets it)");
+        return;
+    };
+    let dir = setup();
+    assert!(run_in(dir.path(), &["sweep", "s.toml", "--out", "a"]).status.success());
+    let report = dir.path().join("a/report.html").canonicalize().unwrap();
+    let profile = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(&chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--virtual-time-budget=5000",
+            "--enable-logging=stderr",
+            "--v=0",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg("--dump-dom")
+        .arg(format!("file://{}#selftest", report.display()))
+        .output()
+        .expect("run chromium");
+    let dom = String::from_utf8_lossy(&out.stdout);
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(dom.contains("data-selftest=\"pass\""), "sorting self-test did not pass: {}", &dom[..dom.len().min(400)]);
+    assert!(
+        dom.contains("data-errors=\"0\""),
+        "console errors: {}",
+        dom.split("data-error-text=").nth(1).unwrap_or("")
+    );
+    assert!(!log.contains("Uncaught"), "uncaught error in the page: {log}");
+    assert!(dom.matches("<svg").count() >= 4, "charts missing from the rendered page");
+    assert!(dom.contains("id=\"results\"") && dom.contains("id=\"recommendation\""));
+}
