@@ -85,6 +85,30 @@ pub struct Timeline {
     pub downs: Vec<(f64, f64)>,
 }
 
+impl Timeline {
+    /// The part of the timeline between `from_h` and `to_h` hours.
+    #[must_use]
+    pub fn window(&self, from_h: f64, to_h: f64) -> Timeline {
+        let keep: Vec<usize> = (0..self.t_h.len()).filter(|&i| self.t_h[i] >= from_h && self.t_h[i] <= to_h).collect();
+        let pick = |v: &[f64]| keep.iter().map(|&i| v[i]).collect::<Vec<_>>();
+        let inside =
+            |e: &[(f64, f64)]| e.iter().copied().filter(|(t, _)| *t >= from_h && *t <= to_h).collect::<Vec<_>>();
+        Timeline {
+            label: self.label.clone(),
+            t_h: pick(&self.t_h),
+            demand: pick(&self.demand),
+            current: pick(&self.current),
+            ready: pick(&self.ready),
+            cost: pick(&self.cost),
+            ups: inside(&self.ups),
+            downs: inside(&self.downs),
+        }
+    }
+}
+
+/// Scale events beyond this many per series are not marked (they would hide the lines).
+const MAX_MARKED_EVENTS: usize = 300;
+
 /// Reads a `timeline.csv`.
 pub fn read_timeline(path: &Path, label: &str) -> Result<Timeline, InputError> {
     let mut csv = CsvReader::open(path)?;
@@ -131,9 +155,12 @@ fn max_of(v: impl Iterator<Item = f64>) -> f64 {
 
 /// Chart 1: demand (running + pending) against current and ready workers, scale events marked.
 pub fn timeline_chart(series: &[Timeline], title: &str, base: &Path) -> Result<(), SimError> {
-    let t_max = max_of(series.iter().flat_map(|s| s.t_h.iter().copied())).max(1e-6);
+    let t_min = series.iter().flat_map(|s| s.t_h.first().copied()).fold(f64::MAX, f64::min).min(f64::MAX);
+    let t_min = if t_min == f64::MAX { 0.0 } else { t_min };
+    let t_max = max_of(series.iter().flat_map(|s| s.t_h.iter().copied())).max(t_min + 1e-6);
     let y_max = max_of(series.iter().flat_map(|s| s.demand.iter().chain(&s.current).copied())).max(1.0) * 1.08;
     let colors = [BLUE, ORANGE];
+    let mark = series.iter().all(|s| s.ups.len() + s.downs.len() <= MAX_MARKED_EVENTS);
     both!(base, |root| {
         root.fill(&WHITE).map_err(|e| e.to_string())?;
         let mut ch = ChartBuilder::on(root)
@@ -141,10 +168,15 @@ pub fn timeline_chart(series: &[Timeline], title: &str, base: &Path) -> Result<(
             .margin(18)
             .x_label_area_size(50)
             .y_label_area_size(70)
-            .build_cartesian_2d(0.0..t_max, 0.0..y_max)
+            .build_cartesian_2d(t_min..t_max, 0.0..y_max)
             .map_err(|e| e.to_string())?;
+        let x_desc = if mark {
+            "time (hours)".to_string()
+        } else {
+            "time (hours); scale events not marked: too many to show, zoom in with plot --window-h".to_string()
+        };
         ch.configure_mesh()
-            .x_desc("time (hours)")
+            .x_desc(x_desc)
             .y_desc("tasks (running + pending) / workers")
             .label_style(("sans-serif", 16))
             .axis_desc_style(("sans-serif", 18))
@@ -164,6 +196,9 @@ pub fn timeline_chart(series: &[Timeline], title: &str, base: &Path) -> Result<(
                 .map_err(|e| e.to_string())?
                 .label(format!("{}: ready workers (dashed)", s.label))
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(1)));
+            if !mark {
+                continue;
+            }
             let ups = ch
                 .draw_series(s.ups.iter().map(|&(x, y)| TriangleMarker::new((x, y), 7, GREEN.filled())))
                 .map_err(|e| e.to_string())?;

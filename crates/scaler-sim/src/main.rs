@@ -109,6 +109,9 @@ enum Command {
         /// A folder written by `sweep`, `merge` or `run`.
         #[arg(value_name = "DIR")]
         dir: PathBuf,
+        /// Show only this part of the timeline charts, in hours: --window-h 48,72.
+        #[arg(long, value_name = "FROM,TO")]
+        window_h: Option<String>,
     },
     /// Generate a synthetic workload trace (task or rate form), seeded.
     ///
@@ -186,7 +189,7 @@ fn dispatch(cli: Cli) -> Result<(), SimError> {
             println!("scenario: {} (trace {})", sc.path.display(), sc.trace.path.display());
             print!("{}", scaler_sim::run::summary_table(&result.summary, &sc));
             let mut files = result.files;
-            files.extend(report::plot_run_dir(&out_dir, &format!("{}: demand and workers", sc.name))?);
+            files.extend(report::plot_run_dir(&out_dir, &format!("{}: demand and workers", sc.name), None)?);
             let names: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
             println!("wrote {}", names.join(", "));
             Ok(())
@@ -250,15 +253,34 @@ fn dispatch(cli: Cli) -> Result<(), SimError> {
             println!("seeds: {:?}", spec.seeds);
             finish_sweep(&out, &doc, &spec, &base, all.into_values().collect())
         }
-        Command::Plot { dir } => {
+        Command::Plot { dir, window_h } => {
+            let window = match window_h {
+                None => None,
+                Some(text) => {
+                    let arg = format!("--window-h {text}");
+                    let parsed = text
+                        .split_once(',')
+                        .and_then(|(a, b)| Some((a.trim().parse::<f64>().ok()?, b.trim().parse::<f64>().ok()?)));
+                    match parsed {
+                        Some((a, b)) if a.is_finite() && b.is_finite() && a < b => Some((a, b)),
+                        _ => {
+                            return Err(InputError::file(
+                                Path::new(&arg),
+                                "expected FROM,TO in hours with FROM < TO, e.g. 48,72",
+                            )
+                            .into())
+                        }
+                    }
+                }
+            };
             let files = if dir.join("results.csv").exists() {
                 let text = std::fs::read_to_string(dir.join("sweep.json"))
                     .ok()
                     .and_then(|t| serde_json::from_str::<sweep::Manifest>(&t).ok())
                     .and_then(|m| std::fs::read_to_string(m.scenario).ok());
-                report::plot_sweep_dir(&dir, text.as_deref())?
+                report::plot_sweep_dir(&dir, text.as_deref(), window)?
             } else if dir.join("timeline.csv").exists() {
-                report::plot_run_dir(&dir, "demand and workers")?
+                report::plot_run_dir(&dir, "demand and workers", window)?
             } else {
                 return Err(InputError::file(&dir, "has neither results.csv (a sweep) nor timeline.csv (a run)").into());
             };
@@ -311,7 +333,7 @@ fn finish_sweep(
         .iter()
         .map(|f| out.join(f).display().to_string())
         .collect();
-    files.extend(report::plot_sweep_dir(out, Some(&doc.text))?.iter().map(|p| p.display().to_string()));
+    files.extend(report::plot_sweep_dir(out, Some(&doc.text), None)?.iter().map(|p| p.display().to_string()));
     print!("{}", sweep::recommendation_text(spec, base, &outcome));
     println!("wrote {}", files.join(", "));
     Ok(())

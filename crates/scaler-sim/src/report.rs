@@ -72,14 +72,23 @@ fn m(name: &str) -> usize {
 }
 
 /// Draws chart 1 for a `run` folder (`timeline.csv` → `timeline.png` / `.svg`).
-pub fn plot_run_dir(dir: &Path, title: &str) -> Result<Vec<PathBuf>, SimError> {
-    let tl = charts::read_timeline(&dir.join("timeline.csv"), "run")?;
+pub fn plot_run_dir(dir: &Path, title: &str, window_h: Option<(f64, f64)>) -> Result<Vec<PathBuf>, SimError> {
+    let mut tl = charts::read_timeline(&dir.join("timeline.csv"), "run")?;
+    if let Some((a, b)) = window_h {
+        tl = tl.window(a, b);
+    }
     charts::timeline_chart(&[tl], title, &dir.join("timeline"))?;
     Ok(vec![dir.join("timeline.png"), dir.join("timeline.svg")])
 }
 
 /// Draws the four sweep charts and writes `report.html` from a sweep folder's files.
-pub fn plot_sweep_dir(dir: &Path, scenario_text: Option<&str>) -> Result<Vec<PathBuf>, SimError> {
+///
+/// `window_h` limits the timeline charts to hours `(from, to)`.
+pub fn plot_sweep_dir(
+    dir: &Path,
+    scenario_text: Option<&str>,
+    window_h: Option<(f64, f64)>,
+) -> Result<Vec<PathBuf>, SimError> {
     let table = read_results_table(&dir.join("results.csv"))?;
     let rec = read_json(&dir.join("recommendation.json"))?;
     let objective_text = rec["objective"].as_str().unwrap_or("minimize cost");
@@ -95,6 +104,9 @@ pub fn plot_sweep_dir(dir: &Path, scenario_text: Option<&str>) -> Result<Vec<Pat
     let rec_tl = dir.join("recommended_timeline.csv");
     if rec_tl.exists() && !recommended.is_null() {
         series.push(charts::read_timeline(&rec_tl, "recommended")?);
+    }
+    if let Some((a, b)) = window_h {
+        series = series.iter().map(|s| s.window(a, b)).collect();
     }
     charts::timeline_chart(&series, "Demand and workers: baseline vs recommended", &dir.join("chart_timeline"))?;
     charts::cost_chart(&series, "Cumulative cost: baseline vs recommended", &dir.join("chart_cost"))?;

@@ -249,7 +249,8 @@ fn chart_text_renders_with_the_embedded_font() {
         ups: vec![(1.0, 4.0)],
         downs: vec![],
     };
-    scaler_sim::charts::timeline_chart(std::slice::from_ref(&tl), "A TITLE IN DEJAVU SANS", &dir.path().join("with")).unwrap();
+    scaler_sim::charts::timeline_chart(std::slice::from_ref(&tl), "A TITLE IN DEJAVU SANS", &dir.path().join("with"))
+        .unwrap();
     scaler_sim::charts::timeline_chart(&[tl], "", &dir.path().join("without")).unwrap();
     let with = dark_pixels(&dir.path().join("with.png"), 300, 5, 900, 45);
     let without = dark_pixels(&dir.path().join("without.png"), 300, 5, 900, 45);
