@@ -51,7 +51,7 @@ pub mod window;
 
 pub use config::{Aggregate, ConfigBuilder, ConfigError, ConfigValue, PolicyKind, ScalerConfig, Step};
 pub use decision::{Action, Decision, Reason};
-pub use observation::{Observation, ObservationError};
+pub use observation::{Observation, ObservationError, OBSERVATIONS_HEADER};
 pub use scaler::Scaler;
 pub use units::{parse_scaled, parse_whole, Decimal, DecimalError, DurationMs, Fixed9, TimeMs};
 pub use window::{ClockError, MetricsWindow, WindowSummary};

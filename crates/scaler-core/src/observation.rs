@@ -134,4 +134,23 @@ impl Observation {
     pub fn worker_utilization(&self) -> Fixed9 {
         self.worker_utilization
     }
+
+    /// One row of the observations file (SPEC section 5), with its line end, in the
+    /// column order of [`OBSERVATIONS_HEADER`]. Pure formatting: writing it is the embedder's job.
+    #[must_use]
+    pub fn csv_row(&self) -> alloc::string::String {
+        alloc::format!(
+            "{},{},{},{},{},{}\n",
+            self.timestamp,
+            self.current_workers,
+            self.pending_tasks,
+            self.running_tasks,
+            self.avg_task_duration,
+            self.worker_utilization
+        )
+    }
 }
+
+/// The header line of the observations file, with its line end.
+pub const OBSERVATIONS_HEADER: &str =
+    "timestamp_s,current_workers,pending_tasks,running_tasks,avg_task_duration_s,worker_utilization\n";

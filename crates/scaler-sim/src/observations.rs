@@ -127,10 +127,11 @@ pub fn for_each_batch<R: Read + Send>(
 /// The header line of an observations file, with its line end.
 #[must_use]
 pub fn header_line() -> String {
-    format!("{}\n", COLUMNS.join(","))
+    scaler_core::OBSERVATIONS_HEADER.to_string()
 }
 
-/// Appends one observation as a CSV row (with its line end).
+/// Appends one observation as a CSV row (with its line end): the same text as
+/// [`Observation::csv_row`], without allocating.
 pub fn push_row(buf: &mut Vec<u8>, o: &Observation) {
     push_ms_as_seconds(buf, o.timestamp.as_ms());
     buf.push(b',');

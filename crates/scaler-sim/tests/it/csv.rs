@@ -42,3 +42,19 @@ fn overlong_line_is_refused_without_buffering_it_all() {
     let err = rows(&text).unwrap_err();
     assert!(err.starts_with("t.csv:2: line is longer than"), "{err}");
 }
+
+#[test]
+fn fast_observation_rows_equal_the_cores_formatting() {
+    use scaler_core::{DurationMs, Fixed9, Observation, TimeMs};
+    assert_eq!(scaler_sim::observations::header_line(), scaler_sim::observations::COLUMNS.join(",") + "\n");
+    for (t, n, p, r, d, u) in [
+        (0u64, 0u32, 0u64, 0u64, 0u64, 0u64),
+        (1500, 3, 7, 2, 30_001, 333_333_333),
+        (u64::MAX, u32::MAX, u64::MAX, 1, 1, 1_000_000_000),
+    ] {
+        let o = Observation::new(TimeMs(t), n, p, r, DurationMs(d), Fixed9::from_units(u)).unwrap();
+        let mut b = Vec::new();
+        scaler_sim::observations::push_row(&mut b, &o);
+        assert_eq!(String::from_utf8(b).unwrap(), o.csv_row());
+    }
+}
