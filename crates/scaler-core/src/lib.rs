@@ -43,6 +43,7 @@ extern crate alloc;
 
 pub mod config;
 pub mod decision;
+pub mod hpa;
 pub mod observation;
 pub mod scaler;
 pub mod threshold;

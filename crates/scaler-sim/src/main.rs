@@ -104,6 +104,17 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
     },
+    /// Check a policy against conformance vectors: `conformance hpa FILE.json` evaluates
+    /// every Kubernetes HPA test vector in FILE, prints one line per failure and a closing
+    /// line `N passed, M failed`, and exits with 1 on any failure.
+    Conformance {
+        /// The policy: `hpa`.
+        #[arg(value_parser = ["hpa"])]
+        policy: String,
+        /// The vectors file (JSON).
+        #[arg(value_name = "FILE.json")]
+        file: PathBuf,
+    },
     /// Redraw the charts (and report.html) of a sweep or run folder from its files.
     Plot {
         /// A folder written by `sweep`, `merge` or `run`.
@@ -153,6 +164,29 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Conformance { file, .. } = &cli.command {
+        return match scaler_sim::conformance::run_file(file) {
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(2)
+            }
+            Ok(outcomes) => {
+                let mut failed = 0;
+                for o in &outcomes {
+                    if let Some(f) = &o.failure {
+                        failed += 1;
+                        println!("FAIL {} ({}, {}): {f}", o.id, o.kind, o.confidence);
+                    }
+                }
+                println!("{} passed, {failed} failed", outcomes.len() - failed);
+                if failed > 0 {
+                    ExitCode::from(1)
+                } else {
+                    ExitCode::SUCCESS
+                }
+            }
+        };
+    }
     match dispatch(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -253,6 +287,7 @@ fn dispatch(cli: Cli) -> Result<(), SimError> {
             println!("seeds: {:?}", spec.seeds);
             finish_sweep(&out, &doc, &spec, &base, all.into_values().collect())
         }
+        Command::Conformance { .. } => unreachable!("handled in main"),
         Command::Plot { dir, window_h } => {
             let window = match window_h {
                 None => None,

@@ -1,6 +1,7 @@
 //! The one integration-test binary of scaler-sim.
 
 mod cases;
+mod conformance;
 mod csv;
 mod replay;
 mod run;
