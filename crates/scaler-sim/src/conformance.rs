@@ -46,10 +46,7 @@ fn s(v: &Value) -> String {
 pub fn evaluate(v: &Value) -> Outcome {
     let id = s(&v["id"]);
     let kind = s(&v["kind"]);
-    let failure = match check(&kind, &v["inputs"], &v["expected"]) {
-        Ok(()) => None,
-        Err(e) => Some(e),
-    };
+    let failure = check(&kind, &v["inputs"], &v["expected"]).err();
     Outcome { id, kind, confidence: s(&v["confidence"]), failure }
 }
 
