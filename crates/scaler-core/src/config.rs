@@ -33,6 +33,8 @@ pub enum ConfigValue {
     String(String),
     /// A nested table such as `{ percent = 50, min = 1 }`.
     Table(BTreeMap<String, ConfigValue>),
+    /// A list, such as `behavior.scaleUp.policies`.
+    Array(alloc::vec::Vec<ConfigValue>),
 }
 
 impl fmt::Display for ConfigValue {
@@ -43,6 +45,16 @@ impl fmt::Display for ConfigValue {
             ConfigValue::Float(x) => write!(f, "{x}"),
             ConfigValue::Number(t) => f.write_str(t),
             ConfigValue::String(s) => write!(f, "{s:?}"),
+            ConfigValue::Array(a) => {
+                f.write_str("[")?;
+                for (i, v) in a.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{v}")?;
+                }
+                f.write_str("]")
+            }
             ConfigValue::Table(t) => {
                 f.write_str("{ ")?;
                 for (i, (k, v)) in t.iter().enumerate() {
@@ -60,7 +72,7 @@ impl fmt::Display for ConfigValue {
 impl ConfigValue {
     /// The decimal text of a number (floats through their shortest round-trip form,
     /// which is the literal the user wrote for any literal of up to 17 digits).
-    fn number_text(&self) -> Option<String> {
+    pub(crate) fn number_text(&self) -> Option<String> {
         match self {
             ConfigValue::Integer(i) => Some(i.to_string()),
             ConfigValue::Float(x) => Some(format!("{x}")),
@@ -94,7 +106,7 @@ pub enum ConfigError {
 }
 
 impl ConfigError {
-    fn invalid(key: &str, value: &dyn fmt::Display, rule: impl Into<String>) -> ConfigError {
+    pub(crate) fn invalid(key: &str, value: &dyn fmt::Display, rule: impl Into<String>) -> ConfigError {
         ConfigError::Invalid { key: key.to_owned(), value: value.to_string(), rule: rule.into() }
     }
 
@@ -155,6 +167,14 @@ pub enum PolicyKind {
     /// The seed's threshold policy (SPEC section 4).
     #[default]
     Threshold,
+    /// Kubernetes Horizontal Pod Autoscaler semantics.
+    Hpa,
+    /// AWS step scaling.
+    Step,
+    /// Backlog-driven, as KEDA, Ray and Dask scale task queues.
+    Queue,
+    /// Seasonal forecast (Holt-Winters) on top of the threshold policy.
+    Predictive,
 }
 
 impl PolicyKind {
@@ -163,6 +183,10 @@ impl PolicyKind {
     pub fn as_str(self) -> &'static str {
         match self {
             PolicyKind::Threshold => "threshold",
+            PolicyKind::Hpa => "hpa",
+            PolicyKind::Step => "step",
+            PolicyKind::Queue => "queue",
+            PolicyKind::Predictive => "predictive",
         }
     }
 }
@@ -202,7 +226,7 @@ impl Step {
 }
 
 /// A validated scaler configuration (SPEC section 2). It cannot hold a value that breaks a rule.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ScalerConfig {
     min_workers: u32,
     max_workers: u32,
@@ -215,6 +239,10 @@ pub struct ScalerConfig {
     scale_up_step: Step,
     scale_down_step: Step,
     policy: PolicyKind,
+    hpa: crate::policies::HpaConfig,
+    step: crate::policies::StepConfig,
+    queue: crate::policies::QueueConfig,
+    predictive: crate::policies::PredictiveConfig,
 }
 
 impl Default for ScalerConfig {
@@ -231,6 +259,10 @@ impl Default for ScalerConfig {
             scale_up_step: Step { percent: Fixed9::from_units(50 * Fixed9::SCALE), min: 1 },
             scale_down_step: Step { percent: Fixed9::from_units(25 * Fixed9::SCALE), min: 1 },
             policy: PolicyKind::Threshold,
+            hpa: crate::policies::HpaConfig::default(),
+            step: crate::policies::StepConfig::default(),
+            queue: crate::policies::QueueConfig::default(),
+            predictive: crate::policies::PredictiveConfig::default(),
         }
     }
 }
@@ -248,6 +280,10 @@ pub const KEYS: &[&str] = &[
     "scale_up_step",
     "scale_down_step",
     "policy",
+    "hpa",
+    "step",
+    "queue",
+    "predictive",
 ];
 
 impl ScalerConfig {
@@ -324,11 +360,32 @@ impl ScalerConfig {
         self.policy
     }
 
+    /// The `hpa` policy's settings.
+    #[must_use]
+    pub fn hpa(&self) -> &crate::policies::HpaConfig {
+        &self.hpa
+    }
+    /// The `step` policy's settings.
+    #[must_use]
+    pub fn step(&self) -> &crate::policies::StepConfig {
+        &self.step
+    }
+    /// The `queue` policy's settings.
+    #[must_use]
+    pub fn queue(&self) -> &crate::policies::QueueConfig {
+        &self.queue
+    }
+    /// The `predictive` policy's settings.
+    #[must_use]
+    pub fn predictive(&self) -> &crate::policies::PredictiveConfig {
+        &self.predictive
+    }
+
     /// The configuration as key/value pairs, in [`KEYS`] order; `from_pairs` reads them back.
     #[must_use]
     pub fn to_pairs(&self) -> alloc::vec::Vec<(&'static str, String)> {
         let step = |s: Step| format!("{{ percent = {}, min = {} }}", s.percent, s.min);
-        alloc::vec![
+        let mut pairs = alloc::vec![
             ("min_workers", self.min_workers.to_string()),
             ("max_workers", self.max_workers.to_string()),
             ("scale_up_threshold", self.scale_up_threshold.to_string()),
@@ -340,7 +397,15 @@ impl ScalerConfig {
             ("scale_up_step", step(self.scale_up_step)),
             ("scale_down_step", step(self.scale_down_step)),
             ("policy", format!("{:?}", self.policy.as_str())),
-        ]
+        ];
+        match self.policy {
+            PolicyKind::Threshold => {}
+            PolicyKind::Hpa => pairs.push(("hpa", self.hpa.to_toml())),
+            PolicyKind::Step => pairs.push(("step", self.step.to_toml())),
+            PolicyKind::Queue => pairs.push(("queue", self.queue.to_toml())),
+            PolicyKind::Predictive => pairs.push(("predictive", self.predictive.to_toml())),
+        }
+        pairs
     }
 }
 
@@ -350,12 +415,16 @@ pub struct ConfigBuilder {
     cfg: ScalerConfig,
 }
 
-fn decimal_of<'v>(key: &str, value: &ConfigValue, text: &'v Option<String>) -> Result<Decimal<'v>, ConfigError> {
+pub(crate) fn decimal_of<'v>(
+    key: &str,
+    value: &ConfigValue,
+    text: &'v Option<String>,
+) -> Result<Decimal<'v>, ConfigError> {
     let t = text.as_deref().ok_or_else(|| ConfigError::invalid(key, value, "must be a number"))?;
     Decimal::parse(t).map_err(|e| ConfigError::invalid(key, value, e.to_string()))
 }
 
-fn whole(key: &str, value: &ConfigValue, rule: &str) -> Result<u32, ConfigError> {
+pub(crate) fn whole(key: &str, value: &ConfigValue, rule: &str) -> Result<u32, ConfigError> {
     let text = value.number_text();
     let d = decimal_of(key, value, &text)?;
     let n = d.to_whole_u64().map_err(|e| match e {
@@ -366,7 +435,7 @@ fn whole(key: &str, value: &ConfigValue, rule: &str) -> Result<u32, ConfigError>
     u32::try_from(n).map_err(|_| ConfigError::invalid(key, value, format!("must be at most {}", u32::MAX)))
 }
 
-fn fixed(key: &str, value: &ConfigValue, rule: &str) -> Result<Fixed9, ConfigError> {
+pub(crate) fn fixed(key: &str, value: &ConfigValue, rule: &str) -> Result<Fixed9, ConfigError> {
     let text = value.number_text();
     let d = decimal_of(key, value, &text)?;
     d.to_scaled_u64(9).map(Fixed9::from_units).map_err(|e| match e {
@@ -375,7 +444,7 @@ fn fixed(key: &str, value: &ConfigValue, rule: &str) -> Result<Fixed9, ConfigErr
     })
 }
 
-fn seconds(key: &str, value: &ConfigValue, positive: bool) -> Result<DurationMs, ConfigError> {
+pub(crate) fn seconds(key: &str, value: &ConfigValue, positive: bool) -> Result<DurationMs, ConfigError> {
     let text = value.number_text();
     let d = decimal_of(key, value, &text)?;
     let rule = if positive { "must be > 0 seconds" } else { "must be >= 0 seconds" };
@@ -388,7 +457,7 @@ fn seconds(key: &str, value: &ConfigValue, positive: bool) -> Result<DurationMs,
     })
 }
 
-fn one_of<T: Copy>(key: &str, value: &ConfigValue, options: &[(&str, T)]) -> Result<T, ConfigError> {
+pub(crate) fn one_of<T: Copy>(key: &str, value: &ConfigValue, options: &[(&str, T)]) -> Result<T, ConfigError> {
     let names = || options.iter().map(|(n, _)| format!("\"{n}\"")).collect::<alloc::vec::Vec<_>>().join(", ");
     match value {
         ConfigValue::String(s) => options
@@ -463,7 +532,27 @@ impl ConfigBuilder {
                     ],
                 )?;
             }
-            "policy" => self.cfg.policy = one_of(key, value, &[("threshold", PolicyKind::Threshold)])?,
+            "policy" => {
+                self.cfg.policy = one_of(
+                    key,
+                    value,
+                    &[
+                        ("threshold", PolicyKind::Threshold),
+                        ("hpa", PolicyKind::Hpa),
+                        ("step", PolicyKind::Step),
+                        ("queue", PolicyKind::Queue),
+                        ("predictive", PolicyKind::Predictive),
+                    ],
+                )?;
+            }
+            "hpa" | "step" | "queue" | "predictive" => match value {
+                ConfigValue::Table(t) => {
+                    for (sub, v) in t {
+                        self.set(&format!("{key}.{sub}"), v)?;
+                    }
+                }
+                _ => return Err(ConfigError::invalid(key, value, "must be a table of the policy's settings")),
+            },
             "scale_up_step" | "scale_down_step" => match value {
                 ConfigValue::Table(t) => {
                     for (sub, v) in t {
@@ -497,6 +586,15 @@ impl ConfigBuilder {
                             }
                         }
                         return Ok(self);
+                    }
+                }
+                if let Some((head, sub)) = key.split_once('.') {
+                    match head {
+                        "hpa" => return self.cfg.hpa.set(key, sub, value).map(|()| self),
+                        "step" => return self.cfg.step.set(key, sub, value).map(|()| self),
+                        "queue" => return self.cfg.queue.set(key, sub, value).map(|()| self),
+                        "predictive" => return self.cfg.predictive.set(key, sub, value).map(|()| self),
+                        _ => {}
                     }
                 }
                 return Err(ConfigError::UnknownKey { key: key.to_owned(), hint: suggest(key, KEYS) });
@@ -556,9 +654,17 @@ impl ConfigBuilder {
         self
     }
 
+    /// Sets the policy.
+    pub fn policy(&mut self, p: PolicyKind) -> &mut Self {
+        self.cfg.policy = p;
+        self
+    }
+
     /// Checks every rule and returns the configuration.
     pub fn build(&self) -> Result<ScalerConfig, ConfigError> {
         let c = &self.cfg;
+        c.step.validate()?;
+        c.hpa.validate()?;
         if c.max_workers < 1 {
             return Err(ConfigError::invalid("max_workers", &c.max_workers, "must be >= 1"));
         }

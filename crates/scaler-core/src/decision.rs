@@ -44,7 +44,6 @@ impl fmt::Display for Action {
 /// Why a decision was taken: the rule of SPEC section 4 that matched.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum Reason {
     /// Rule 1: the window is empty.
     NoMetrics,
@@ -66,11 +65,45 @@ pub enum Reason {
     UtilizationLow,
     /// Rule 7: utilization within the band.
     WithinBand,
+    /// HPA: the desired count is within the acceptable range.
+    DesiredWithinRange,
+    /// HPA: limited by the scale-up rate rules.
+    ScaleUpLimit,
+    /// HPA: limited by the scale-down rate rules.
+    ScaleDownLimit,
+    /// HPA: limited by the maximum.
+    TooManyReplicas,
+    /// HPA: limited by the minimum.
+    TooFewReplicas,
+    /// HPA: held back by the scale-up stabilization window.
+    ScaleUpStabilized,
+    /// HPA: held back by the scale-down stabilization window.
+    ScaleDownStabilized,
+    /// Step: a step adjustment for a breach of the upper alarm.
+    StepScaleOut,
+    /// Step: a step adjustment for a breach of the lower alarm.
+    StepScaleIn,
+    /// Step: no alarm in breach, or no step matches.
+    NoAlarm,
+    /// Step: new workers are still warming up and already cover the step.
+    WarmingUp,
+    /// Queue: the backlog needs more workers.
+    QueueBacklog,
+    /// Queue: fewer workers can drain the backlog in time.
+    QueueShrink,
+    /// Queue: the backlog matches the workers.
+    QueueMatched,
+    /// Queue: below the activation threshold, staying at zero.
+    BelowActivation,
+    /// Queue: idle for the grace period: scale to the minimum (zero when allowed).
+    IdleScaleToZero,
+    /// Predictive: the forecast one provisioning delay ahead needs more workers.
+    ForecastHigh,
 }
 
 impl Reason {
     /// Every reason, in rule order.
-    pub const ALL: [Reason; 10] = [
+    pub const ALL: [Reason; 27] = [
         Reason::NoMetrics,
         Reason::BelowMinWorkers,
         Reason::AboveMaxWorkers,
@@ -81,6 +114,23 @@ impl Reason {
         Reason::AtMinWorkers,
         Reason::UtilizationLow,
         Reason::WithinBand,
+        Reason::DesiredWithinRange,
+        Reason::ScaleUpLimit,
+        Reason::ScaleDownLimit,
+        Reason::TooManyReplicas,
+        Reason::TooFewReplicas,
+        Reason::ScaleUpStabilized,
+        Reason::ScaleDownStabilized,
+        Reason::StepScaleOut,
+        Reason::StepScaleIn,
+        Reason::NoAlarm,
+        Reason::WarmingUp,
+        Reason::QueueBacklog,
+        Reason::QueueShrink,
+        Reason::QueueMatched,
+        Reason::BelowActivation,
+        Reason::IdleScaleToZero,
+        Reason::ForecastHigh,
     ];
 
     /// The reason code used in files.
@@ -97,6 +147,23 @@ impl Reason {
             Reason::AtMinWorkers => "at_min_workers",
             Reason::UtilizationLow => "utilization_low",
             Reason::WithinBand => "within_band",
+            Reason::DesiredWithinRange => "DesiredWithinRange",
+            Reason::ScaleUpLimit => "ScaleUpLimit",
+            Reason::ScaleDownLimit => "ScaleDownLimit",
+            Reason::TooManyReplicas => "TooManyReplicas",
+            Reason::TooFewReplicas => "TooFewReplicas",
+            Reason::ScaleUpStabilized => "ScaleUpStabilized",
+            Reason::ScaleDownStabilized => "ScaleDownStabilized",
+            Reason::StepScaleOut => "step_scale_out",
+            Reason::StepScaleIn => "step_scale_in",
+            Reason::NoAlarm => "no_alarm",
+            Reason::WarmingUp => "warming_up",
+            Reason::QueueBacklog => "queue_backlog",
+            Reason::QueueShrink => "queue_shrink",
+            Reason::QueueMatched => "queue_matched",
+            Reason::BelowActivation => "below_activation",
+            Reason::IdleScaleToZero => "idle_scale_to_zero",
+            Reason::ForecastHigh => "forecast_high",
         }
     }
 }

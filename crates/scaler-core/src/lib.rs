@@ -45,6 +45,7 @@ pub mod config;
 pub mod decision;
 pub mod hpa;
 pub mod observation;
+pub mod policies;
 pub mod scaler;
 pub mod threshold;
 pub mod units;

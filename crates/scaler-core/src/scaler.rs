@@ -3,7 +3,7 @@
 use crate::config::ScalerConfig;
 use crate::decision::Decision;
 use crate::observation::{Observation, ObservationError};
-use crate::threshold;
+use crate::policies::{self, PolicyState};
 use crate::units::TimeMs;
 use crate::window::{ClockError, MetricsWindow};
 
@@ -17,6 +17,9 @@ pub struct Scaler {
     config: ScalerConfig,
     window: MetricsWindow,
     last_scaled_at: Option<TimeMs>,
+    state: PolicyState,
+    /// The last decision, whose scaling `record_scaled` confirms.
+    last_decision: Option<Decision>,
 }
 
 impl Scaler {
@@ -24,7 +27,8 @@ impl Scaler {
     #[must_use]
     pub fn new(config: ScalerConfig) -> Scaler {
         let window = MetricsWindow::new(config.metrics_window());
-        Scaler { config, window, last_scaled_at: None }
+        let state = PolicyState::new(&config);
+        Scaler { config, window, last_scaled_at: None, state, last_decision: None }
     }
 
     /// The configuration.
@@ -56,12 +60,26 @@ impl Scaler {
     /// once the embedder has applied a scaling decision successfully.
     pub fn decide(&mut self, now: TimeMs) -> Result<Decision, ClockError> {
         let summary = self.window.summary_at(now)?;
-        Ok(threshold::decide(&self.config, summary.as_ref(), self.last_scaled_at, now))
+        let state = core::mem::replace(&mut self.state, PolicyState::Threshold);
+        let (d, state) = policies::decide(&self.config, state, summary.as_ref(), self.last_scaled_at, now);
+        self.state = state;
+        self.last_decision = Some(d);
+        Ok(d)
     }
 
     /// Records that a scaling succeeded at `at`: the cooldown starts then.
     pub fn record_scaled(&mut self, at: TimeMs) {
         self.last_scaled_at = Some(at);
+        if let Some(d) = self.last_decision.take() {
+            let state = core::mem::replace(&mut self.state, PolicyState::Threshold);
+            self.state = policies::record(state, at, d.current_workers, d.target_workers);
+        }
+    }
+
+    /// The policy's state (serializable with the `serde` feature).
+    #[must_use]
+    pub fn policy_state(&self) -> &PolicyState {
+        &self.state
     }
 
     /// The first tick strictly after `now` (ticks are at `k * evaluation_interval`).

@@ -34,6 +34,9 @@ const ORANGE: RGBColor = RGBColor(255, 127, 14);
 const GREEN: RGBColor = RGBColor(44, 160, 44);
 const RED: RGBColor = RGBColor(214, 39, 40);
 const GREY: RGBColor = RGBColor(150, 150, 150);
+/// Series colours, in order (baseline, recommended, then further policies).
+const PALETTE: [RGBColor; 6] =
+    [BLUE, ORANGE, RGBColor(148, 103, 189), RGBColor(140, 86, 75), RGBColor(23, 190, 207), RGBColor(188, 189, 34)];
 
 fn chart_error(path: &Path, e: impl std::fmt::Display) -> SimError {
     SimError::io(path, std::io::Error::other(format!("drawing the chart failed: {e}")))
@@ -159,7 +162,7 @@ pub fn timeline_chart(series: &[Timeline], title: &str, base: &Path) -> Result<(
     let t_min = if t_min == f64::MAX { 0.0 } else { t_min };
     let t_max = max_of(series.iter().flat_map(|s| s.t_h.iter().copied())).max(t_min + 1e-6);
     let y_max = max_of(series.iter().flat_map(|s| s.demand.iter().chain(&s.current).copied())).max(1.0) * 1.08;
-    let colors = [BLUE, ORANGE];
+    let colors = PALETTE;
     let mark = series.iter().all(|s| s.ups.len() + s.downs.len() <= MAX_MARKED_EVENTS);
     both!(base, |root| {
         root.fill(&WHITE).map_err(|e| e.to_string())?;
@@ -227,7 +230,7 @@ pub fn timeline_chart(series: &[Timeline], title: &str, base: &Path) -> Result<(
 pub fn cost_chart(series: &[Timeline], title: &str, base: &Path) -> Result<(), SimError> {
     let t_max = max_of(series.iter().flat_map(|s| s.t_h.iter().copied())).max(1e-6);
     let y_max = max_of(series.iter().flat_map(|s| s.cost.iter().copied())).max(1e-6) * 1.08;
-    let colors = [BLUE, ORANGE];
+    let colors = PALETTE;
     both!(base, |root| {
         root.fill(&WHITE).map_err(|e| e.to_string())?;
         let mut ch = ChartBuilder::on(root)
@@ -401,6 +404,50 @@ pub fn heatmap_chart(
             .map_err(|e| e.to_string())?;
         side.draw(&Text::new("grey: no setting", (10, 180), ("sans-serif", 14))).map_err(|e| e.to_string())?;
         side.draw(&Text::new("meets the constraints", (10, 198), ("sans-serif", 14))).map_err(|e| e.to_string())?;
+        Ok(())
+    })
+}
+
+/// Labelled points: cost against p95 wait for several policies.
+pub fn labelled_points_chart(points: &[(String, f64, f64)], title: &str, base: &Path) -> Result<(), SimError> {
+    let x1 = points.iter().map(|p| p.1).fold(0.0, f64::max).max(1e-6) * 1.15;
+    let y1 = points.iter().map(|p| p.2).fold(0.0, f64::max).max(1.0) * 1.15;
+    both!(base, |root| {
+        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        let mut ch = ChartBuilder::on(root)
+            .caption(title, ("sans-serif", 26))
+            .margin(18)
+            .x_label_area_size(50)
+            .y_label_area_size(70)
+            .build_cartesian_2d(0.0..x1, 0.0..y1)
+            .map_err(|e| e.to_string())?;
+        ch.configure_mesh()
+            .x_desc("cost (price units)")
+            .y_desc("p95 wait (s)")
+            .label_style(("sans-serif", 16))
+            .axis_desc_style(("sans-serif", 18))
+            .draw()
+            .map_err(|e| e.to_string())?;
+        for (i, (name, x, y)) in points.iter().enumerate() {
+            let c = PALETTE[i % PALETTE.len()];
+            ch.draw_series(std::iter::once(Circle::new((*x, *y), 8, c.filled())))
+                .map_err(|e| e.to_string())?
+                .label(name.clone())
+                .legend(move |(lx, ly)| Circle::new((lx + 10, ly), 6, c.filled()));
+            ch.draw_series(std::iter::once(Text::new(
+                name.clone(),
+                (*x, *y),
+                ("sans-serif", 16).into_font().color(&BLACK),
+            )))
+            .map_err(|e| e.to_string())?;
+        }
+        ch.configure_series_labels()
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .label_font(("sans-serif", 16))
+            .position(SeriesLabelPosition::UpperRight)
+            .draw()
+            .map_err(|e| e.to_string())?;
         Ok(())
     })
 }

@@ -7,6 +7,7 @@
 #![deny(missing_docs)]
 
 pub mod charts;
+pub mod compare;
 pub mod conformance;
 pub mod csvio;
 pub mod error;

@@ -95,6 +95,25 @@ enum Command {
         #[arg(long, value_name = "N", default_value_t = 0)]
         threads: usize,
     },
+    /// Run several scaler configurations on one workload and compare them side by side.
+    ///
+    /// BASE gives the trace and the cluster; each policy file holds only a [scaler] table
+    /// (policy = "threshold" | "hpa" | "step" | "queue" | "predictive" and its settings).
+    /// Writes compare.csv, each policy's timeline and charts into the output folder.
+    Compare {
+        /// The base scenario (trace and cluster).
+        #[arg(value_name = "BASE.toml")]
+        base: PathBuf,
+        /// Policy files, each with a [scaler] table.
+        #[arg(long, value_name = "POLICY.toml", num_args = 1.., required = true)]
+        policies: Vec<PathBuf>,
+        /// Output folder (default: out/<base name>-compare/).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Use this trace file instead of the base's trace.path.
+        #[arg(long, value_name = "FILE.csv")]
+        trace: Option<PathBuf>,
+    },
     /// Combine the folders of a sharded sweep into the files a single sweep writes.
     Merge {
         /// The shard folders (every shard of one sweep, each once).
@@ -288,6 +307,15 @@ fn dispatch(cli: Cli) -> Result<(), SimError> {
             finish_sweep(&out, &doc, &spec, &base, all.into_values().collect())
         }
         Command::Conformance { .. } => unreachable!("handled in main"),
+        Command::Compare { base, policies, out, trace } => {
+            let overrides = Overrides { trace, ..Overrides::default() };
+            let stem = base.file_stem().map_or_else(|| "compare".into(), |s| s.to_string_lossy().into_owned());
+            let out = out.unwrap_or_else(|| Path::new("out").join(format!("{stem}-compare")));
+            let entries = scaler_sim::compare::compare(&base, &policies, &overrides, &out)?;
+            print!("{}", scaler_sim::compare::table(&entries));
+            println!("wrote {}", out.display());
+            Ok(())
+        }
         Command::Plot { dir, window_h } => {
             let window = match window_h {
                 None => None,

@@ -530,7 +530,8 @@ pub fn config_value(doc: &Doc, key: &str, node: &Node) -> Result<ConfigValue, In
             }
             ConfigValue::Table(m)
         }
-        Value::Array(_) | Value::Datetime(_) => {
+        Value::Array(a) => ConfigValue::Array(a.iter().map(|n| config_value(doc, key, n)).collect::<Result<_, _>>()?),
+        Value::Datetime(_) => {
             return Err(doc.error_node(node, format!("scaler.{key}: must not be {}", node.value.kind())))
         }
     })

@@ -323,11 +323,13 @@ fn collect_axes(doc: &Doc, prefix: &str, node: &Node, axes: &mut Vec<Axis>) -> R
         let known = if let Some(rest) = key.strip_prefix("scaler.") {
             let head = rest.split('.').next().unwrap_or(rest);
             scaler_core::config::KEYS.contains(&head)
+        } else if prefix.starts_with("scaler.") {
+            true
         } else {
             CLUSTER_KEYS.contains(&k.as_str())
         };
         match &n.value {
-            Value::Table(_) if key.starts_with("scaler.scale_") => collect_axes(doc, &key, n, axes)?,
+            Value::Table(_) if known && key.starts_with("scaler.") => collect_axes(doc, &key, n, axes)?,
             Value::Array(a) => {
                 if !known {
                     let list: &[&str] = if prefix == "cluster" { CLUSTER_KEYS } else { scaler_core::config::KEYS };
@@ -753,6 +755,12 @@ pub fn change_pct(base: f64, new: f64) -> Option<f64> {
     (base != 0.0).then(|| (new - base) / base.abs() * 100.0)
 }
 
+/// One run's summary on the shared trace.
+pub fn run_summary(sc: &Scenario, trace: &LoadedTrace, seed: u64) -> Result<crate::sim::Summary, SimError> {
+    let params = SimParams { cluster: sc.cluster.clone(), scaler: sc.scaler.clone() };
+    simulate(params, &mut trace.source(seed), |_| Ok(()))
+}
+
 /// Runs a scenario once with its first seed, keeping the timeline (for charts).
 pub fn timeline_of(sc: &Scenario, trace: &LoadedTrace, seed: u64) -> Result<Vec<TickRow>, SimError> {
     let mut rows = Vec::new();
@@ -900,21 +908,18 @@ pub fn current_value(sc: &Scenario, key: &str) -> String {
         "cluster.billing_minimum_s" => c.billing_minimum.to_string(),
         "cluster.slo_wait_s" => c.slo_wait.to_string(),
         _ => {
+            // Look the key up in the configuration written back as TOML.
             let k = key.strip_prefix("scaler.").unwrap_or(key);
-            let (head, sub) = k.split_once('.').map_or((k, None), |(h, s)| (h, Some(s)));
-            let pairs = sc.scaler.to_pairs();
-            let v = pairs.iter().find(|(n, _)| *n == head).map_or_else(String::new, |(_, v)| v.clone());
-            match sub {
-                None => v,
-                Some(s) => {
-                    let step =
-                        if head == "scale_up_step" { sc.scaler.scale_up_step() } else { sc.scaler.scale_down_step() };
-                    if s == "percent" {
-                        step.percent().to_string()
-                    } else {
-                        step.min().to_string()
-                    }
-                }
+            let text: String = sc.scaler.to_pairs().iter().map(|(n, v)| format!("{n} = {v}\n")).collect();
+            let table: toml::Table = toml::from_str(&text).unwrap_or_default();
+            let mut cur: Option<&toml::Value> = None;
+            for (i, part) in k.split('.').enumerate() {
+                cur = if i == 0 { table.get(part) } else { cur.and_then(|v| v.get(part)) };
+            }
+            match cur {
+                Some(toml::Value::String(s)) => format!("{s:?}"),
+                Some(v) => v.to_string(),
+                None => "(default)".to_string(),
             }
         }
     }

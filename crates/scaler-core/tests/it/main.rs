@@ -2,6 +2,7 @@
 
 mod config;
 mod model;
+mod policies;
 mod purity;
 mod rules;
 mod units;

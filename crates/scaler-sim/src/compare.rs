@@ -1,0 +1,99 @@
+//! `scaler-sim compare BASE.toml --policies A.toml B.toml ...`: several scaler
+//! configurations on one workload, side by side.
+//!
+//! The base scenario gives the trace and the cluster; each policy file gives a
+//! `[scaler]` table (and nothing else). Every policy runs on the same trace, read once.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::charts;
+use crate::error::{InputError, SimError};
+use crate::run::format_money;
+use crate::scenario::{self, Overrides, Scenario};
+use crate::sim::{Summary, METRICS};
+use crate::sweep::{fmt_num, timeline_of, write_timeline};
+use crate::tomldoc::Doc;
+use crate::trace::LoadedTrace;
+
+/// One policy's run.
+#[derive(Debug)]
+pub struct Entry {
+    /// The policy file's stem.
+    pub name: String,
+    /// The run's summary.
+    pub summary: Summary,
+}
+
+/// Runs every policy file's `[scaler]` on the base scenario and writes `compare.csv`,
+/// the timelines and the charts into `out`.
+pub fn compare(base: &Path, policies: &[PathBuf], overrides: &Overrides, out: &Path) -> Result<Vec<Entry>, SimError> {
+    let base_sc = scenario::load(base, overrides)?;
+    let mut configs: Vec<(String, Scenario)> = Vec::new();
+    for p in policies {
+        let doc = Doc::read(p)?;
+        doc.allow_only(&["scaler"])?;
+        let cfg = scenario::scaler_config(&doc)?;
+        let name = p.file_stem().map_or_else(|| "policy".into(), |s| s.to_string_lossy().into_owned());
+        if configs.iter().any(|(n, _)| *n == name) {
+            return Err(
+                InputError::file(p, format!("a second policy file named `{name}`: give each a distinct name")).into()
+            );
+        }
+        configs.push((name.clone(), Scenario { scaler: cfg, name, ..base_sc.clone() }));
+    }
+    if configs.is_empty() {
+        return Err(InputError::file(Path::new("--policies"), "give at least one policy file").into());
+    }
+    let trace = LoadedTrace::load(&base_sc.trace)?;
+    std::fs::create_dir_all(out).map_err(|e| SimError::io(out, e))?;
+    let mut entries = Vec::new();
+    let mut series = Vec::new();
+    for (name, sc) in &configs {
+        let rows = timeline_of(sc, &trace, base_sc.seed)?;
+        let path = out.join(format!("timeline_{name}.csv"));
+        write_timeline(&path, &rows)?;
+        series.push(charts::read_timeline(&path, name)?);
+        let summary = crate::sweep::run_summary(sc, &trace, base_sc.seed)?;
+        entries.push(Entry { name: name.clone(), summary });
+    }
+    let csv_path = out.join("compare.csv");
+    crate::output::write_atomically(&csv_path, |w| {
+        let mut text = format!("policy,{}\n", METRICS.join(","));
+        for e in &entries {
+            let vals: Vec<String> = e.summary.values().iter().map(|v| fmt_num(*v)).collect();
+            text.push_str(&format!("{},{}\n", e.name, vals.join(",")));
+        }
+        w.write_all(text.as_bytes()).map_err(|e| SimError::io(&csv_path, e))
+    })?;
+    let points: Vec<(String, f64, f64)> =
+        entries.iter().map(|e| (e.name.clone(), e.summary.cost, e.summary.wait_p95_s)).collect();
+    charts::labelled_points_chart(&points, "Cost against p95 wait, by policy", &out.join("chart_compare_frontier"))?;
+    charts::timeline_chart(&series, "Demand and workers, by policy", &out.join("chart_compare_timeline"))?;
+    charts::cost_chart(&series, "Cumulative cost, by policy", &out.join("chart_compare_cost"))?;
+    Ok(entries)
+}
+
+/// The side-by-side table printed by `compare`.
+#[must_use]
+pub fn table(entries: &[Entry]) -> String {
+    let mut t = format!(
+        "{:<14} {:>12} {:>10} {:>10} {:>10} {:>9} {:>11} {:>9}\n",
+        "policy", "cost", "wait mean", "p95 wait", "p99 wait", "SLO viol", "scale ops", "workers"
+    );
+    for e in entries {
+        let s = &e.summary;
+        t.push_str(&format!(
+            "{:<14} {:>12} {:>9.2}s {:>9.2}s {:>9.2}s {:>8.2}% {:>11} {:>9.2}\n",
+            e.name,
+            format_money(s.cost),
+            s.wait_mean_s,
+            s.wait_p95_s,
+            s.wait_p99_s,
+            s.slo_violation_ratio * 100.0,
+            s.scale_ups + s.scale_downs,
+            s.mean_workers
+        ));
+    }
+    t
+}
