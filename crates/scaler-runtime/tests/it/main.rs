@@ -319,3 +319,25 @@ async fn the_recording_replays_to_the_live_decisions() {
     }
     assert_eq!(String::from_utf8(out).unwrap(), String::from_utf8(expected).unwrap());
 }
+
+#[tokio::test(start_paused = true)]
+async fn every_policy_runs_in_the_live_loop_within_bounds() {
+    for policy in ["hpa", "step", "queue", "predictive"] {
+        let fake = Fake::new(2, 1, 0);
+        let text = format!("[scaler]\npolicy = \"{policy}\"\nmin_workers = 1\nmax_workers = 9\ncooldown_period = 60\nmetrics_window = 60\nevaluation_interval = 30\n");
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("c.toml"), &text).unwrap();
+        let sc = scaler_sim::scenario::read_scaler_config(&dir.path().join("c.toml")).unwrap();
+        let s = scaler(&fake, RuntimeConfig::new(sc).call_timeout(Duration::from_secs(5)));
+        s.start_monitoring().await;
+        for (demand, pending, secs) in [(1, 0, 120), (9, 20, 600), (0, 0, 900)] {
+            fake.set_load(demand, pending);
+            tokio::time::sleep(Duration::from_secs(secs)).await;
+        }
+        s.stop_monitoring().await;
+        let calls = fake.calls();
+        assert!(calls.iter().any(|&(_, t)| t > 2), "{policy} never scaled up: {calls:?}");
+        assert!(calls.iter().all(|&(_, t)| (1..=9).contains(&t)), "{policy}: {calls:?}");
+        assert!(s.recent_decisions().iter().any(|d| d.action == Action::ScaleDown), "{policy} never scaled down");
+    }
+}

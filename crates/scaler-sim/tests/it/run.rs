@@ -308,3 +308,47 @@ fn a_loaded_trace_gives_the_same_tasks_as_streaming_it() {
         assert_eq!(n, loaded.task_count());
     }
 }
+
+#[test]
+fn compare_runs_every_policy_on_one_trace() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "s.toml", SCENARIO);
+    write(dir.path(), "trace.csv", &rate_trace());
+    for p in ["threshold", "hpa", "step", "queue", "predictive"] {
+        write(
+            dir.path(),
+            &format!("{p}.toml"),
+            &format!("[scaler]\npolicy = \"{p}\"\nmin_workers = 1\nmax_workers = 12\nevaluation_interval = 15\n"),
+        );
+    }
+    let r = run_in(
+        dir.path(),
+        &[
+            "compare",
+            "s.toml",
+            "--policies",
+            "threshold.toml",
+            "hpa.toml",
+            "step.toml",
+            "queue.toml",
+            "predictive.toml",
+            "--out",
+            "c",
+        ],
+    );
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let csv = read(&dir.path().join("c"), "compare.csv");
+    let names: Vec<&str> = csv.lines().skip(1).map(|l| l.split(',').next().unwrap()).collect();
+    assert_eq!(names, ["threshold", "hpa", "step", "queue", "predictive"]);
+    // Every policy ran the same tasks.
+    let tasks: Vec<&str> = csv.lines().skip(1).map(|l| l.split(',').nth(1).unwrap()).collect();
+    assert!(tasks.windows(2).all(|w| w[0] == w[1]), "{csv}");
+    for c in ["chart_compare_frontier", "chart_compare_timeline", "chart_compare_cost"] {
+        assert!(dir.path().join("c").join(format!("{c}.png")).exists());
+    }
+    // A policy file may hold only [scaler].
+    write(dir.path(), "bad.toml", "[trace]\npath = \"x.csv\"\n[scaler]\n");
+    let r = run_in(dir.path(), &["compare", "s.toml", "--policies", "bad.toml", "--out", "d"]);
+    assert_eq!(r.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&r.stderr).contains("unknown table or key `trace`"));
+}

@@ -301,3 +301,29 @@ fn report_in_a_real_browser() {
     assert!(dom.matches("<svg").count() >= 4, "charts missing from the rendered page");
     assert!(dom.contains("id=\"results\"") && dom.contains("id=\"recommendation\""));
 }
+
+#[test]
+fn a_sweep_can_vary_the_policy_and_its_keys() {
+    let dir = setup();
+    let text = SCENARIO.split("[sweep]").next().unwrap().to_string()
+        + "[sweep]\nobjective = \"minimize cost subject to wait_p95_s <= 60\"\nscaler.policy = [\"threshold\", \"hpa\", \"queue\"]\n\
+           scaler.hpa.target_utilization_percent = [50, 70]\nscaler.queue.target_drain_s = [30]\n";
+    write(dir.path(), "p.toml", &text);
+    let r = run_in(dir.path(), &["sweep", "p.toml", "--out", "p"]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let results = read(&dir.path().join("p"), "results.csv");
+    assert!(
+        results.starts_with(
+            "setting,scaler.policy,scaler.hpa.target_utilization_percent,scaler.queue.target_drain_s,status,"
+        ),
+        "{results}"
+    );
+    assert_eq!(results.lines().filter(|l| l.contains(",ok,")).count(), 6);
+    // The hpa rows differ with their target; the threshold rows do not (the key is not theirs).
+    let cost_col = 1 + 3 + 1 + METRICS.iter().position(|m| *m == "cost").unwrap();
+    let cost = |i: usize| results.lines().nth(1 + i).unwrap().split(',').nth(cost_col).unwrap().to_string();
+    assert_eq!(cost(0), cost(1));
+    assert_ne!(cost(2), cost(3));
+    let stdout = String::from_utf8_lossy(&r.stdout);
+    assert!(stdout.contains("scaler.policy = \""), "{stdout}");
+}
