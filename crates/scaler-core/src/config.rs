@@ -239,6 +239,7 @@ pub struct ScalerConfig {
     scale_up_step: Step,
     scale_down_step: Step,
     policy: PolicyKind,
+    warmup_period: DurationMs,
     hpa: crate::policies::HpaConfig,
     step: crate::policies::StepConfig,
     queue: crate::policies::QueueConfig,
@@ -259,6 +260,7 @@ impl Default for ScalerConfig {
             scale_up_step: Step { percent: Fixed9::from_units(50 * Fixed9::SCALE), min: 1 },
             scale_down_step: Step { percent: Fixed9::from_units(25 * Fixed9::SCALE), min: 1 },
             policy: PolicyKind::Threshold,
+            warmup_period: DurationMs::ZERO,
             hpa: crate::policies::HpaConfig::default(),
             step: crate::policies::StepConfig::default(),
             queue: crate::policies::QueueConfig::default(),
@@ -280,6 +282,7 @@ pub const KEYS: &[&str] = &[
     "scale_up_step",
     "scale_down_step",
     "policy",
+    "warmup_period",
     "hpa",
     "step",
     "queue",
@@ -360,6 +363,13 @@ impl ScalerConfig {
         self.policy
     }
 
+    /// Workers added within this time count as capacity already on its way: a further
+    /// scale-up adds only what they do not cover (0: off). Applies to every policy.
+    #[must_use]
+    pub fn warmup_period(&self) -> DurationMs {
+        self.warmup_period
+    }
+
     /// The `hpa` policy's settings.
     #[must_use]
     pub fn hpa(&self) -> &crate::policies::HpaConfig {
@@ -397,6 +407,7 @@ impl ScalerConfig {
             ("scale_up_step", step(self.scale_up_step)),
             ("scale_down_step", step(self.scale_down_step)),
             ("policy", format!("{:?}", self.policy.as_str())),
+            ("warmup_period", self.warmup_period.to_string()),
         ];
         match self.policy {
             PolicyKind::Threshold => {}
@@ -518,6 +529,7 @@ impl ConfigBuilder {
             }
             "scale_down_threshold" => self.cfg.scale_down_threshold = fixed(key, value, "must be >= 0")?,
             "cooldown_period" => self.cfg.cooldown_period = seconds(key, value, false)?,
+            "warmup_period" => self.cfg.warmup_period = seconds(key, value, false)?,
             "metrics_window" => self.cfg.metrics_window = seconds(key, value, true)?,
             "evaluation_interval" => self.cfg.evaluation_interval = seconds(key, value, true)?,
             "utilization_aggregate" => {

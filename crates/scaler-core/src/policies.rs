@@ -1072,3 +1072,22 @@ pub fn record(state: PolicyState, at: TimeMs, from: u32, to: u32) -> PolicyState
         other => other,
     }
 }
+
+/// The generic warm-up (`warmup_period`): a scale-up adds only what the `warming` workers
+/// (added within the warm-up period) do not already cover; when they cover it all, hold.
+/// Bound rules (`below_min_workers`) are not reduced.
+#[must_use]
+pub fn apply_warmup(mut d: Decision, warming: u32) -> Decision {
+    if d.action != Action::ScaleUp || warming == 0 || d.reason == Reason::BelowMinWorkers {
+        return d;
+    }
+    let wanted = d.target_workers - d.current_workers;
+    if warming >= wanted {
+        d.action = Action::Hold;
+        d.target_workers = d.current_workers;
+        d.reason = Reason::WarmingUp;
+    } else {
+        d.target_workers = d.current_workers + (wanted - warming);
+    }
+    d
+}

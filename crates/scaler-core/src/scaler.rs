@@ -20,6 +20,8 @@ pub struct Scaler {
     state: PolicyState,
     /// The last decision, whose scaling `record_scaled` confirms.
     last_decision: Option<Decision>,
+    /// Recent scale-ups `(time, workers added)` for `warmup_period`.
+    warming: alloc::collections::VecDeque<(TimeMs, u32)>,
 }
 
 impl Scaler {
@@ -28,7 +30,14 @@ impl Scaler {
     pub fn new(config: ScalerConfig) -> Scaler {
         let window = MetricsWindow::new(config.metrics_window());
         let state = PolicyState::new(&config);
-        Scaler { config, window, last_scaled_at: None, state, last_decision: None }
+        Scaler {
+            config,
+            window,
+            last_scaled_at: None,
+            state,
+            last_decision: None,
+            warming: alloc::collections::VecDeque::new(),
+        }
     }
 
     /// The configuration.
@@ -63,6 +72,11 @@ impl Scaler {
         let state = core::mem::replace(&mut self.state, PolicyState::Threshold);
         let (d, state) = policies::decide(&self.config, state, summary.as_ref(), self.last_scaled_at, now);
         self.state = state;
+        let warm = self.config.warmup_period();
+        while self.warming.front().is_some_and(|&(t, _)| now.saturating_since(t) >= warm) {
+            self.warming.pop_front();
+        }
+        let d = policies::apply_warmup(d, self.warming.iter().map(|&(_, k)| k).sum());
         self.last_decision = Some(d);
         Ok(d)
     }
@@ -71,6 +85,9 @@ impl Scaler {
     pub fn record_scaled(&mut self, at: TimeMs) {
         self.last_scaled_at = Some(at);
         if let Some(d) = self.last_decision.take() {
+            if d.target_workers > d.current_workers && self.config.warmup_period() > crate::units::DurationMs::ZERO {
+                self.warming.push_back((at, d.target_workers - d.current_workers));
+            }
             let state = core::mem::replace(&mut self.state, PolicyState::Threshold);
             self.state = policies::record(state, at, d.current_workers, d.target_workers);
         }

@@ -343,3 +343,34 @@ fn the_pure_function_and_the_holder_agree_and_state_round_trips() {
         assert_eq!(serde_json::from_str::<PolicyState>(&json).unwrap(), state);
     }
 }
+
+#[test]
+fn the_generic_warmup_applies_to_any_policy() {
+    // Threshold policy, no cooldown, 120 s warm-up: the 2 workers added at 0 s still warm at
+    // 60 s, so a step of 3 adds only 1; at 120 s they are warm, but the 1 added at 60 s is
+    // not: a step of 3 adds 2.
+    let c = "min_workers = 1\nmax_workers = 100\ncooldown_period = 0\nmetrics_window = 1\nwarmup_period = 120\n";
+    let got = run(c, &[(0, 4, 5, 4, 30, "1"), (60, 6, 5, 6, 30, "1"), (120, 7, 5, 7, 30, "1")]);
+    assert_eq!(got, ["scale_up 6 utilization_high", "scale_up 7 utilization_high", "scale_up 9 utilization_high"]);
+    let q = "min_workers = 1\nmax_workers = 100\npolicy = \"queue\"\ncooldown_period = 0\nwarmup_period = 300\n[queue]\nscale_down_window_s = 0\n";
+    let got = run(q, &[(0, 2, 10, 2, 0, "1"), (30, 12, 20, 2, 0, "1")]);
+    assert_eq!(got, ["scale_up 12 queue_backlog", "hold 12 warming_up"]);
+}
+
+proptest! {
+    /// HPA stabilization never moves against the envelope: the result lies between the
+    /// smallest recommendation of the up window and the largest of the down window (both
+    /// including the new proposal), and it is the current count whenever that lies inside.
+    #[test]
+    fn stabilization_stays_inside_the_envelope(current in 0i64..100, proposal in 0i64..100,
+        recs in prop::collection::vec((0u64..600_000, 0i64..100), 0..20), up in 0u64..400_000, down in 0u64..400_000) {
+        let r: Vec<scaler_core::hpa::Recommendation> = recs.iter().map(|&(a, n)| scaler_core::hpa::Recommendation { age_ms: a, replicas: n }).collect();
+        let (got, _) = scaler_core::hpa::stabilize(current, proposal, &r, up, down);
+        let lo = r.iter().filter(|x| x.age_ms < up).map(|x| x.replicas).fold(proposal, i64::min);
+        let hi = r.iter().filter(|x| x.age_ms < down).map(|x| x.replicas).fold(proposal, i64::max);
+        prop_assert!(lo <= got && got <= hi, "{got} outside [{lo}, {hi}]");
+        if lo <= current && current <= hi {
+            prop_assert_eq!(got, current);
+        }
+    }
+}
