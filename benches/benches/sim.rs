@@ -35,7 +35,8 @@ fn engine_one_day(c: &mut Criterion) {
     g.bench_function("one_day_864k_tasks", |b| {
         b.iter(|| {
             let mut src = VecSource::new(tasks.clone());
-            let params = SimParams { cluster: cluster.clone(), scaler: scaler.clone() };
+            let params =
+                SimParams { cluster: cluster.clone(), scaler: scaler.clone(), faults: Default::default(), seed: 1 };
             let s = simulate(params, &mut src, |_| Ok(())).expect("runs");
             assert_eq!(s.tasks as usize, tasks.len());
             std::hint::black_box(s)

@@ -15,7 +15,7 @@ use crate::error::{InputError, SimError};
 use crate::fmtnum::{push_fixed9, push_ms_as_seconds, push_u64};
 use crate::observations;
 use crate::scenario::Scenario;
-use crate::sim::{simulate, SimParams, Summary, TickRow};
+use crate::sim::{simulate, Summary, TickRow};
 use crate::trace;
 
 /// The timeline's header (SPEC section 5).
@@ -139,12 +139,15 @@ pub fn run_to_dir(scenario: &Scenario, out: &Path) -> Result<RunResult, SimError
     let mut outputs = Outputs::create(out, &["timeline.csv", "observations.csv", "summary.json"])?;
     outputs.write(0, TIMELINE_HEADER.as_bytes())?;
     outputs.write(1, observations::header_line().as_bytes())?;
-    let params = SimParams { cluster: scenario.cluster.clone(), scaler: scenario.scaler.clone() };
+    let params = scenario.params(scenario.seed);
     let mut line = Vec::with_capacity(256);
     let result = simulate(params, &mut source, |row| {
         line.clear();
         push_tick_row(&mut line, row);
         outputs.write(0, &line)?;
+        if !row.observed {
+            return Ok(());
+        }
         line.clear();
         observations::push_row(&mut line, &row.observation);
         outputs.write(1, &line)

@@ -13,7 +13,7 @@ use crate::error::InputError;
 use crate::tomldoc::{Doc, Node, Table, Value};
 
 /// The root tables a scenario file may have.
-pub const TABLES: &[&str] = &["trace", "cluster", "scaler", "sweep"];
+pub const TABLES: &[&str] = &["trace", "cluster", "scaler", "sweep", "faults"];
 
 /// The most workers the simulator models (a guard against a typo allocating billions).
 pub const MAX_SIM_WORKERS: u32 = 1_000_000;
@@ -123,6 +123,21 @@ pub struct Scenario {
     pub scaler: ScalerConfig,
     /// The seed every random choice derives from.
     pub seed: u64,
+    /// Injected faults (`[faults]`; `swarm = true` draws the rates from the seed).
+    pub faults: crate::sim::Faults,
+}
+
+impl Scenario {
+    /// The simulator's parameters for a run with `seed`.
+    #[must_use]
+    pub fn params(&self, seed: u64) -> crate::sim::SimParams {
+        crate::sim::SimParams {
+            cluster: self.cluster.clone(),
+            scaler: self.scaler.clone(),
+            faults: self.faults.clone(),
+            seed,
+        }
+    }
 }
 
 /// Command-line changes to a scenario.
@@ -252,8 +267,52 @@ pub fn from_doc(doc: &Doc, overrides: &Overrides) -> Result<Scenario, InputError
         billing_minimum: cluster_t.seconds("billing_minimum_s", false)?.unwrap_or(DurationMs::ZERO),
         slo_wait: cluster_t.seconds("slo_wait_s", false)?.unwrap_or(DurationMs(60_000)),
     };
+    let faults_t = Tbl::root(
+        doc,
+        "faults",
+        &[
+            "provision_failure",
+            "provision_jitter",
+            "crash_rate_per_hour",
+            "missing_observation",
+            "stale_metrics",
+            "scaling_failure",
+            "swarm",
+        ],
+    )?;
+    let prob = |k: &str| -> Result<f64, InputError> {
+        let v = faults_t.number(k)?.unwrap_or(0.0);
+        if v > 1.0 {
+            return Err(faults_t.bad(k, faults_t.get(k).expect("present"), "must be a probability between 0 and 1"));
+        }
+        Ok(v)
+    };
+    let swarm = match faults_t.get("swarm") {
+        None => false,
+        Some(n) => match n.value {
+            Value::Bool(b) => b,
+            _ => return Err(faults_t.bad("swarm", n, "must be true or false")),
+        },
+    };
+    let faults = if swarm {
+        crate::sim::Faults::swarm(seed)
+    } else {
+        crate::sim::Faults {
+            provision_failure: prob("provision_failure")?,
+            provision_jitter: faults_t.number("provision_jitter")?.unwrap_or(0.0),
+            crash_rate_per_hour: faults_t.number("crash_rate_per_hour")?.unwrap_or(0.0),
+            missing_observation: prob("missing_observation")?,
+            stale_metrics: prob("stale_metrics")?,
+            scaling_failure: prob("scaling_failure")?,
+        }
+    };
+    if faults.provision_failure >= 1.0 {
+        let node = faults_t.get("provision_failure").expect("present");
+        return Err(faults_t.bad("provision_failure", node, "must be below 1 (no worker could ever start)"));
+    }
     let name = doc.path.file_stem().map_or_else(|| "scenario".to_string(), |s| s.to_string_lossy().into_owned());
     Ok(Scenario {
+        faults,
         name,
         path: doc.path.clone(),
         trace: TraceSpec { path, format, spread, duration },

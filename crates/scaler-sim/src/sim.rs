@@ -23,6 +23,58 @@ pub struct SimParams {
     pub cluster: Cluster,
     /// The scaler.
     pub scaler: ScalerConfig,
+    /// Injected faults (all off by default).
+    pub faults: Faults,
+    /// The run's seed (the faults' random streams derive from it).
+    pub seed: u64,
+}
+
+/// Faults injected into a run (`[faults]`); each draws from its own random stream, so
+/// turning one on changes neither the arrivals nor the other faults.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Faults {
+    /// Probability that a requested worker never becomes ready (it fails when it would have).
+    pub provision_failure: f64,
+    /// Provisioning delays are multiplied by a log-normal factor with this sigma (a long tail).
+    pub provision_jitter: f64,
+    /// Crashes per ready worker-hour; a crash sends the worker's running tasks back to the
+    /// head of the queue, to run again.
+    pub crash_rate_per_hour: f64,
+    /// Probability that a tick's observation is lost (the window simply lacks it).
+    pub missing_observation: f64,
+    /// Probability that a tick's observation carries the previous tick's values.
+    pub stale_metrics: f64,
+    /// Probability that a scaling call fails (nothing changes, no cooldown starts).
+    pub scaling_failure: f64,
+}
+
+impl Faults {
+    /// True when any fault is on.
+    #[must_use]
+    pub fn any(&self) -> bool {
+        self.provision_failure > 0.0
+            || self.provision_jitter > 0.0
+            || self.crash_rate_per_hour > 0.0
+            || self.missing_observation > 0.0
+            || self.stale_metrics > 0.0
+            || self.scaling_failure > 0.0
+    }
+
+    /// Rates drawn from the seed (swarm testing): each fault on or off, at a random rate.
+    #[must_use]
+    pub fn swarm(seed: u64) -> Faults {
+        use rand::RngExt;
+        let mut r = crate::trace::stream_rng(seed, crate::trace::streams::SWARM);
+        let mut pick = |max: f64| if r.random::<f64>() < 0.6 { r.random::<f64>() * max } else { 0.0 };
+        Faults {
+            provision_failure: pick(0.4),
+            provision_jitter: pick(1.5),
+            crash_rate_per_hour: pick(3.0),
+            missing_observation: pick(0.4),
+            stale_metrics: pick(0.4),
+            scaling_failure: pick(0.5),
+        }
+    }
 }
 
 /// One row of the timeline: the tick's decision and the state at the end of that instant.
@@ -48,6 +100,8 @@ pub struct TickRow {
     pub decision: Decision,
     /// The observation the decision was made on.
     pub observation: Observation,
+    /// False when the fault injector dropped this tick's observation.
+    pub observed: bool,
     /// Billed so far, counting live workers as if terminated now.
     pub cost: f64,
 }
@@ -93,6 +147,18 @@ pub struct Summary {
     pub slo_violations: u64,
     /// Time-weighted mean of the queue length over `[0, end_time_s]`. (Extension.)
     pub mean_queue_length: f64,
+    /// Task runs lost to worker crashes and run again. (Extension, faults.)
+    pub retries: u64,
+    /// Worker crashes. (Extension, faults.)
+    pub crashes: u64,
+    /// Requested workers that never became ready. (Extension, faults.)
+    pub provision_failures: u64,
+    /// Ticks whose observation was lost. (Extension, faults.)
+    pub missing_observations: u64,
+    /// Ticks that observed stale metrics. (Extension, faults.)
+    pub stale_observations: u64,
+    /// Scaling decisions whose call failed. (Extension, faults.)
+    pub scaling_failures: u64,
 }
 
 /// Every summary metric, in the order `summary.json` and `results.csv` write them.
@@ -160,6 +226,8 @@ struct Worker {
     state: WState,
     busy: u32,
     requested_ms: u64,
+    /// Bumped when the worker crashes: running-task entries of an older generation are void.
+    generation: u32,
 }
 
 /// Ready workers with a free slot, by id; the lowest id is found by scanning a
@@ -248,6 +316,40 @@ impl Waits {
 struct Queued {
     arrival_ms: u64,
     duration_ms: u64,
+    /// Run again after a crash: its wait was recorded at its first dispatch.
+    retry: bool,
+}
+
+/// `(end, worker, duration, arrival, worker generation)` of a running task.
+type RunningTask = (u64, u32, u64, u64, u32);
+
+/// One random stream per fault.
+struct FaultRngs {
+    provision: rand_chacha::ChaCha8Rng,
+    jitter: rand_chacha::ChaCha8Rng,
+    crash: rand_chacha::ChaCha8Rng,
+    missing: rand_chacha::ChaCha8Rng,
+    stale: rand_chacha::ChaCha8Rng,
+    scaling: rand_chacha::ChaCha8Rng,
+}
+
+impl FaultRngs {
+    fn new(seed: u64) -> FaultRngs {
+        use crate::trace::{stream_rng, streams};
+        FaultRngs {
+            provision: stream_rng(seed, streams::FAULT_PROVISION),
+            jitter: stream_rng(seed, streams::FAULT_JITTER),
+            crash: stream_rng(seed, streams::FAULT_CRASH),
+            missing: stream_rng(seed, streams::FAULT_MISSING),
+            stale: stream_rng(seed, streams::FAULT_STALE),
+            scaling: stream_rng(seed, streams::FAULT_SCALING),
+        }
+    }
+}
+
+fn chance(rng: &mut rand_chacha::ChaCha8Rng, p: f64) -> bool {
+    use rand::RngExt;
+    p > 0.0 && rng.random::<f64>() < p
 }
 
 /// The simulator's state.
@@ -260,8 +362,16 @@ pub struct Engine {
     live: Vec<u32>,
     free: FreeSet,
     provisioning: BinaryHeap<Reverse<(u64, u32)>>,
-    /// `(end, worker, duration)` of running tasks.
-    running: BinaryHeap<Reverse<(u64, u32, u64)>>,
+    /// Running tasks, earliest end first.
+    running: BinaryHeap<Reverse<RunningTask>>,
+    /// Valid entries in `running`.
+    running_count: u64,
+    /// Crash times `(at, worker, generation)` of ready workers.
+    crash_at: BinaryHeap<Reverse<(u64, u32, u32)>>,
+    fault_rngs: FaultRngs,
+    fault_counts: [u64; 6],
+    last_observation: Option<Observation>,
+    last_cost: f64,
     queue: VecDeque<Queued>,
     /// Integral of the queue length over time (task-ms), and when it last changed.
     queue_integral: u128,
@@ -282,6 +392,8 @@ pub struct Engine {
     tasks_arrived: u64,
     tasks_completed: u64,
     last_event_ms: u64,
+    /// The last arrival or completion (for the no-progress guard).
+    last_progress_ms: u64,
     billed_ms: u128,
     lives_ms: u128,
     live_integral: u128,
@@ -295,6 +407,9 @@ pub struct Engine {
     ticks: u64,
     next_tick_ms: u64,
 }
+
+/// With work left but no arrival or completion for this long, a run is stopped.
+const NO_PROGRESS_LIMIT_MS: u64 = 30 * 86_400_000;
 
 /// A simulation that broke one of its own invariants (a bug, reported with the seed).
 fn invariant(what: String) -> SimError {
@@ -316,6 +431,12 @@ impl Engine {
             free: FreeSet::default(),
             provisioning: BinaryHeap::new(),
             running: BinaryHeap::new(),
+            running_count: 0,
+            crash_at: BinaryHeap::new(),
+            fault_rngs: FaultRngs::new(params.seed),
+            fault_counts: [0; 6],
+            last_observation: None,
+            last_cost: 0.0,
             queue: VecDeque::new(),
             queue_integral: 0,
             queue_since_ms: 0,
@@ -334,6 +455,7 @@ impl Engine {
             tasks_arrived: 0,
             tasks_completed: 0,
             last_event_ms: 0,
+            last_progress_ms: 0,
             billed_ms: 0,
             lives_ms: 0,
             live_integral: 0,
@@ -349,9 +471,10 @@ impl Engine {
             params,
         };
         for id in 0..initial {
-            e.workers.push(Worker { state: WState::Ready, busy: 0, requested_ms: 0 });
+            e.workers.push(Worker { state: WState::Ready, busy: 0, requested_ms: 0, generation: 0 });
             e.live.push(id);
             e.free.insert(id);
+            e.schedule_crash(id, 0);
         }
         e.n_ready = initial;
         e
@@ -368,7 +491,7 @@ impl Engine {
         let mut t = 0;
         loop {
             self.instant(t, source, &mut next_arrival, &mut on_tick, interval)?;
-            let work_remains = next_arrival.is_some() || !self.queue.is_empty() || !self.running.is_empty();
+            let work_remains = next_arrival.is_some() || !self.queue.is_empty() || self.running_count > 0;
             if !work_remains {
                 break;
             }
@@ -376,8 +499,17 @@ impl Engine {
             if let Some(Reverse((at, _))) = self.provisioning.peek() {
                 next = next.min(*at);
             }
-            if let Some(Reverse((at, _, _))) = self.running.peek() {
+            if let Some(Reverse((at, ..))) = self.running.peek() {
                 next = next.min(*at);
+            }
+            if let Some(Reverse((at, ..))) = self.crash_at.peek() {
+                next = next.min(*at);
+            }
+            if next > self.last_progress_ms.saturating_add(NO_PROGRESS_LIMIT_MS) {
+                return Err(invariant(format!(
+                    "no task arrived or completed for {} days of simulated time (at {t} ms); are faults preventing every worker from starting?",
+                    NO_PROGRESS_LIMIT_MS / 86_400_000
+                )));
             }
             if let Some(a) = &next_arrival {
                 next = next.min(a.arrival_ms);
@@ -401,13 +533,23 @@ impl Engine {
     ) -> Result<(), SimError> {
         // 1. provisioning that ends now.
         self.finish_provisioning(t);
-        // 2. completions.
-        while let Some(&Reverse((end, w, dur))) = self.running.peek() {
+        // 2. completions (entries voided by a crash are dropped), then crashes.
+        while let Some(&Reverse((end, w, dur, _, generation))) = self.running.peek() {
             if end > t {
                 break;
             }
             self.running.pop();
-            self.complete(w, t, dur);
+            if self.workers[w as usize].generation == generation {
+                self.running_count -= 1;
+                self.complete(w, t, dur);
+            }
+        }
+        while let Some(&Reverse((at, w, generation))) = self.crash_at.peek() {
+            if at > t {
+                break;
+            }
+            self.crash_at.pop();
+            self.crash(w, generation, t);
         }
         // 3. arrivals, in file order.
         while let Some(task) = *next_arrival {
@@ -418,7 +560,8 @@ impl Engine {
                 break;
             }
             self.queue_changes(t);
-            self.queue.push_back(Queued { arrival_ms: task.arrival_ms, duration_ms: task.duration_ms });
+            self.queue.push_back(Queued { arrival_ms: task.arrival_ms, duration_ms: task.duration_ms, retry: false });
+            self.last_progress_ms = t;
             self.tasks_arrived += 1;
             self.last_event_ms = t;
             *next_arrival = source.next_task()?;
@@ -446,19 +589,74 @@ impl Engine {
                 break;
             }
             self.provisioning.pop();
-            let w = &mut self.workers[id as usize];
-            if w.state == WState::Provisioning {
-                w.state = WState::Ready;
-                self.n_prov -= 1;
-                self.n_ready += 1;
-                self.free.insert(id);
+            if self.workers[id as usize].state != WState::Provisioning {
+                continue;
             }
+            self.n_prov -= 1;
+            if chance(&mut self.fault_rngs.provision, self.params.faults.provision_failure) {
+                // It never becomes ready: billed for its attempt, gone.
+                self.fault_counts[2] += 1;
+                self.terminate(id, t);
+                continue;
+            }
+            self.workers[id as usize].state = WState::Ready;
+            self.n_ready += 1;
+            self.free.insert(id);
+            self.schedule_crash(id, t);
         }
+    }
+
+    /// Draws when a ready worker will crash (if crashes are on).
+    fn schedule_crash(&mut self, id: u32, t: u64) {
+        let rate = self.params.faults.crash_rate_per_hour;
+        if rate <= 0.0 {
+            return;
+        }
+        use rand::RngExt;
+        let u: f64 = self.fault_rngs.crash.random();
+        let after_h = -(1.0 - u).ln() / rate;
+        let after_ms = crate::trace::seconds_to_ms(after_h * 3600.0).max(1);
+        let generation = self.workers[id as usize].generation;
+        self.crash_at.push(Reverse((t.saturating_add(after_ms), id, generation)));
+    }
+
+    /// A worker crashes: its running tasks go back to the head of the queue.
+    fn crash(&mut self, w: u32, generation: u32, t: u64) {
+        let worker = self.workers[w as usize];
+        if worker.generation != generation || !matches!(worker.state, WState::Ready | WState::Draining) {
+            return;
+        }
+        self.fault_counts[1] += 1;
+        let mut lost: Vec<(u64, u64)> = self
+            .running
+            .iter()
+            .filter(|Reverse((_, rw, _, _, g))| *rw == w && *g == generation)
+            .map(|Reverse((_, _, dur, arrival, _))| (*arrival, *dur))
+            .collect();
+        lost.sort_unstable();
+        self.running_count -= lost.len() as u64;
+        self.fault_counts[0] += lost.len() as u64;
+        self.queue_changes(t);
+        for &(arrival, dur) in lost.iter().rev() {
+            self.queue.push_front(Queued { arrival_ms: arrival, duration_ms: dur, retry: true });
+        }
+        match worker.state {
+            WState::Ready => {
+                self.n_ready -= 1;
+                self.busy_ready_slots -= u64::from(worker.busy);
+            }
+            _ => self.n_drain -= 1,
+        }
+        let wk = &mut self.workers[w as usize];
+        wk.generation += 1;
+        wk.busy = 0;
+        self.terminate(w, t);
     }
 
     fn complete(&mut self, w: u32, t: u64, dur: u64) {
         self.tasks_completed += 1;
         self.last_event_ms = t;
+        self.last_progress_ms = t;
         match self.completions.back_mut() {
             Some(last) if last.0 == t => {
                 last.1 += dur;
@@ -492,12 +690,14 @@ impl Engine {
                 let Some(w) = self.free.first() else { break };
                 self.queue_changes(t);
                 let task = self.queue.pop_front().expect("not empty");
-                let wait = t - task.arrival_ms;
-                self.waits.push(wait);
-                self.wait_sum_ms += u128::from(wait);
-                self.wait_max_ms = self.wait_max_ms.max(wait);
-                if wait > self.params.cluster.slo_wait.as_ms() {
-                    self.slo_violations += 1;
+                if !task.retry {
+                    let wait = t - task.arrival_ms;
+                    self.waits.push(wait);
+                    self.wait_sum_ms += u128::from(wait);
+                    self.wait_max_ms = self.wait_max_ms.max(wait);
+                    if wait > self.params.cluster.slo_wait.as_ms() {
+                        self.slo_violations += 1;
+                    }
                 }
                 let worker = &mut self.workers[w as usize];
                 worker.busy += 1;
@@ -508,7 +708,15 @@ impl Engine {
                 if task.duration_ms == 0 {
                     self.zero_started.push(w);
                 } else {
-                    self.running.push(Reverse((t + task.duration_ms, w, task.duration_ms)));
+                    let generation = worker.generation;
+                    self.running.push(Reverse((
+                        t + task.duration_ms,
+                        w,
+                        task.duration_ms,
+                        task.arrival_ms,
+                        generation,
+                    )));
+                    self.running_count += 1;
                 }
             }
             if self.zero_started.is_empty() {
@@ -581,7 +789,7 @@ impl Engine {
     }
 
     fn running_tasks(&self) -> u64 {
-        self.running.len() as u64
+        self.running_count
     }
 
     fn utilization(&self) -> Fixed9 {
@@ -598,21 +806,49 @@ impl Engine {
 
     fn tick(&mut self, t: u64) -> Result<TickRow, SimError> {
         self.ticks += 1;
-        let obs = self.observe(t)?;
-        self.scaler.observe(obs).map_err(|e| invariant(format!("scaler refused the observation at {t} ms: {e}")))?;
+        let mut obs = self.observe(t)?;
+        if let Some(prev) = self.last_observation {
+            if chance(&mut self.fault_rngs.stale, self.params.faults.stale_metrics) {
+                self.fault_counts[4] += 1;
+                obs = Observation::new(
+                    TimeMs(t),
+                    prev.current_workers,
+                    prev.pending_tasks,
+                    prev.running_tasks,
+                    prev.avg_task_duration,
+                    prev.worker_utilization(),
+                )
+                .map_err(|e| invariant(format!("stale observation: {e}")))?;
+            }
+        }
+        let observed = !chance(&mut self.fault_rngs.missing, self.params.faults.missing_observation);
+        if observed {
+            self.scaler
+                .observe(obs)
+                .map_err(|e| invariant(format!("scaler refused the observation at {t} ms: {e}")))?;
+            self.last_observation = Some(obs);
+        } else {
+            self.fault_counts[3] += 1;
+        }
         let d = self.scaler.decide(TimeMs(t)).map_err(|e| invariant(format!("scaler clock at {t} ms: {e}")))?;
-        match d.action {
-            Action::ScaleUp => {
-                self.scale_up(t, d.target_workers.saturating_sub(obs.current_workers));
-                self.scale_ups += 1;
-                self.scaler.record_scaled(TimeMs(t));
+        // The decision's `current_workers` may be stale or missing: the pool's real count is what changes.
+        let now_workers = self.n_prov + self.n_ready;
+        if d.is_scaling() && chance(&mut self.fault_rngs.scaling, self.params.faults.scaling_failure) {
+            self.fault_counts[5] += 1;
+        } else {
+            match d.action {
+                Action::ScaleUp => {
+                    self.scale_up(t, d.target_workers.saturating_sub(now_workers));
+                    self.scale_ups += 1;
+                    self.scaler.record_scaled(TimeMs(t));
+                }
+                Action::ScaleDown => {
+                    self.scale_down(t, now_workers.saturating_sub(d.target_workers));
+                    self.scale_downs += 1;
+                    self.scaler.record_scaled(TimeMs(t));
+                }
+                Action::Hold => {}
             }
-            Action::ScaleDown => {
-                self.scale_down(t, obs.current_workers.saturating_sub(d.target_workers));
-                self.scale_downs += 1;
-                self.scaler.record_scaled(TimeMs(t));
-            }
-            Action::Hold => {}
         }
         let cw = self.n_prov + self.n_ready;
         if cw != self.cw {
@@ -630,6 +866,11 @@ impl Engine {
         self.live.retain(|&id| self.workers[id as usize].state != WState::Gone);
         let live_billed: u128 =
             self.live.iter().map(|&id| u128::from(self.billed(t - self.workers[id as usize].requested_ms))).sum();
+        let cost = self.cost_of(self.billed_ms + live_billed);
+        if cost < self.last_cost {
+            return Err(invariant(format!("the cost went down from {} to {cost} at {t} ms", self.last_cost)));
+        }
+        self.last_cost = cost;
         Ok(TickRow {
             time: TimeMs(t),
             current_workers: self.n_prov + self.n_ready,
@@ -641,7 +882,8 @@ impl Engine {
             worker_utilization: self.utilization(),
             decision: d,
             observation: obs,
-            cost: self.cost_of(self.billed_ms + live_billed),
+            observed,
+            cost,
         })
     }
 
@@ -653,14 +895,27 @@ impl Engine {
 
     fn scale_up(&mut self, t: u64, k: u32) {
         self.set_live_count_change(t);
-        let ready_at = t.saturating_add(self.params.cluster.provision_delay.as_ms());
+        let delay = self.params.cluster.provision_delay.as_ms();
         for _ in 0..k {
+            let ready_at = t.saturating_add(self.jittered(delay));
             let id = u32::try_from(self.workers.len()).expect("worker ids fit u32 (max_workers is bounded)");
-            self.workers.push(Worker { state: WState::Provisioning, busy: 0, requested_ms: t });
+            self.workers.push(Worker { state: WState::Provisioning, busy: 0, requested_ms: t, generation: 0 });
             self.live.push(id);
             self.provisioning.push(Reverse((ready_at, id)));
             self.n_prov += 1;
         }
+    }
+
+    /// A provisioning delay with the jitter fault: times a log-normal factor (median 1).
+    fn jittered(&mut self, delay: u64) -> u64 {
+        let sigma = self.params.faults.provision_jitter;
+        if sigma <= 0.0 || delay == 0 {
+            return delay;
+        }
+        use rand_distr::Distribution;
+        let f: f64 = rand_distr::LogNormal::new(0.0, sigma).map_or(1.0, |d| d.sample(&mut self.fault_rngs.jitter));
+        #[allow(clippy::cast_precision_loss)]
+        crate::trace::seconds_to_ms(delay as f64 * f / 1000.0)
     }
 
     fn scale_down(&mut self, t: u64, mut k: u32) {
@@ -726,13 +981,13 @@ impl Engine {
             self.terminate(id, end);
         }
         // Conservation: every task arrived once and completed once; lives equal the integral of live workers.
-        if self.tasks_completed != self.tasks_arrived || !self.queue.is_empty() || !self.running.is_empty() {
+        if self.tasks_completed != self.tasks_arrived || !self.queue.is_empty() || self.running_count != 0 {
             return Err(invariant(format!(
                 "{} tasks arrived but {} completed ({} queued, {} running)",
                 self.tasks_arrived,
                 self.tasks_completed,
                 self.queue.len(),
-                self.running.len()
+                self.running_count
             )));
         }
         if self.lives_ms != self.live_integral {
@@ -764,6 +1019,12 @@ impl Engine {
             workers_requested: self.workers.len() as u64,
             slo_violations: self.slo_violations,
             mean_queue_length: if end == 0 { 0.0 } else { self.queue_integral as f64 / end as f64 },
+            retries: self.fault_counts[0],
+            crashes: self.fault_counts[1],
+            provision_failures: self.fault_counts[2],
+            missing_observations: self.fault_counts[3],
+            stale_observations: self.fault_counts[4],
+            scaling_failures: self.fault_counts[5],
         };
         Ok(summary)
     }

@@ -20,7 +20,7 @@ use rayon::prelude::*;
 use crate::csvio::{io_reason, CsvReader, Next};
 use crate::error::{InputError, SimError};
 use crate::scenario::{self, Overrides, Scenario};
-use crate::sim::{simulate, SimParams, TickRow, METRICS};
+use crate::sim::{simulate, TickRow, METRICS};
 use crate::tomldoc::{Doc, Node, Value};
 use crate::trace::LoadedTrace;
 
@@ -383,7 +383,7 @@ pub fn setting_scenario(base: &Doc, spec: &SweepSpec, i: usize) -> Result<Scenar
 pub fn run_seeds(sc: &Scenario, trace: &LoadedTrace, seeds: &[u64]) -> Result<Vec<f64>, SimError> {
     let mut sum = vec![0.0; METRICS.len()];
     for &seed in seeds {
-        let params = SimParams { cluster: sc.cluster.clone(), scaler: sc.scaler.clone() };
+        let params = sc.params(seed);
         let s = simulate(params, &mut trace.source(seed), |_| Ok(()))?;
         for (acc, v) in sum.iter_mut().zip(s.values()) {
             *acc += v;
@@ -757,14 +757,14 @@ pub fn change_pct(base: f64, new: f64) -> Option<f64> {
 
 /// One run's summary on the shared trace.
 pub fn run_summary(sc: &Scenario, trace: &LoadedTrace, seed: u64) -> Result<crate::sim::Summary, SimError> {
-    let params = SimParams { cluster: sc.cluster.clone(), scaler: sc.scaler.clone() };
+    let params = sc.params(seed);
     simulate(params, &mut trace.source(seed), |_| Ok(()))
 }
 
 /// Runs a scenario once with its first seed, keeping the timeline (for charts).
 pub fn timeline_of(sc: &Scenario, trace: &LoadedTrace, seed: u64) -> Result<Vec<TickRow>, SimError> {
     let mut rows = Vec::new();
-    let params = SimParams { cluster: sc.cluster.clone(), scaler: sc.scaler.clone() };
+    let params = sc.params(seed);
     simulate(params, &mut trace.source(seed), |r| {
         rows.push(*r);
         Ok(())

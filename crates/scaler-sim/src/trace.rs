@@ -75,6 +75,20 @@ pub mod streams {
     pub const DURATIONS: u64 = 2;
     /// Trace generation (`gen`).
     pub const GENERATE: u64 = 3;
+    /// Fault rates of swarm mode.
+    pub const SWARM: u64 = 10;
+    /// Provisioning failures.
+    pub const FAULT_PROVISION: u64 = 11;
+    /// Provisioning delay jitter.
+    pub const FAULT_JITTER: u64 = 12;
+    /// Worker crashes.
+    pub const FAULT_CRASH: u64 = 13;
+    /// Missing observations.
+    pub const FAULT_MISSING: u64 = 14;
+    /// Stale metrics.
+    pub const FAULT_STALE: u64 = 15;
+    /// Failed scaling calls.
+    pub const FAULT_SCALING: u64 = 16;
 }
 
 /// Draws task durations from a distribution.

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use scaler_core::{Action, Reason, TimeMs};
 use scaler_sim::scenario::{self, Overrides, Scenario};
-use scaler_sim::sim::{simulate, SimParams, Summary, TickRow};
+use scaler_sim::sim::{simulate, Summary, TickRow};
 use scaler_sim::tomldoc::Doc;
 use scaler_sim::trace::{Task, VecSource};
 
@@ -31,7 +31,7 @@ pub fn tasks(pairs: &[(&str, &str)]) -> Vec<Task> {
 pub fn sim(toml_text: &str, tasks: Vec<Task>) -> (Vec<TickRow>, Summary) {
     let sc = scenario(toml_text);
     let mut rows = Vec::new();
-    let params = SimParams { cluster: sc.cluster, scaler: sc.scaler };
+    let params = sc.params(sc.seed);
     let summary = simulate(params, &mut VecSource::new(tasks), |r| {
         rows.push(*r);
         Ok(())
