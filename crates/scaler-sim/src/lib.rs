@@ -21,6 +21,7 @@ pub mod report;
 pub mod run;
 pub mod scenario;
 pub mod sim;
+pub mod soak;
 pub mod sweep;
 pub mod tomldoc;
 pub mod trace;

@@ -114,6 +114,29 @@ enum Command {
         #[arg(long, value_name = "FILE.csv")]
         trace: Option<PathBuf>,
     },
+    /// Run many seeds with faults on and check the simulator's invariants after each.
+    ///
+    /// Every run draws its own fault rates from its seed (swarm mode): provisioning
+    /// failures and jitter, worker crashes, missing and stale observations, failed scaling
+    /// calls. Reports the runs and simulated hours that held; a broken run is printed with
+    /// the command that replays it, and the exit status is 1.
+    Soak {
+        /// The scenario file.
+        #[arg(value_name = "SCENARIO.toml")]
+        scenario: PathBuf,
+        /// How many runs.
+        #[arg(long, default_value_t = 100)]
+        runs: u64,
+        /// The first seed (runs use seed, seed + 1, ...).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Worker threads (default: one per core).
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+        /// Use this trace file instead of trace.path.
+        #[arg(long, value_name = "FILE.csv")]
+        trace: Option<PathBuf>,
+    },
     /// Combine the folders of a sharded sweep into the files a single sweep writes.
     Merge {
         /// The shard folders (every shard of one sweep, each once).
@@ -307,6 +330,20 @@ fn dispatch(cli: Cli) -> Result<(), SimError> {
             finish_sweep(&out, &doc, &spec, &base, all.into_values().collect())
         }
         Command::Conformance { .. } => unreachable!("handled in main"),
+        Command::Soak { scenario, runs, seed, threads, trace } => {
+            let sc = scenario::load(&scenario, &Overrides { trace, ..Overrides::default() })?;
+            println!("seeds: {seed}..{}", seed.wrapping_add(runs));
+            let rep = scaler_sim::soak::soak(&sc, runs, seed, threads)?;
+            print!("{}", scaler_sim::soak::report_text(&rep, &scenario));
+            if !rep.failures.is_empty() {
+                return Err(SimError::Invariant(format!(
+                    "{} of {} runs broke an invariant (see above)",
+                    rep.failures.len(),
+                    rep.runs
+                )));
+            }
+            Ok(())
+        }
         Command::Compare { base, policies, out, trace } => {
             let overrides = Overrides { trace, ..Overrides::default() };
             let stem = base.file_stem().map_or_else(|| "compare".into(), |s| s.to_string_lossy().into_owned());

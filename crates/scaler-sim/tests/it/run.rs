@@ -352,3 +352,21 @@ fn compare_runs_every_policy_on_one_trace() {
     assert_eq!(r.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&r.stderr).contains("unknown table or key `trace`"));
 }
+
+#[test]
+fn soak_reports_runs_and_simulated_hours() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "s.toml", SCENARIO);
+    write(dir.path(), "trace.csv", &rate_trace());
+    let r = run_in(dir.path(), &["soak", "s.toml", "--runs", "30", "--seed", "7"]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let out = String::from_utf8_lossy(&r.stdout);
+    assert!(out.starts_with("seeds: 7..37\n30 runs, 30 held, "), "{out}");
+    assert!(out.contains("crashes"));
+    // [faults] in a scenario is validated.
+    write(dir.path(), "f.toml", &(SCENARIO.to_string() + "[faults]\nprovision_failure = 1.5\n"));
+    let r = run_in(dir.path(), &["run", "f.toml", "--out", "o"]);
+    assert_eq!(r.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&r.stderr)
+        .contains("faults.provision_failure = 1.5: must be a probability between 0 and 1"));
+}
