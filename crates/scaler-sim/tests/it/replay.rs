@@ -70,3 +70,63 @@ fn stdout_and_file_outputs_are_identical_and_deterministic() {
         assert!(text.contains(reason), "a random stream should reach {reason}");
     }
 }
+
+#[test]
+fn hostile_inputs_get_one_clear_line_and_no_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "c.toml", "[scaler]\n");
+    // A gigabyte-long line: a sparse 1 GiB file with no line end (not committed; made here).
+    let big = std::fs::File::create(d.join("big.csv")).unwrap();
+    big.set_len(1 << 30).unwrap();
+    drop(big);
+    let cases: Vec<(&str, String, &str)> = vec![
+        ("big.csv", String::new(), "big.csv:1: line is longer than 1048576 bytes"),
+        (
+            "huge.csv",
+            format!("{HEADER}99999999999999999999999999,1,0,0,1,0.5\n"),
+            "huge.csv:2: column 1 (timestamp_s): \"99999999999999999999999999\" is too large",
+        ),
+        (
+            "inf.csv",
+            format!("{HEADER}0,1,0,0,inf,0.5\n"),
+            "inf.csv:2: column 5 (avg_task_duration_s): \"inf\" must be a number of seconds",
+        ),
+        ("trunc.csv", format!("{HEADER}0,1,0,0,1,0.5\n60,1,0"), "trunc.csv:3: row has 3 fields but the header has 6"),
+        ("trail.csv", format!("{HEADER}0,1,0,0,1,0.5,\n"), "trail.csv:2: row has 7 fields but the header has 6"),
+        (
+            "neg.csv",
+            format!("{HEADER}-5,1,0,0,1,0.5\n"),
+            "neg.csv:2: column 1 (timestamp_s): \"-5\" must not be negative",
+        ),
+        (
+            "dup.csv",
+            "timestamp_s,timestamp_s\n".to_string(),
+            "dup.csv:1: column 2 (timestamp_s): duplicate column `timestamp_s` in header",
+        ),
+        (
+            "bin.csv",
+            format!("{HEADER}\u{0}\u{1},1,0,0,1,0.5\n"),
+            "bin.csv:2: column 1 (timestamp_s): \"\\0\\u{1}\" must be a number of seconds",
+        ),
+    ];
+    for (name, text, expect) in cases {
+        if !text.is_empty() {
+            write(d, name, &text);
+        }
+        let out = run_in(d, &["replay", "--config", "c.toml", "--observations", name, "--out", "o.csv"]);
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.lines().count(), 1, "{name}: {err}");
+        assert!(err.starts_with(&format!("error: {expect}")), "{name}: {err}");
+        assert!(!err.contains("panicked") && !err.contains("RUST_BACKTRACE"));
+        assert!(!d.join("o.csv").exists(), "{name}: output written");
+    }
+    // An --out that cannot be written: its folder is a file.
+    write(d, "ok.csv", &format!("{HEADER}0,1,0,0,1,0.5\n"));
+    write(d, "afile", "x");
+    let out = run_in(d, &["replay", "--config", "c.toml", "--observations", "ok.csv", "--out", "afile/o.csv"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .starts_with("error: afile/o.csv: cannot write: directory afile does not exist"));
+}
