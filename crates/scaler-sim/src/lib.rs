@@ -13,6 +13,7 @@ pub mod csvio;
 pub mod error;
 pub mod fields;
 pub mod fmtnum;
+pub mod fuzzing;
 pub mod gen;
 pub mod observations;
 pub mod output;

@@ -32,6 +32,12 @@ impl ObservationReader<File> {
 }
 
 impl<R: Read> ObservationReader<R> {
+    /// Reads observations from an already opened CSV (its header is checked).
+    pub fn from_csv(csv: CsvReader<R>) -> Result<Self, InputError> {
+        let idx = csv.require(COLUMNS)?;
+        Ok(ObservationReader { csv, idx })
+    }
+
     /// The next observation. The outer `Err` is fatal; an inner `Err` is an invalid row.
     pub fn next_observation(&mut self) -> Result<Option<Result<Observation, InputError>>, InputError> {
         match self.csv.next_row()? {

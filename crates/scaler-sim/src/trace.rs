@@ -411,6 +411,18 @@ impl TaskSource for TraceSource {
     }
 }
 
+/// A task stream over any reader (for tools and fuzzing); the format as in [`open`].
+pub fn from_reader<R: Read + 'static>(csv: CsvReader<R>, spec: &TraceSpec, seed: u64) -> Result<Box<dyn TaskSource>, InputError> {
+    let format = match spec.format {
+        Some(f) => f,
+        None => detect(&csv, &spec.path)?,
+    };
+    Ok(match format {
+        TraceFormat::Tasks => Box::new(TaskTrace::new(csv)?),
+        TraceFormat::Rates => Box::new(RateTrace::new(csv, spec, seed)?),
+    })
+}
+
 /// Opens the scenario's trace, detecting its format from the header when not given.
 pub fn open(spec: &TraceSpec, seed: u64) -> Result<TraceSource, InputError> {
     let csv = CsvReader::open(&spec.path)?;

@@ -3,6 +3,7 @@
 mod cases;
 mod conformance;
 mod csv;
+mod fuzz_corpus;
 mod replay;
 mod run;
 mod sim;
