@@ -38,7 +38,11 @@ pub fn trace_csv(data: &[u8]) {
     let specs = [
         (Some(TraceFormat::Tasks), Spread::Even, None),
         (Some(TraceFormat::Rates), Spread::Even, Some(DurationSpec::Constant(DurationMs(1000)))),
-        (Some(TraceFormat::Rates), Spread::Poisson, Some(DurationSpec::Dist(DurationDist::Exponential { mean_s: 3.0 }))),
+        (
+            Some(TraceFormat::Rates),
+            Spread::Poisson,
+            Some(DurationSpec::Dist(DurationDist::Exponential { mean_s: 3.0 })),
+        ),
         (None, Spread::Even, None),
     ];
     for (format, spread, duration) in specs {
@@ -93,7 +97,9 @@ pub fn core_ops(data: &[u8]) {
         1 + u64::from(first % 11) * 13,
         u64::from(first % 2) * 30,
     );
-    let Ok(table) = toml::from_str::<std::collections::BTreeMap<String, scaler_core::ConfigValue>>(&text) else { return };
+    let Ok(table) = toml::from_str::<std::collections::BTreeMap<String, scaler_core::ConfigValue>>(&text) else {
+        return;
+    };
     let Ok(cfg) = ScalerConfig::from_pairs(table.iter().map(|(k, v)| (k.as_str(), v))) else { return };
     let mut s = Scaler::new(cfg);
     let mut i = 1;
@@ -118,7 +124,14 @@ pub fn core_ops(data: &[u8]) {
             }
             _ => {
                 let _ = s.next_tick(t);
-                let raw = Observation::from_f64(t, f64::from_bits(v), f64::from_bits(v.rotate_left(7)), 1.0, f64::from_bits(v ^ 0x55), f64::from_bits(v >> 3));
+                let raw = Observation::from_f64(
+                    t,
+                    f64::from_bits(v),
+                    f64::from_bits(v.rotate_left(7)),
+                    1.0,
+                    f64::from_bits(v ^ 0x55),
+                    f64::from_bits(v >> 3),
+                );
                 if let Ok(o) = raw {
                     let _ = s.observe(o);
                 }

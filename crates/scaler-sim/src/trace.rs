@@ -412,7 +412,11 @@ impl TaskSource for TraceSource {
 }
 
 /// A task stream over any reader (for tools and fuzzing); the format as in [`open`].
-pub fn from_reader<R: Read + 'static>(csv: CsvReader<R>, spec: &TraceSpec, seed: u64) -> Result<Box<dyn TaskSource>, InputError> {
+pub fn from_reader<R: Read + 'static>(
+    csv: CsvReader<R>,
+    spec: &TraceSpec,
+    seed: u64,
+) -> Result<Box<dyn TaskSource>, InputError> {
     let format = match spec.format {
         Some(f) => f,
         None => detect(&csv, &spec.path)?,
