@@ -6,7 +6,8 @@ use std::path::Path;
 #[test]
 fn the_committed_corpus_replays_without_a_panic() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus");
-    let targets: [(&str, fn(&[u8])); 4] = [
+    type Target = (&'static str, fn(&[u8]));
+    let targets: [Target; 4] = [
         ("observations_csv", scaler_sim::fuzzing::observations_csv),
         ("trace_csv", scaler_sim::fuzzing::trace_csv),
         ("scenario_toml", scaler_sim::fuzzing::scenario_toml),
