@@ -67,6 +67,21 @@ macro_rules! both {
     }};
 }
 
+/// Draws the series legend in the charts' common style.
+fn legend<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(
+    ch: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+    font_size: u32,
+) -> Result<(), String> {
+    ch.configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .label_font(("sans-serif", font_size))
+        .position(position)
+        .draw()
+        .map_err(|e| e.to_string())
+}
+
 /// One run's timeline, as read back from `timeline.csv`.
 #[derive(Clone, Debug, Default)]
 pub struct Timeline {
@@ -215,13 +230,7 @@ pub fn timeline_chart(series: &[Timeline], title: &str, base: &Path) -> Result<(
                 downs.label("scale down").legend(|(x, y)| Cross::new((x + 10, y), 5, RED.stroke_width(2)));
             }
         }
-        ch.configure_series_labels()
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font(("sans-serif", 15))
-            .position(SeriesLabelPosition::UpperLeft)
-            .draw()
-            .map_err(|e| e.to_string())?;
+        legend(&mut ch, SeriesLabelPosition::UpperLeft, 15)?;
         Ok(())
     })
 }
@@ -255,13 +264,7 @@ pub fn cost_chart(series: &[Timeline], title: &str, base: &Path) -> Result<(), S
                 .label(format!("{} (total {last:.2})", s.label))
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(3)));
         }
-        ch.configure_series_labels()
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font(("sans-serif", 16))
-            .position(SeriesLabelPosition::UpperLeft)
-            .draw()
-            .map_err(|e| e.to_string())?;
+        legend(&mut ch, SeriesLabelPosition::UpperLeft, 16)?;
         Ok(())
     })
 }
@@ -319,13 +322,7 @@ pub fn frontier_chart(
                 .label("recommended")
                 .legend(|(x, y)| TriangleMarker::new((x + 10, y), 7, GREEN.filled()));
         }
-        ch.configure_series_labels()
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font(("sans-serif", 16))
-            .position(SeriesLabelPosition::UpperRight)
-            .draw()
-            .map_err(|e| e.to_string())?;
+        legend(&mut ch, SeriesLabelPosition::UpperRight, 16)?;
         Ok(())
     })
 }
@@ -441,13 +438,7 @@ pub fn labelled_points_chart(points: &[(String, f64, f64)], title: &str, base: &
             )))
             .map_err(|e| e.to_string())?;
         }
-        ch.configure_series_labels()
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font(("sans-serif", 16))
-            .position(SeriesLabelPosition::UpperRight)
-            .draw()
-            .map_err(|e| e.to_string())?;
+        legend(&mut ch, SeriesLabelPosition::UpperRight, 16)?;
         Ok(())
     })
 }

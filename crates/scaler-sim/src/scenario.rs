@@ -15,6 +15,17 @@ use crate::tomldoc::{Doc, Node, Table, Value};
 /// The root tables a scenario file may have.
 pub const TABLES: &[&str] = &["trace", "cluster", "scaler", "sweep", "faults"];
 
+/// The keys of the `[cluster]` table.
+pub const CLUSTER_KEYS: &[&str] = &[
+    "initial_workers",
+    "slots_per_worker",
+    "provision_delay_s",
+    "price_per_worker_hour",
+    "billing_increment_s",
+    "billing_minimum_s",
+    "slo_wait_s",
+];
+
 /// The most workers the simulator models (a guard against a typo allocating billions).
 pub const MAX_SIM_WORKERS: u32 = 1_000_000;
 
@@ -165,19 +176,7 @@ pub fn from_doc(doc: &Doc, overrides: &Overrides) -> Result<Scenario, InputError
     doc.allow_only(TABLES)?;
     let scaler = scaler_config(doc)?;
     let trace_t = Tbl::root(doc, "trace", &["path", "format", "spread", "duration_s", "duration", "seed"])?;
-    let cluster_t = Tbl::root(
-        doc,
-        "cluster",
-        &[
-            "initial_workers",
-            "slots_per_worker",
-            "provision_delay_s",
-            "price_per_worker_hour",
-            "billing_increment_s",
-            "billing_minimum_s",
-            "slo_wait_s",
-        ],
-    )?;
+    let cluster_t = Tbl::root(doc, "cluster", CLUSTER_KEYS)?;
     let base = doc.path.parent().map(Path::to_path_buf).unwrap_or_default();
     let path = match &overrides.trace {
         Some(p) => p.clone(),

@@ -19,21 +19,10 @@ use rayon::prelude::*;
 
 use crate::csvio::{io_reason, CsvReader, Next};
 use crate::error::{InputError, SimError};
-use crate::scenario::{self, Overrides, Scenario};
+use crate::scenario::{self, Overrides, Scenario, CLUSTER_KEYS};
 use crate::sim::{simulate, TickRow, METRICS};
 use crate::tomldoc::{Doc, Node, Value};
 use crate::trace::LoadedTrace;
-
-/// `cluster.*` keys a sweep may vary.
-const CLUSTER_KEYS: &[&str] = &[
-    "initial_workers",
-    "slots_per_worker",
-    "provision_delay_s",
-    "price_per_worker_hour",
-    "billing_increment_s",
-    "billing_minimum_s",
-    "slo_wait_s",
-];
 
 /// One swept key and its values (as TOML text).
 #[derive(Clone, Debug, PartialEq)]

@@ -250,23 +250,28 @@ impl<R: Read> RateTrace<R> {
     fn new(csv: CsvReader<R>, spec: &TraceSpec, seed: u64) -> Result<Self, InputError> {
         let cols = csv.require(["timestamp_s", "arrivals"])?;
         let mean_col = csv.column("mean_duration_s");
-        let (constant_ms, sampler) = rate_durations(spec, seed);
-        if constant_ms.is_none() && sampler.is_none() && mean_col.is_none() {
+        if spec.duration.is_none() && mean_col.is_none() {
             return Err(InputError::line(
                 csv.path(),
                 1,
                 "a rate trace needs task durations: a mean_duration_s column, or trace.duration_s or trace.duration in the scenario",
             ));
         }
-        Ok(RateTrace {
-            rows: Rows::Csv { csv: Box::new(csv), cols, mean_col, ahead: None, started: false, prev_interval: None },
+        let rows = Rows::Csv { csv: Box::new(csv), cols, mean_col, ahead: None, started: false, prev_interval: None };
+        Ok(RateTrace::with_rows(rows, spec, seed))
+    }
+
+    fn with_rows(rows: Rows<R>, spec: &TraceSpec, seed: u64) -> Self {
+        let (constant_ms, sampler) = rate_durations(spec, seed);
+        RateTrace {
+            rows,
             spread: spec.spread,
             constant_ms,
             sampler,
             arrivals_rng: stream_rng(seed, streams::ARRIVALS),
             current: None,
             last_u: 0.0,
-        })
+        }
     }
 
     /// The next row with its interval, reading and checking the file as it goes.
@@ -494,18 +499,11 @@ impl LoadedTrace {
     pub fn source(&self, seed: u64) -> SharedSource {
         match self {
             LoadedTrace::Tasks(t) => SharedSource::Tasks { tasks: Arc::clone(t), next: 0 },
-            LoadedTrace::Rates(rows, spec) => {
-                let (constant_ms, sampler) = rate_durations(spec, seed);
-                SharedSource::Rates(Box::new(RateTrace::<std::io::Empty> {
-                    rows: Rows::Memory { rows: Arc::clone(rows), next: 0 },
-                    spread: spec.spread,
-                    constant_ms,
-                    sampler,
-                    arrivals_rng: stream_rng(seed, streams::ARRIVALS),
-                    current: None,
-                    last_u: 0.0,
-                }))
-            }
+            LoadedTrace::Rates(rows, spec) => SharedSource::Rates(Box::new(RateTrace::with_rows(
+                Rows::Memory { rows: Arc::clone(rows), next: 0 },
+                spec,
+                seed,
+            ))),
         }
     }
 
