@@ -129,6 +129,11 @@ fn recommendations(v: &Value) -> Result<Vec<Recommendation>, String> {
         .collect()
 }
 
+/// The sum of a list of milli-values.
+fn sum_m(v: &Value) -> Result<i64, String> {
+    Ok(v.as_array().ok_or("metric_values_m is not a list")?.iter().filter_map(Value::as_i64).sum())
+}
+
 /// Compares `got` with `expected[key]` when the vector gives it.
 fn same(expected: &Value, key: &str, got: &Value) -> Result<(), String> {
     match expected.get(key) {
@@ -182,12 +187,7 @@ fn check(kind: &str, i: &Value, e: &Value) -> Result<(), String> {
             same(e, "average_m", &Value::from(avg))
         }
         "replica_calc_object_or_external_value" => {
-            let usage: i64 = i["metric_values_m"]
-                .as_array()
-                .ok_or("metric_values_m is not a list")?
-                .iter()
-                .filter_map(Value::as_i64)
-                .sum();
+            let usage = sum_m(&i["metric_values_m"])?;
             let current = int(&i["current_replicas"], "current_replicas")?;
             let ready =
                 if i["ready_pod_count"].is_null() { current } else { int(&i["ready_pod_count"], "ready_pod_count")? };
@@ -202,12 +202,7 @@ fn check(kind: &str, i: &Value, e: &Value) -> Result<(), String> {
             same(e, "usage_m", &Value::from(usage))
         }
         "replica_calc_object_or_external_average_value" => {
-            let usage: i64 = i["metric_values_m"]
-                .as_array()
-                .ok_or("metric_values_m is not a list")?
-                .iter()
-                .filter_map(Value::as_i64)
-                .sum();
+            let usage = sum_m(&i["metric_values_m"])?;
             let (r, avg) = hpa::average_value_replicas(
                 int(&i["status_replicas"], "status_replicas")?,
                 usage,
@@ -317,12 +312,7 @@ fn check(kind: &str, i: &Value, e: &Value) -> Result<(), String> {
             let target = int(&i["target_average_m"], "target_average_m")?;
             let mut got = Vec::new();
             for p in i["phases"].as_array().ok_or("phases is not a list")? {
-                let usage: i64 = p["metric_values_m"]
-                    .as_array()
-                    .ok_or("metric_values_m is not a list")?
-                    .iter()
-                    .filter_map(Value::as_i64)
-                    .sum();
+                let usage = sum_m(&p["metric_values_m"])?;
                 let status = int(&p["status_replicas"], "status_replicas")?;
                 let (proposal, _) = hpa::average_value_replicas(status, usage, target, tol);
                 // Default behavior with the test's 1 s stabilization and no recent events.

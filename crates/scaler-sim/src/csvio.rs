@@ -300,6 +300,16 @@ impl<R: Read> CsvReader<R> {
         Ok(true)
     }
 
+    /// An error about the field being split (the next one after those already found).
+    fn split_error(&self, message: &str) -> InputError {
+        let i = self.fields.len();
+        InputError {
+            path: self.path.clone(),
+            location: Location::Field(self.line_no, i + 1, self.header.get(i).cloned().unwrap_or_default()),
+            message: message.into(),
+        }
+    }
+
     /// Splits the current line into fields.
     fn split(&mut self) -> Result<(), InputError> {
         self.fields.clear();
@@ -336,15 +346,7 @@ impl<R: Read> CsvReader<R> {
                 i += 1;
                 loop {
                     if i >= b.len() {
-                        return Err(InputError {
-                            path: self.path.clone(),
-                            location: Location::Field(
-                                self.line_no,
-                                self.fields.len() + 1,
-                                self.header.get(self.fields.len()).cloned().unwrap_or_default(),
-                            ),
-                            message: "unterminated quoted field (a quoted field may not span lines)".into(),
-                        });
+                        return Err(self.split_error("unterminated quoted field (a quoted field may not span lines)"));
                     }
                     if b[i] == b'"' {
                         if b.get(i + 1) == Some(&b'"') {
@@ -362,15 +364,7 @@ impl<R: Read> CsvReader<R> {
                     i += 1;
                 }
                 if i < b.len() && b[i] != b',' {
-                    return Err(InputError {
-                        path: self.path.clone(),
-                        location: Location::Field(
-                            self.line_no,
-                            self.fields.len() + 1,
-                            self.header.get(self.fields.len()).cloned().unwrap_or_default(),
-                        ),
-                        message: "unexpected text after a closing quote".into(),
-                    });
+                    return Err(self.split_error("unexpected text after a closing quote"));
                 }
             } else {
                 while i < b.len() && b[i] != b',' {
