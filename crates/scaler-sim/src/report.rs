@@ -274,8 +274,8 @@ fn report_html(
             let c = recommended["change_pct"][name].as_f64().map_or_else(|| "n/a".into(), |p| format!("{p:+.1} %"));
             h.push_str(&format!(
                 "<tr><td>{name}</td><td>{}</td><td>{}</td><td>{c}</td></tr>\n",
-                num_cell(b),
-                num_cell(r)
+                readable(b),
+                readable(r)
             ));
         }
         h.push_str("</table>\n");
@@ -379,3 +379,14 @@ const SORT_JS: &str = r#"(function () {
   setTimeout(function () { document.body.setAttribute('data-errors', String(errors.length)); document.body.setAttribute('data-error-text', errors.join(' | ')); }, 0);
 })();
 "#;
+
+/// A number for people: at most 4 decimals, no trailing zeros (the results table keeps full precision).
+fn readable(v: f64) -> String {
+    let s = format!("{v:.4}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" {
+        "0".to_string()
+    } else {
+        s.to_string()
+    }
+}
