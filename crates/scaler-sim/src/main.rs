@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 use scaler_sim::replay::{replay, ReplayReport};
 use scaler_sim::scenario::{self, read_scaler_config, Overrides};
 use scaler_sim::tomldoc::Doc;
+use scaler_sim::trace::LoadedTrace;
 use scaler_sim::SimError;
 use scaler_sim::{gen, report, sweep, InputError};
 
@@ -297,13 +298,14 @@ fn dispatch(cli: Cli) -> Result<(), SimError> {
                 threads,
                 progress: true,
             };
-            let results = sweep::run_shard(&req, &doc, &spec, &base)?;
+            let trace = LoadedTrace::load(&base.trace)?;
+            let results = sweep::run_shard(&req, &doc, &spec, &base, &trace)?;
             if shard.1 > 1 {
                 println!("shard {}/{}: {} settings done in {}", shard.0, shard.1, results.len(), out.display());
                 println!("when every shard is done: scaler-sim merge SHARD_DIR... --out DIR");
                 return Ok(());
             }
-            finish_sweep(&out, &doc, &spec, &base, results)
+            finish_sweep(&out, &doc, &spec, &base, &trace, results)
         }
         Command::Merge { shards, out } => {
             let (manifest, partials) = sweep::gather_shards(&shards)?;
@@ -327,7 +329,8 @@ fn dispatch(cli: Cli) -> Result<(), SimError> {
             }
             std::fs::create_dir_all(&out).map_err(|e| SimError::io(&out, e))?;
             println!("seeds: {:?}", spec.seeds);
-            finish_sweep(&out, &doc, &spec, &base, all.into_values().collect())
+            let trace = LoadedTrace::load(&base.trace)?;
+            finish_sweep(&out, &doc, &spec, &base, &trace, all.into_values().collect())
         }
         Command::Conformance { .. } => unreachable!("handled in main"),
         Command::Soak { scenario, runs, seed, threads, trace } => {
@@ -426,9 +429,10 @@ fn finish_sweep(
     doc: &Doc,
     spec: &sweep::SweepSpec,
     base: &scenario::Scenario,
+    trace: &LoadedTrace,
     results: Vec<sweep::SettingResult>,
 ) -> Result<(), SimError> {
-    let outcome = sweep::finalize(out, doc, spec, base, results)?;
+    let outcome = sweep::finalize(out, doc, spec, base, trace, results)?;
     let mut files: Vec<String> = ["results.csv", "pareto.csv", "recommendation.json"]
         .iter()
         .map(|f| out.join(f).display().to_string())

@@ -8,7 +8,7 @@ use crate::charts;
 use crate::csvio::{CsvReader, Next};
 use crate::error::{InputError, SimError};
 use crate::sim::METRICS;
-use crate::sweep::{parse_objective, Op};
+use crate::sweep::parse_objective;
 
 /// A sweep's results as read back from `results.csv`.
 #[derive(Clone, Debug)]
@@ -157,15 +157,7 @@ pub fn plot_sweep_dir(
                 let sign = if objective.maximize { -1.0 } else { 1.0 };
                 let mut cells = vec![vec![None::<f64>; xs.len()]; ys.len()];
                 for r in &ok {
-                    let meets = objective.constraints.iter().all(|c| {
-                        let v = r.3[c.metric];
-                        match c.op {
-                            Op::Le => v <= c.bound,
-                            Op::Lt => v < c.bound,
-                            Op::Ge => v >= c.bound,
-                            Op::Gt => v > c.bound,
-                        }
-                    });
+                    let meets = objective.feasible(&r.3);
                     if !meets {
                         continue;
                     }

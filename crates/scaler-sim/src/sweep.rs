@@ -88,6 +88,14 @@ pub struct Objective {
     pub constraints: Vec<Constraint>,
 }
 
+impl Objective {
+    /// True when `metrics` (in [`METRICS`] order) meet every constraint.
+    #[must_use]
+    pub fn feasible(&self, metrics: &[f64]) -> bool {
+        self.constraints.iter().all(|c| c.op.holds(metrics[c.metric], c.bound))
+    }
+}
+
 impl std::fmt::Display for Objective {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} {}", if self.maximize { "maximize" } else { "minimize" }, METRICS[self.metric])?;
@@ -533,6 +541,7 @@ pub fn run_shard(
     doc: &Doc,
     spec: &SweepSpec,
     base: &Scenario,
+    trace: &LoadedTrace,
 ) -> Result<Vec<SettingResult>, SimError> {
     let out = &req.out;
     std::fs::create_dir_all(out)
@@ -572,7 +581,6 @@ pub fn run_shard(
     let (si, sn) = req.shard;
     let todo: Vec<usize> = (0..spec.settings()).filter(|i| i % sn == si && !done.contains_key(i)).collect();
     let total = (0..spec.settings()).filter(|i| i % sn == si).count();
-    let trace = LoadedTrace::load(&base.trace)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(req.threads)
         .build()
@@ -581,7 +589,6 @@ pub fn run_shard(
     let (tx, rx) = mpsc::channel::<Result<SettingResult, SimError>>();
     let mut first_error = None;
     std::thread::scope(|s| {
-        let trace = &trace;
         s.spawn(move || {
             pool.install(|| {
                 todo.par_iter().for_each_with(tx, |tx, &i| {
@@ -711,8 +718,7 @@ pub fn frontier(results: &[SettingResult], other: usize) -> Vec<usize> {
 pub fn recommend(results: &[SettingResult], objective: &Objective) -> (Option<usize>, bool) {
     let ok: Vec<&SettingResult> = results.iter().filter(|r| r.status == "ok").collect();
     let sign = if objective.maximize { -1.0 } else { 1.0 };
-    let feasible: Vec<&&SettingResult> =
-        ok.iter().filter(|r| objective.constraints.iter().all(|c| c.op.holds(r.metrics[c.metric], c.bound))).collect();
+    let feasible: Vec<&&SettingResult> = ok.iter().filter(|r| objective.feasible(&r.metrics)).collect();
     if let Some(best) = feasible.iter().min_by(|a, b| {
         (sign * a.metrics[objective.metric])
             .total_cmp(&(sign * b.metrics[objective.metric]))
@@ -780,10 +786,10 @@ pub fn finalize(
     doc: &Doc,
     spec: &SweepSpec,
     base: &Scenario,
+    trace: &LoadedTrace,
     results: Vec<SettingResult>,
 ) -> Result<Outcome, SimError> {
-    let trace = LoadedTrace::load(&base.trace)?;
-    let baseline = run_seeds(base, &trace, &spec.seeds)?;
+    let baseline = run_seeds(base, trace, &spec.seeds)?;
     let (recommended, feasible) = recommend(&results, &spec.objective);
     let outcome = Outcome {
         frontier_p95: frontier(&results, metric("wait_p95_s")),
@@ -827,11 +833,11 @@ pub fn finalize(
     })?;
     // Timelines of the baseline and the recommendation (first seed).
     let seed = spec.seeds[0];
-    let base_rows = timeline_of(base, &trace, seed)?;
+    let base_rows = timeline_of(base, trace, seed)?;
     write_timeline(&out.join("baseline_timeline.csv"), &base_rows)?;
     if let Some(i) = outcome.recommended {
         let sc = setting_scenario(doc, spec, i)?;
-        let rec_rows = timeline_of(&sc, &trace, seed)?;
+        let rec_rows = timeline_of(&sc, trace, seed)?;
         write_timeline(&out.join("recommended_timeline.csv"), &rec_rows)?;
     }
     // recommendation.json
