@@ -918,47 +918,33 @@ impl Engine {
         crate::trace::seconds_to_ms(delay as f64 * f / 1000.0)
     }
 
-    fn scale_down(&mut self, t: u64, mut k: u32) {
+    /// Up to `k` live workers matching `pick`, newest first.
+    fn newest(&self, k: u32, pick: impl Fn(&Worker) -> bool) -> Vec<u32> {
+        self.live.iter().rev().copied().filter(|&id| pick(&self.workers[id as usize])).take(k as usize).collect()
+    }
+
+    fn scale_down(&mut self, t: u64, k: u32) {
         // Provisioning workers, newest first, cancelled at once.
-        for i in (0..self.live.len()).rev() {
-            if k == 0 {
-                break;
-            }
-            let id = self.live[i];
-            if self.workers[id as usize].state == WState::Provisioning {
-                self.n_prov -= 1;
-                self.terminate(id, t);
-                k -= 1;
-            }
-        }
+        let cancel = self.newest(k, |w| w.state == WState::Provisioning);
         // Idle ready workers, newest first, terminated at once.
-        for i in (0..self.live.len()).rev() {
-            if k == 0 {
-                break;
-            }
-            let id = self.live[i];
-            let w = self.workers[id as usize];
-            if w.state == WState::Ready && w.busy == 0 {
-                self.n_ready -= 1;
-                self.terminate(id, t);
-                k -= 1;
-            }
-        }
+        let idle = self.newest(k - cancel.len() as u32, |w| w.state == WState::Ready && w.busy == 0);
         // Busy ready workers, newest first, drain.
-        for i in (0..self.live.len()).rev() {
-            if k == 0 {
-                break;
-            }
-            let id = self.live[i];
+        let drain = self.newest(k - (cancel.len() + idle.len()) as u32, |w| w.state == WState::Ready && w.busy > 0);
+        for id in cancel {
+            self.n_prov -= 1;
+            self.terminate(id, t);
+        }
+        for id in idle {
+            self.n_ready -= 1;
+            self.terminate(id, t);
+        }
+        for id in drain {
             let w = &mut self.workers[id as usize];
-            if w.state == WState::Ready {
-                w.state = WState::Draining;
-                self.n_ready -= 1;
-                self.n_drain += 1;
-                self.busy_ready_slots -= u64::from(w.busy);
-                self.free.remove(id);
-                k -= 1;
-            }
+            w.state = WState::Draining;
+            self.n_ready -= 1;
+            self.n_drain += 1;
+            self.busy_ready_slots -= u64::from(w.busy);
+            self.free.remove(id);
         }
         self.live.retain(|&id| self.workers[id as usize].state != WState::Gone);
     }
