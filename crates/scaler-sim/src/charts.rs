@@ -67,6 +67,35 @@ macro_rules! both {
     }};
 }
 
+/// The frame every x/y chart shares: caption, margins, axes with their descriptions.
+fn xy_chart<'a, DB: DrawingBackend + 'a>(
+    root: &'a DrawingArea<DB, plotters::coord::Shift>,
+    title: &str,
+    x: std::ops::Range<f64>,
+    y: std::ops::Range<f64>,
+    x_desc: impl Into<String>,
+    y_desc: &str,
+) -> Result<
+    ChartContext<'a, DB, Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>>,
+    String,
+> {
+    let mut ch = ChartBuilder::on(root)
+        .caption(title, ("sans-serif", 26))
+        .margin(18)
+        .x_label_area_size(50)
+        .y_label_area_size(80)
+        .build_cartesian_2d(x, y)
+        .map_err(|e| e.to_string())?;
+    ch.configure_mesh()
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .label_style(("sans-serif", 16))
+        .axis_desc_style(("sans-serif", 18))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    Ok(ch)
+}
+
 /// Draws the series legend in the charts' common style.
 fn legend<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(
     ch: &mut ChartContext<'a, DB, CT>,
@@ -181,25 +210,12 @@ pub fn timeline_chart(series: &[Timeline], title: &str, base: &Path) -> Result<(
     let mark = series.iter().all(|s| s.ups.len() + s.downs.len() <= MAX_MARKED_EVENTS);
     both!(base, |root| {
         root.fill(&WHITE).map_err(|e| e.to_string())?;
-        let mut ch = ChartBuilder::on(root)
-            .caption(title, ("sans-serif", 26))
-            .margin(18)
-            .x_label_area_size(50)
-            .y_label_area_size(70)
-            .build_cartesian_2d(t_min..t_max, 0.0..y_max)
-            .map_err(|e| e.to_string())?;
         let x_desc = if mark {
             "time (hours)".to_string()
         } else {
             "time (hours); scale events not marked: too many to show, zoom in with plot --window-h".to_string()
         };
-        ch.configure_mesh()
-            .x_desc(x_desc)
-            .y_desc("tasks (running + pending) / workers")
-            .label_style(("sans-serif", 16))
-            .axis_desc_style(("sans-serif", 18))
-            .draw()
-            .map_err(|e| e.to_string())?;
+        let mut ch = xy_chart(root, title, t_min..t_max, 0.0..y_max, x_desc, "tasks (running + pending) / workers")?;
         for (i, s) in series.iter().enumerate() {
             let c = colors[i % colors.len()];
             ch.draw_series(LineSeries::new(thin(&s.t_h, &s.demand, 1500), c.mix(0.55).stroke_width(1)))
@@ -242,20 +258,7 @@ pub fn cost_chart(series: &[Timeline], title: &str, base: &Path) -> Result<(), S
     let colors = PALETTE;
     both!(base, |root| {
         root.fill(&WHITE).map_err(|e| e.to_string())?;
-        let mut ch = ChartBuilder::on(root)
-            .caption(title, ("sans-serif", 26))
-            .margin(18)
-            .x_label_area_size(50)
-            .y_label_area_size(80)
-            .build_cartesian_2d(0.0..t_max, 0.0..y_max)
-            .map_err(|e| e.to_string())?;
-        ch.configure_mesh()
-            .x_desc("time (hours)")
-            .y_desc("cumulative cost (price units)")
-            .label_style(("sans-serif", 16))
-            .axis_desc_style(("sans-serif", 18))
-            .draw()
-            .map_err(|e| e.to_string())?;
+        let mut ch = xy_chart(root, title, 0.0..t_max, 0.0..y_max, "time (hours)", "cumulative cost (price units)")?;
         for (i, s) in series.iter().enumerate() {
             let c = colors[i % colors.len()];
             let last = s.cost.last().copied().unwrap_or(0.0);
@@ -289,20 +292,7 @@ pub fn frontier_chart(
     let (x0, x1, y1) = ((x0 - pad).max(0.0), x1 + pad, (y1 * 1.1).max(1.0));
     both!(base, |root| {
         root.fill(&WHITE).map_err(|e| e.to_string())?;
-        let mut ch = ChartBuilder::on(root)
-            .caption(title, ("sans-serif", 26))
-            .margin(18)
-            .x_label_area_size(50)
-            .y_label_area_size(70)
-            .build_cartesian_2d(x0..x1, 0.0..y1)
-            .map_err(|e| e.to_string())?;
-        ch.configure_mesh()
-            .x_desc("cost (price units)")
-            .y_desc("p95 wait (s)")
-            .label_style(("sans-serif", 16))
-            .axis_desc_style(("sans-serif", 18))
-            .draw()
-            .map_err(|e| e.to_string())?;
+        let mut ch = xy_chart(root, title, x0..x1, 0.0..y1, "cost (price units)", "p95 wait (s)")?;
         ch.draw_series(points.iter().map(|&p| Circle::new(p, 4, GREY.mix(0.7).filled())))
             .map_err(|e| e.to_string())?
             .label("setting")
@@ -411,20 +401,7 @@ pub fn labelled_points_chart(points: &[(String, f64, f64)], title: &str, base: &
     let y1 = points.iter().map(|p| p.2).fold(0.0, f64::max).max(1.0) * 1.15;
     both!(base, |root| {
         root.fill(&WHITE).map_err(|e| e.to_string())?;
-        let mut ch = ChartBuilder::on(root)
-            .caption(title, ("sans-serif", 26))
-            .margin(18)
-            .x_label_area_size(50)
-            .y_label_area_size(70)
-            .build_cartesian_2d(0.0..x1, 0.0..y1)
-            .map_err(|e| e.to_string())?;
-        ch.configure_mesh()
-            .x_desc("cost (price units)")
-            .y_desc("p95 wait (s)")
-            .label_style(("sans-serif", 16))
-            .axis_desc_style(("sans-serif", 18))
-            .draw()
-            .map_err(|e| e.to_string())?;
+        let mut ch = xy_chart(root, title, 0.0..x1, 0.0..y1, "cost (price units)", "p95 wait (s)")?;
         for (i, (name, x, y)) in points.iter().enumerate() {
             let c = PALETTE[i % PALETTE.len()];
             ch.draw_series(std::iter::once(Circle::new((*x, *y), 8, c.filled())))
