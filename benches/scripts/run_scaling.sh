@@ -8,7 +8,17 @@ work=${1:-/tmp/scaler-perf}
 mkdir -p "$work"
 cargo build --release -q -p scaler-sim
 bin=target/release/scaler-sim
-printf '%-8s %-10s %-8s %-12s %-10s\n' size tasks wall_s tasks_per_s peak_MB
+
+# measure LABEL SCENARIO OUT: one timed run, one table row.
+measure() {
+  /usr/bin/time -v "$bin" run "$2" --out "$3" > "$work/stdout" 2> "$work/time"
+  tasks=$(awk '/^  tasks/ {print $2}' "$work/stdout")
+  wall=$(awk -F': ' '/Elapsed/ {split($2, a, ":"); print a[1] * 60 + a[2]}' "$work/time")
+  rss=$(awk -F': ' '/Maximum resident/ {printf "%.1f", $2 / 1024}' "$work/time")
+  rate=$(awk -v t="$tasks" -v w="$wall" 'BEGIN {printf "%.2fM", t / w / 1e6}')
+  printf '%-10s %-10s %-8s %-12s %-10s\n' "$1" "$tasks" "$wall" "$rate" "$rss"
+}
+printf '%-10s %-10s %-8s %-12s %-10s\n' size tasks wall_s tasks_per_s peak_MB
 for m in 1 3 10; do
   span=$((m * 10000))
   trace="$work/tasks_${m}m.csv"
@@ -28,18 +38,13 @@ metrics_window = 120
 evaluation_interval = 30
 TOML
   for run in 1 2 3; do
-    /usr/bin/time -v "$bin" run "$work/s_${m}m.toml" --out "$work/out_${m}m" > "$work/stdout" 2> "$work/time"
-    tasks=$(awk '/^  tasks/ {print $2}' "$work/stdout")
-    wall=$(awk -F': ' '/Elapsed/ {split($2, a, ":"); print a[1] * 60 + a[2]}' "$work/time")
-    rss=$(awk -F': ' '/Maximum resident/ {printf "%.1f", $2 / 1024}' "$work/time")
-    rate=$(awk -v t="$tasks" -v w="$wall" 'BEGIN {printf "%.2fM", t / w / 1e6}')
-    printf '%-8s %-10s %-8s %-12s %-10s\n' "${m}M" "$tasks" "$wall" "$rate" "$rss"
+    measure "${m}M" "$work/s_${m}m.toml" "$work/out_${m}m"
   done
 done
 
 # Cost against pool size: the same 3M arrivals, with task durations (and so busy workers) x1, x10, x100.
 echo
-printf '%-10s %-10s %-8s %-12s %-10s\n' busy_mean max_workers wall_s tasks_per_s peak_MB
+printf '%-10s %-10s %-8s %-12s %-10s\n' busy/max tasks wall_s tasks_per_s peak_MB
 for k in 1 10 100; do
   mean=$(awk -v k="$k" 'BEGIN {print 0.5 * k}')
   trace="$work/tasks_3m_x${k}.csv"
@@ -60,11 +65,6 @@ metrics_window = 120
 evaluation_interval = 30
 TOML
   for run in 1 2; do
-    /usr/bin/time -v "$bin" run "$work/w_${k}.toml" --out "$work/out_w${k}" > "$work/stdout" 2> "$work/time"
-    tasks=$(awk '/^  tasks/ {print $2}' "$work/stdout")
-    wall=$(awk -F': ' '/Elapsed/ {split($2, a, ":"); print a[1] * 60 + a[2]}' "$work/time")
-    rss=$(awk -F': ' '/Maximum resident/ {printf "%.1f", $2 / 1024}' "$work/time")
-    rate=$(awk -v t="$tasks" -v w="$wall" 'BEGIN {printf "%.2fM", t / w / 1e6}')
-    printf '%-10s %-10s %-8s %-12s %-10s\n' "$((50 * k))" "$max" "$wall" "$rate" "$rss"
+    measure "$((50 * k))/$max" "$work/w_${k}.toml" "$work/out_w${k}"
   done
 done
