@@ -5,9 +5,9 @@
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use scaler_benches::one_day_trace;
 use scaler_core::{DurationMs, ScalerConfig};
-use scaler_sim::scenario::Cluster;
-use scaler_sim::sim::{simulate, SimParams};
-use scaler_sim::trace::VecSource;
+use scaler_model::Cluster;
+use scaler_model::VecSource;
+use scaler_model::{simulate, ModelError, SimParams};
 
 fn engine_one_day(c: &mut Criterion) {
     // About 864,000 tasks; about 50 busy workers on average.
@@ -37,7 +37,7 @@ fn engine_one_day(c: &mut Criterion) {
             let mut src = VecSource::new(tasks.clone());
             let params =
                 SimParams { cluster: cluster.clone(), scaler: scaler.clone(), faults: Default::default(), seed: 1 };
-            let s = simulate(params, &mut src, |_| Ok(())).expect("runs");
+            let s = simulate(params, &mut src, |_| Ok::<(), ModelError>(())).expect("runs");
             assert_eq!(s.tasks as usize, tasks.len());
             std::hint::black_box(s)
         });

@@ -42,7 +42,7 @@ pub fn warm_scaler(samples: u64) -> (Scaler, u64, Lcg) {
 
 /// One day of Poisson arrivals at `rate_per_s` with exponential durations of mean
 /// `mean_s`, following a daily cosine (peak-to-trough 3), in memory.
-pub fn one_day_trace(rate_per_s: f64, mean_s: f64, seed: u64) -> Vec<scaler_sim::trace::Task> {
+pub fn one_day_trace(rate_per_s: f64, mean_s: f64, seed: u64) -> Vec<scaler_model::Task> {
     let mut rng = Lcg(seed);
     let mut unit = move || (rng.next_u64() as f64 + 0.5) / (1u64 << 53) as f64;
     let mut t = 0.0;
@@ -54,7 +54,7 @@ pub fn one_day_trace(rate_per_s: f64, mean_s: f64, seed: u64) -> Vec<scaler_sim:
         let rate = rate_per_s * (1.0 + 0.5 * (std::f64::consts::TAU * t / 86_400.0).cos());
         if unit() * peak < rate {
             let d = -unit().ln() * mean_s;
-            out.push(scaler_sim::trace::Task { arrival_ms: (t * 1000.0) as u64, duration_ms: (d * 1000.0) as u64 });
+            out.push(scaler_model::Task { arrival_ms: (t * 1000.0) as u64, duration_ms: (d * 1000.0) as u64 });
         }
     }
     out

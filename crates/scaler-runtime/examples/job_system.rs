@@ -20,11 +20,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use scaler_core::{DurationMs, ScalerConfig};
+use scaler_formats::scenario::{Spread, TraceSpec};
+use scaler_model::TaskSource;
 use scaler_runtime::{
     AutoScaler, BoxError, CloudManager, RuntimeConfig, TaskDistributor, TaskStats, WorkerCounts, WorkerRegistry,
 };
-use scaler_sim::scenario::{Spread, TraceSpec};
-use scaler_sim::trace::TaskSource;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
@@ -148,7 +148,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let out = PathBuf::from(arg("--out", "out/job_system"));
     std::fs::create_dir_all(&out)?;
     let spec = TraceSpec { path: trace.clone(), format: None, spread: Spread::Even, duration: None };
-    let mut src = scaler_sim::trace::open(&spec, 0)?;
+    let mut src = scaler_formats::trace::open(&spec, 0)?;
     let mut tasks = Vec::new();
     while let Some(t) = src.next_task()? {
         if tasks.len() >= limit {
@@ -243,12 +243,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     // Replay the recording through scaler-sim's replay and compare with the live decisions.
-    let config = scaler_sim::scenario::read_scaler_config(&cfg_path)?;
+    let config = scaler_formats::scenario::read_scaler_config(&cfg_path)?;
     let mut replayed = Vec::new();
-    scaler_sim::replay::replay(&config, &obs_path, &mut replayed, Path::new("-"), false)?;
-    let mut live = scaler_sim::replay::DECISIONS_HEADER.as_bytes().to_vec();
+    scaler_formats::replay::replay(&config, &obs_path, &mut replayed, Path::new("-"), false)?;
+    let mut live = scaler_formats::replay::DECISIONS_HEADER.as_bytes().to_vec();
     for d in scaler.recent_decisions() {
-        scaler_sim::replay::push_decision(&mut live, &d);
+        scaler_formats::replay::push_decision(&mut live, &d);
     }
     let same = replayed == live;
     println!(

@@ -13,8 +13,8 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::FontStyle;
 
-use crate::csvio::{CsvReader, Next};
-use crate::error::{InputError, SimError};
+use scaler_formats::csvio::{CsvReader, Next};
+use scaler_formats::error::{InputError, SimError};
 
 static FONT: Once = Once::new();
 

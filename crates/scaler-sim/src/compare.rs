@@ -8,13 +8,13 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::charts;
-use crate::error::{InputError, SimError};
-use crate::run::format_money;
-use crate::scenario::{self, Overrides, Scenario};
-use crate::sim::{Summary, METRICS};
-use crate::sweep::{fmt_num, timeline_of, write_timeline};
-use crate::tomldoc::Doc;
-use crate::trace::LoadedTrace;
+use crate::sweep::timeline_of;
+use scaler_formats::error::{InputError, SimError};
+use scaler_formats::fmtnum::{fmt_num, format_money};
+use scaler_formats::scenario::{self, Overrides, Scenario};
+use scaler_formats::timeline::write_timeline;
+use scaler_formats::tomldoc::Doc;
+use scaler_model::{Summary, METRICS};
 
 /// One policy's run.
 #[derive(Debug)]
@@ -45,7 +45,7 @@ pub fn compare(base: &Path, policies: &[PathBuf], overrides: &Overrides, out: &P
     if configs.is_empty() {
         return Err(InputError::file(Path::new("--policies"), "give at least one policy file").into());
     }
-    let trace = LoadedTrace::load(&base_sc.trace)?;
+    let trace = scaler_formats::trace::load(&base_sc.trace)?;
     std::fs::create_dir_all(out).map_err(|e| SimError::io(out, e))?;
     let mut entries = Vec::new();
     let mut series = Vec::new();
@@ -58,7 +58,7 @@ pub fn compare(base: &Path, policies: &[PathBuf], overrides: &Overrides, out: &P
         entries.push(Entry { name: name.clone(), summary });
     }
     let csv_path = out.join("compare.csv");
-    crate::output::write_atomically(&csv_path, |w| {
+    scaler_formats::output::write_atomically(&csv_path, |w| {
         let mut text = format!("policy,{}\n", METRICS.join(","));
         for e in &entries {
             let vals: Vec<String> = e.summary.values().iter().map(|v| fmt_num(*v)).collect();

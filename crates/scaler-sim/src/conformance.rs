@@ -8,8 +8,8 @@ use scaler_core::hpa::{
 };
 use serde_json::Value;
 
-use crate::csvio::io_reason;
-use crate::error::InputError;
+use scaler_formats::csvio::io_reason;
+use scaler_formats::error::InputError;
 
 /// One vector's outcome.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,7 +30,7 @@ pub fn run_file(path: &Path) -> Result<Vec<Outcome>, InputError> {
         std::fs::read_to_string(path).map_err(|e| InputError::file(path, format!("cannot read: {}", io_reason(&e))))?;
     let v: Value = serde_json::from_str(&text).map_err(|e| InputError {
         path: path.to_path_buf(),
-        location: crate::error::Location::LineCol(e.line() as u64, e.column() as u64),
+        location: scaler_formats::error::Location::LineCol(e.line() as u64, e.column() as u64),
         message: format!("not valid JSON: {e}"),
     })?;
     let arr = v.as_array().ok_or_else(|| InputError::file(path, "must be a JSON array of vectors"))?;

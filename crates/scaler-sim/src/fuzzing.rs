@@ -6,11 +6,11 @@ use std::path::{Path, PathBuf};
 
 use scaler_core::{DurationMs, Fixed9, Observation, Scaler, ScalerConfig, TimeMs};
 
-use crate::csvio::CsvReader;
-use crate::observations::ObservationReader;
-use crate::scenario::{self, DurationDist, DurationSpec, Overrides, Spread, TraceFormat, TraceSpec};
-use crate::tomldoc::Doc;
-use crate::trace;
+use scaler_formats::csvio::CsvReader;
+use scaler_formats::observations::ObservationReader;
+use scaler_formats::scenario::{self, DurationDist, DurationSpec, Overrides, Spread, TraceFormat, TraceSpec};
+use scaler_formats::tomldoc::Doc;
+use scaler_formats::trace;
 
 /// The most rows or tasks one input is read for (a rate row may ask for billions of tasks).
 const MAX_ITEMS: usize = 20_000;

@@ -22,11 +22,11 @@ use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Poisson};
 
-use crate::error::{InputError, SimError};
-use crate::fmtnum::{push_ms_as_seconds, push_u64};
-use crate::output::{write_atomically, Chunked};
-use crate::scenario::DurationDist;
-use crate::trace::{seconds_to_ms, stream_rng, streams, DurationSampler};
+use scaler_formats::error::{InputError, SimError};
+use scaler_formats::fmtnum::{push_ms_as_seconds, push_u64};
+use scaler_formats::output::{write_atomically, Chunked};
+use scaler_formats::scenario::DurationDist;
+use scaler_model::random::{seconds_to_ms, stream_rng, streams, DurationSampler};
 
 /// One modulation of the arrival rate.
 #[derive(Clone, Debug, PartialEq)]

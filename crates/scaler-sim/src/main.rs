@@ -5,12 +5,13 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use scaler_sim::replay::{replay, ReplayReport};
-use scaler_sim::scenario::{self, read_scaler_config, Overrides};
-use scaler_sim::tomldoc::Doc;
-use scaler_sim::trace::LoadedTrace;
-use scaler_sim::SimError;
-use scaler_sim::{gen, report, sweep, InputError};
+use scaler_formats::replay::{replay, ReplayReport};
+use scaler_formats::scenario::{self, read_scaler_config, Overrides};
+use scaler_formats::tomldoc::Doc;
+use scaler_formats::{InputError, SimError};
+use scaler_model::trace::LoadedTrace;
+use scaler_model::ModelError;
+use scaler_sim::{gen, report, sweep};
 
 /// Replay and simulate auto-scaling decisions on recorded or synthetic workloads.
 #[derive(Parser)]
@@ -258,8 +259,8 @@ fn dispatch(cli: Cli) -> Result<(), SimError> {
             };
             let result = match scaler_sim::run::run_to_dir(&sc, &out_dir) {
                 Ok(r) => r,
-                Err(SimError::Invariant(what)) => {
-                    return Err(SimError::Invariant(format!("{what} (replay with: {})", rerun())));
+                Err(SimError::Model(ModelError::Invariant(what))) => {
+                    return Err(SimError::invariant(format!("{what} (replay with: {})", rerun())));
                 }
                 Err(e) => return Err(e),
             };
@@ -298,7 +299,7 @@ fn dispatch(cli: Cli) -> Result<(), SimError> {
                 threads,
                 progress: true,
             };
-            let trace = LoadedTrace::load(&base.trace)?;
+            let trace = scaler_formats::trace::load(&base.trace)?;
             let results = sweep::run_shard(&req, &doc, &spec, &base, &trace)?;
             if shard.1 > 1 {
                 println!("shard {}/{}: {} settings done in {}", shard.0, shard.1, results.len(), out.display());
@@ -329,7 +330,7 @@ fn dispatch(cli: Cli) -> Result<(), SimError> {
             }
             std::fs::create_dir_all(&out).map_err(|e| SimError::io(&out, e))?;
             println!("seeds: {:?}", spec.seeds);
-            let trace = LoadedTrace::load(&base.trace)?;
+            let trace = scaler_formats::trace::load(&base.trace)?;
             finish_sweep(&out, &doc, &spec, &base, &trace, all.into_values().collect())
         }
         Command::Conformance { .. } => unreachable!("handled in main"),
@@ -339,7 +340,7 @@ fn dispatch(cli: Cli) -> Result<(), SimError> {
             let rep = scaler_sim::soak::soak(&sc, runs, seed, threads)?;
             print!("{}", scaler_sim::soak::report_text(&rep, &scenario));
             if !rep.failures.is_empty() {
-                return Err(SimError::Invariant(format!(
+                return Err(SimError::invariant(format!(
                     "{} of {} runs broke an invariant (see above)",
                     rep.failures.len(),
                     rep.runs
@@ -405,9 +406,9 @@ fn dispatch(cli: Cli) -> Result<(), SimError> {
         Command::Replay { config, observations, out, skip_invalid } => {
             let cfg = read_scaler_config(&config)?;
             let report = match &out {
-                Some(path) => {
-                    scaler_sim::output::write_atomically(path, |w| replay(&cfg, &observations, w, path, skip_invalid))?
-                }
+                Some(path) => scaler_formats::output::write_atomically(path, |w| {
+                    replay(&cfg, &observations, w, path, skip_invalid)
+                })?,
                 None => {
                     // Validate everything first, so that invalid input writes nothing.
                     replay(&cfg, &observations, &mut std::io::sink(), Path::new("-"), skip_invalid)?;

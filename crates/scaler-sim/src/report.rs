@@ -5,10 +5,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::charts;
-use crate::csvio::{CsvReader, Next};
-use crate::error::{InputError, SimError};
-use crate::sim::METRICS;
 use crate::sweep::parse_objective;
+use scaler_formats::csvio::{CsvReader, Next};
+use scaler_formats::error::{InputError, SimError};
+use scaler_model::METRICS;
 
 /// A sweep's results as read back from `results.csv`.
 #[derive(Clone, Debug)]
@@ -63,7 +63,7 @@ pub fn read_results_table(path: &Path) -> Result<ResultsTable, InputError> {
 
 fn read_json(path: &Path) -> Result<serde_json::Value, InputError> {
     let text = std::fs::read_to_string(path)
-        .map_err(|e| InputError::file(path, format!("cannot read: {}", crate::csvio::io_reason(&e))))?;
+        .map_err(|e| InputError::file(path, format!("cannot read: {}", scaler_formats::csvio::io_reason(&e))))?;
     serde_json::from_str(&text).map_err(|e| InputError::file(path, format!("not valid JSON: {e}")))
 }
 
@@ -182,7 +182,9 @@ pub fn plot_sweep_dir(
     }
     let html = report_html(dir, &table, &rec, scenario_text, has_heatmap)?;
     let path = dir.join("report.html");
-    crate::output::write_atomically(&path, |w| w.write_all(html.as_bytes()).map_err(|e| SimError::io(&path, e)))?;
+    scaler_formats::output::write_atomically(&path, |w| {
+        w.write_all(html.as_bytes()).map_err(|e| SimError::io(&path, e))
+    })?;
     written.push(path);
     Ok(written)
 }
@@ -199,7 +201,7 @@ fn svg_inline(path: &Path) -> Result<String, SimError> {
 }
 
 fn num_cell(v: f64) -> String {
-    crate::sweep::fmt_num(v)
+    scaler_formats::fmtnum::fmt_num(v)
 }
 
 /// The self-contained report: recommendation, charts inline, a sortable results table.

@@ -10,59 +10,15 @@ use std::path::{Path, PathBuf};
 
 use tempfile::NamedTempFile;
 
-use crate::csvio::io_reason;
-use crate::error::{InputError, SimError};
-use crate::fmtnum::{push_fixed9, push_ms_as_seconds, push_u64};
-use crate::observations;
-use crate::scenario::Scenario;
-use crate::sim::{simulate, Summary, TickRow};
-use crate::trace;
-
-/// The timeline's header (SPEC section 5).
-pub const TIMELINE_HEADER: &str = "time_s,current_workers,ready,provisioning,draining,pending_tasks,running_tasks,worker_utilization,window_utilization,action,target_workers,reason,cost\n";
-
-/// Appends one timeline row.
-pub fn push_tick_row(b: &mut Vec<u8>, r: &TickRow) {
-    push_ms_as_seconds(b, r.time.as_ms());
-    for v in [
-        u64::from(r.current_workers),
-        u64::from(r.ready),
-        u64::from(r.provisioning),
-        u64::from(r.draining),
-        r.pending_tasks,
-        r.running_tasks,
-    ] {
-        b.push(b',');
-        push_u64(b, v);
-    }
-    b.push(b',');
-    push_fixed9(b, r.worker_utilization);
-    b.push(b',');
-    if let Some(u) = r.decision.window_utilization {
-        push_fixed9(b, u);
-    }
-    b.push(b',');
-    b.extend_from_slice(r.decision.action.as_str().as_bytes());
-    b.push(b',');
-    push_u64(b, u64::from(r.decision.target_workers));
-    b.push(b',');
-    b.extend_from_slice(r.decision.reason.as_str().as_bytes());
-    b.push(b',');
-    b.extend_from_slice(format_money(r.cost).as_bytes());
-    b.push(b'\n');
-}
-
-/// A cost with at most 9 decimals and no trailing zeros.
-#[must_use]
-pub fn format_money(x: f64) -> String {
-    let s = format!("{x:.9}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s.is_empty() || s == "-0" {
-        "0".to_string()
-    } else {
-        s.to_string()
-    }
-}
+use scaler_formats::csvio::io_reason;
+use scaler_formats::error::{InputError, SimError};
+use scaler_formats::fmtnum::format_money;
+use scaler_formats::observations;
+use scaler_formats::scenario::Scenario;
+use scaler_formats::summary::summary_json;
+use scaler_formats::timeline::{push_tick_row, TIMELINE_HEADER};
+use scaler_formats::trace;
+use scaler_model::{simulate, Summary};
 
 /// The output files of a run, written next to their final names until the run succeeds.
 struct Outputs {
@@ -85,7 +41,7 @@ impl Outputs {
             let tmp = NamedTempFile::with_prefix_in(format!(".{name}.partial-"), dir)
                 .map_err(|e| InputError::file(&dir.join(name), format!("cannot write: {}", io_reason(&e))))?;
             let (f, path) = tmp.into_parts();
-            crate::output::set_default_permissions(&f, &dir.join(name));
+            scaler_formats::output::set_default_permissions(&f, &dir.join(name));
             files.push((name, BufWriter::with_capacity(1 << 16, f), path));
         }
         Ok(Outputs { dir: dir.to_path_buf(), created_dir, files })
@@ -167,19 +123,6 @@ pub fn run_to_dir(scenario: &Scenario, out: &Path) -> Result<RunResult, SimError
             Err(e)
         }
     }
-}
-
-/// The summary as pretty JSON with the run's seed and scenario name added.
-#[must_use]
-pub fn summary_json(summary: &Summary, scenario: &Scenario) -> String {
-    let mut v = serde_json::to_value(summary).expect("plain struct");
-    if let Some(obj) = v.as_object_mut() {
-        obj.insert("seed".into(), serde_json::Value::from(scenario.seed));
-        obj.insert("scenario".into(), serde_json::Value::from(scenario.name.clone()));
-    }
-    let mut s = serde_json::to_string_pretty(&v).expect("serializable");
-    s.push('\n');
-    s
 }
 
 /// A short, readable table of a summary.

@@ -8,10 +8,9 @@ use std::sync::mpsc;
 
 use rayon::prelude::*;
 
-use crate::error::SimError;
-use crate::scenario::Scenario;
-use crate::sim::{simulate, Faults};
-use crate::trace::LoadedTrace;
+use scaler_formats::error::SimError;
+use scaler_formats::scenario::Scenario;
+use scaler_model::{simulate, Faults};
 
 /// What a soak found.
 #[derive(Debug, Default)]
@@ -42,22 +41,22 @@ pub struct SoakReport {
 
 /// Runs `runs` seeds from `first_seed` with swarm faults, in parallel.
 pub fn soak(sc: &Scenario, runs: u64, first_seed: u64, threads: usize) -> Result<SoakReport, SimError> {
-    let trace = LoadedTrace::load(&sc.trace)?;
+    let trace = scaler_formats::trace::load(&sc.trace)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
-        .map_err(|e| SimError::Invariant(format!("thread pool: {e}")))?;
+        .map_err(|e| SimError::invariant(format!("thread pool: {e}")))?;
     let (tx, rx) = mpsc::channel();
     let seeds: Vec<u64> = (0..runs).map(|i| first_seed.wrapping_add(i)).collect();
     pool.install(|| {
         seeds.par_iter().for_each_with(tx, |tx, &seed| {
             let mut params = sc.params(seed);
             params.faults = Faults::swarm(seed);
-            let r = simulate(params, &mut trace.source(seed), |_| Ok(()));
+            let r = simulate(params, &mut trace.source(seed), |_| Ok::<(), SimError>(()));
             let _ = tx.send((seed, r));
         });
     });
-    let mut results: Vec<(u64, Result<crate::sim::Summary, SimError>)> = rx.into_iter().collect();
+    let mut results: Vec<(u64, Result<scaler_model::Summary, SimError>)> = rx.into_iter().collect();
     results.sort_by_key(|(s, _)| *s);
     let mut rep = SoakReport { runs, ..SoakReport::default() };
     for (seed, r) in results {

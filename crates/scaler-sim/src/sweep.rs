@@ -10,19 +10,21 @@
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
-use std::io::{BufWriter, IsTerminal, Write};
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Instant;
 
 use rayon::prelude::*;
 
-use crate::csvio::{io_reason, CsvReader, Next};
-use crate::error::{InputError, SimError};
-use crate::scenario::{self, Overrides, Scenario, CLUSTER_KEYS};
-use crate::sim::{simulate, TickRow, METRICS};
-use crate::tomldoc::{Doc, Node, Value};
-use crate::trace::LoadedTrace;
+use scaler_formats::csvio::{io_reason, CsvReader, Next};
+use scaler_formats::error::{InputError, SimError};
+use scaler_formats::fmtnum::fmt_num;
+use scaler_formats::scenario::{self, Overrides, Scenario, CLUSTER_KEYS};
+use scaler_formats::timeline::write_timeline;
+use scaler_formats::tomldoc::{Doc, Node, Value};
+use scaler_model::trace::LoadedTrace;
+use scaler_model::{simulate, TickRow, METRICS};
 
 /// One swept key and its values (as TOML text).
 #[derive(Clone, Debug, PartialEq)]
@@ -381,7 +383,7 @@ pub fn run_seeds(sc: &Scenario, trace: &LoadedTrace, seeds: &[u64]) -> Result<Ve
     let mut sum = vec![0.0; METRICS.len()];
     for &seed in seeds {
         let params = sc.params(seed);
-        let s = simulate(params, &mut trace.source(seed), |_| Ok(()))?;
+        let s = simulate(params, &mut trace.source(seed), |_| Ok::<(), SimError>(()))?;
         for (acc, v) in sum.iter_mut().zip(s.values()) {
             *acc += v;
         }
@@ -474,16 +476,6 @@ fn result_line(spec: &SweepSpec, r: &SettingResult) -> String {
     f.join(",")
 }
 
-/// A number in its shortest round-trip form (`3`, `0.25`).
-#[must_use]
-pub fn fmt_num(v: f64) -> String {
-    if v.is_finite() && v == v.trunc() && v.abs() < 1e15 {
-        format!("{v:.0}")
-    } else {
-        format!("{v}")
-    }
-}
-
 /// Reads finished settings from a results file (partial or final).
 pub fn read_results(path: &Path, spec: &SweepSpec) -> Result<Vec<SettingResult>, InputError> {
     let mut csv = CsvReader::open(path)?;
@@ -568,7 +560,7 @@ pub fn run_shard(
         }
     }
     let json = serde_json::to_string_pretty(&manifest).expect("serializable") + "\n";
-    crate::output::write_atomically(&manifest_path, |w| {
+    scaler_formats::output::write_atomically(&manifest_path, |w| {
         w.write_all(json.as_bytes()).map_err(|e| SimError::io(&manifest_path, e))
     })?;
     let mut file = if req.resume && partial.exists() {
@@ -584,7 +576,7 @@ pub fn run_shard(
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(req.threads)
         .build()
-        .map_err(|e| SimError::Invariant(format!("thread pool: {e}")))?;
+        .map_err(|e| SimError::invariant(format!("thread pool: {e}")))?;
     let mut progress = Progress::new(req.progress, total, done.len());
     let (tx, rx) = mpsc::channel::<Result<SettingResult, SimError>>();
     let mut first_error = None;
@@ -751,7 +743,7 @@ pub fn change_pct(base: f64, new: f64) -> Option<f64> {
 }
 
 /// One run's summary on the shared trace.
-pub fn run_summary(sc: &Scenario, trace: &LoadedTrace, seed: u64) -> Result<crate::sim::Summary, SimError> {
+pub fn run_summary(sc: &Scenario, trace: &LoadedTrace, seed: u64) -> Result<scaler_model::Summary, SimError> {
     let params = sc.params(seed);
     simulate(params, &mut trace.source(seed), |_| Ok(()))
 }
@@ -762,21 +754,9 @@ pub fn timeline_of(sc: &Scenario, trace: &LoadedTrace, seed: u64) -> Result<Vec<
     let params = sc.params(seed);
     simulate(params, &mut trace.source(seed), |r| {
         rows.push(*r);
-        Ok(())
+        Ok::<(), SimError>(())
     })?;
     Ok(rows)
-}
-
-/// Writes the timeline CSV of `rows` to `path` (atomically).
-pub fn write_timeline(path: &Path, rows: &[TickRow]) -> Result<(), SimError> {
-    crate::output::write_atomically(path, |w: &mut BufWriter<File>| {
-        let mut b = Vec::with_capacity(rows.len() * 80 + 200);
-        b.extend_from_slice(crate::run::TIMELINE_HEADER.as_bytes());
-        for r in rows {
-            crate::run::push_tick_row(&mut b, r);
-        }
-        w.write_all(&b).map_err(|e| SimError::io(path, e))
-    })
 }
 
 /// Computes the recommendation and the frontiers, runs the baseline and the
@@ -801,7 +781,7 @@ pub fn finalize(
     };
     // results.csv, sorted by setting.
     let results_path = out.join("results.csv");
-    crate::output::write_atomically(&results_path, |w| {
+    scaler_formats::output::write_atomically(&results_path, |w| {
         let mut text = results_header(spec) + "\n";
         for r in &outcome.results {
             text.push_str(&result_line(spec, r));
@@ -811,7 +791,7 @@ pub fn finalize(
     })?;
     // pareto.csv
     let pareto_path = out.join("pareto.csv");
-    crate::output::write_atomically(&pareto_path, |w| {
+    scaler_formats::output::write_atomically(&pareto_path, |w| {
         let mut cols = vec!["frontier".to_string(), "setting".into()];
         cols.extend(spec.axes.iter().map(|a| a.key.clone()));
         cols.extend(["cost".into(), "wait_p95_s".into(), "slo_violation_ratio".into()]);
@@ -843,7 +823,7 @@ pub fn finalize(
     // recommendation.json
     let rec_path = out.join("recommendation.json");
     let json = recommendation_json(spec, base, &outcome);
-    crate::output::write_atomically(&rec_path, |w| {
+    scaler_formats::output::write_atomically(&rec_path, |w| {
         w.write_all(json.as_bytes()).map_err(|e| SimError::io(&rec_path, e))
     })?;
     Ok(outcome)

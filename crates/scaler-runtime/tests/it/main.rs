@@ -309,13 +309,13 @@ async fn the_recording_replays_to_the_live_decisions() {
     let toml_path = dir.path().join("cfg.toml");
     let pairs: String = cfg.scaler.to_pairs().iter().map(|(k, v)| format!("{k} = {v}\n")).collect();
     std::fs::write(&toml_path, format!("[scaler]\n{pairs}")).unwrap();
-    let sc = scaler_sim::scenario::read_scaler_config(&toml_path).unwrap();
+    let sc = scaler_formats::scenario::read_scaler_config(&toml_path).unwrap();
     let mut out = Vec::new();
-    let report = scaler_sim::replay::replay(&sc, &path, &mut out, std::path::Path::new("-"), false).unwrap();
+    let report = scaler_formats::replay::replay(&sc, &path, &mut out, std::path::Path::new("-"), false).unwrap();
     assert_eq!(report.rows as usize, live.len());
-    let mut expected = scaler_sim::replay::DECISIONS_HEADER.as_bytes().to_vec();
+    let mut expected = scaler_formats::replay::DECISIONS_HEADER.as_bytes().to_vec();
     for d in &live {
-        scaler_sim::replay::push_decision(&mut expected, d);
+        scaler_formats::replay::push_decision(&mut expected, d);
     }
     assert_eq!(String::from_utf8(out).unwrap(), String::from_utf8(expected).unwrap());
 }
@@ -327,7 +327,7 @@ async fn every_policy_runs_in_the_live_loop_within_bounds() {
         let text = format!("[scaler]\npolicy = \"{policy}\"\nmin_workers = 1\nmax_workers = 9\ncooldown_period = 60\nmetrics_window = 60\nevaluation_interval = 30\n");
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("c.toml"), &text).unwrap();
-        let sc = scaler_sim::scenario::read_scaler_config(&dir.path().join("c.toml")).unwrap();
+        let sc = scaler_formats::scenario::read_scaler_config(&dir.path().join("c.toml")).unwrap();
         let s = scaler(&fake, RuntimeConfig::new(sc).call_timeout(Duration::from_secs(5)));
         s.start_monitoring().await;
         for (demand, pending, secs) in [(1, 0, 120), (9, 20, 600), (0, 0, 900)] {

@@ -2,11 +2,9 @@
 
 mod cases;
 mod conformance;
-mod csv;
 mod fuzz_corpus;
 mod replay;
 mod run;
-mod sim;
 mod sweep;
 
 use std::path::{Path, PathBuf};

@@ -164,10 +164,10 @@ fn rate_trace_even_spread_places_arrivals_exactly() {
         "s.toml",
         "[trace]\npath = \"r.csv\"\nduration_s = 0.5\n[scaler]\nmin_workers = 5\nmax_workers = 5\n",
     );
-    let spec = scaler_sim::scenario::load(&dir.path().join("s.toml"), &Default::default()).unwrap();
-    let mut src = scaler_sim::trace::open(&spec.trace, 0).unwrap();
+    let spec = scaler_formats::scenario::load(&dir.path().join("s.toml"), &Default::default()).unwrap();
+    let mut src = scaler_formats::trace::open(&spec.trace, 0).unwrap();
     let mut got = Vec::new();
-    while let Some(t) = scaler_sim::trace::TaskSource::next_task(&mut src).unwrap() {
+    while let Some(t) = scaler_model::TaskSource::next_task(&mut src).unwrap() {
         got.push((t.arrival_ms, t.duration_ms));
     }
     // (k + 0.5) * 10 / 3 s = 1.6667, 5, 8.3333 -> 1667, 5000, 8333 ms; the last row's interval is 10 s.
@@ -287,14 +287,14 @@ fn shipped_traces_regenerate_byte_for_byte_from_their_documented_commands() {
 
 #[test]
 fn a_loaded_trace_gives_the_same_tasks_as_streaming_it() {
-    use scaler_sim::trace::{LoadedTrace, TaskSource};
+    use scaler_model::TaskSource;
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "s.toml", SCENARIO);
     write(dir.path(), "trace.csv", &rate_trace());
-    let sc = scaler_sim::scenario::load(&dir.path().join("s.toml"), &Default::default()).unwrap();
-    let loaded = LoadedTrace::load(&sc.trace).unwrap();
+    let sc = scaler_formats::scenario::load(&dir.path().join("s.toml"), &Default::default()).unwrap();
+    let loaded = scaler_formats::trace::load(&sc.trace).unwrap();
     for seed in [1, 2] {
-        let mut streamed = scaler_sim::trace::open(&sc.trace, seed).unwrap();
+        let mut streamed = scaler_formats::trace::open(&sc.trace, seed).unwrap();
         let mut shared = loaded.source(seed);
         let mut n = 0;
         loop {

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use scaler_sim::sim::METRICS;
+use scaler_model::METRICS;
 use scaler_sim::sweep::{frontier, parse_objective, parse_shard, recommend, SettingResult};
 
 use crate::run_in;

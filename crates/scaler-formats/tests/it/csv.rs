@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use scaler_sim::csvio::read_all_rows;
+use scaler_formats::csvio::read_all_rows;
 
 fn rows(text: &str) -> Result<(Vec<String>, Vec<Vec<String>>), String> {
     read_all_rows(text.as_bytes(), Path::new("t.csv")).map_err(|e| e.to_string())
@@ -38,7 +38,7 @@ fn errors_name_line_and_column() {
 #[test]
 fn overlong_line_is_refused_without_buffering_it_all() {
     let mut text = String::from("a\n");
-    text.push_str(&"9".repeat(scaler_sim::csvio::MAX_LINE_BYTES + 10));
+    text.push_str(&"9".repeat(scaler_formats::csvio::MAX_LINE_BYTES + 10));
     let err = rows(&text).unwrap_err();
     assert!(err.starts_with("t.csv:2: line is longer than"), "{err}");
 }
@@ -46,7 +46,7 @@ fn overlong_line_is_refused_without_buffering_it_all() {
 #[test]
 fn fast_observation_rows_equal_the_cores_formatting() {
     use scaler_core::{DurationMs, Fixed9, Observation, TimeMs};
-    assert_eq!(scaler_sim::observations::header_line(), scaler_sim::observations::COLUMNS.join(",") + "\n");
+    assert_eq!(scaler_formats::observations::header_line(), scaler_formats::observations::COLUMNS.join(",") + "\n");
     for (t, n, p, r, d, u) in [
         (0u64, 0u32, 0u64, 0u64, 0u64, 0u64),
         (1500, 3, 7, 2, 30_001, 333_333_333),
@@ -54,7 +54,7 @@ fn fast_observation_rows_equal_the_cores_formatting() {
     ] {
         let o = Observation::new(TimeMs(t), n, p, r, DurationMs(d), Fixed9::from_units(u)).unwrap();
         let mut b = Vec::new();
-        scaler_sim::observations::push_row(&mut b, &o);
+        scaler_formats::observations::push_row(&mut b, &o);
         assert_eq!(String::from_utf8(b).unwrap(), o.csv_row());
     }
 }

@@ -1,4 +1,6 @@
-//! Fast number formatting for the CSV writers (no `fmt` machinery on the hot path).
+//! The one number formatter of every file written: exact decimals of `scaler-core`'s
+//! integer units (fast, no `fmt` machinery on the hot path), money, and floats in
+//! their shortest round-trip form.
 
 use scaler_core::Fixed9;
 
@@ -34,6 +36,28 @@ pub fn push_ms_as_seconds(buf: &mut Vec<u8>, ms: u64) {
 /// Appends a fixed-point number (`800000000` units → `0.8`).
 pub fn push_fixed9(buf: &mut Vec<u8>, v: Fixed9) {
     push_scaled(buf, v.units(), 9);
+}
+
+/// A cost with at most 9 decimals and no trailing zeros.
+#[must_use]
+pub fn format_money(x: f64) -> String {
+    let s = format!("{x:.9}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s.is_empty() || s == "-0" {
+        "0".to_string()
+    } else {
+        s.to_string()
+    }
+}
+
+/// A number in its shortest round-trip form (`3`, `0.25`).
+#[must_use]
+pub fn fmt_num(v: f64) -> String {
+    if v.is_finite() && v == v.trunc() && v.abs() < 1e15 {
+        format!("{v:.0}")
+    } else {
+        format!("{v}")
+    }
 }
 
 #[cfg(test)]

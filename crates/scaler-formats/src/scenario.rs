@@ -9,8 +9,16 @@ use std::path::{Path, PathBuf};
 use scaler_core::config::suggest;
 use scaler_core::{ConfigError, ConfigValue, Decimal, DecimalError, DurationMs, ScalerConfig};
 
+use scaler_model::trace::RateExpansion;
+use scaler_model::{Faults, SimParams};
+
 use crate::error::InputError;
 use crate::tomldoc::{Doc, Node, Table, Value};
+
+// The model's settings types, as the scenario file names them.
+pub use scaler_model::random::DurationDist;
+pub use scaler_model::trace::{DurationSpec, Spread};
+pub use scaler_model::Cluster;
 
 /// The root tables a scenario file may have.
 pub const TABLES: &[&str] = &["trace", "cluster", "scaler", "sweep", "faults"];
@@ -38,55 +46,6 @@ pub enum TraceFormat {
     Rates,
 }
 
-/// How a rate trace's arrivals are placed inside their interval.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Spread {
-    /// The `k`-th of `m` at `timestamp + (k + 0.5) * interval / m`.
-    Even,
-    /// Uniformly at random inside the interval (the arrivals of a Poisson process, given their count).
-    Poisson,
-}
-
-/// A distribution of task durations, in seconds.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum DurationDist {
-    /// Exponential with the given mean.
-    Exponential {
-        /// Mean, seconds.
-        mean_s: f64,
-    },
-    /// Log-normal with the given mean and coefficient of variation (stddev / mean).
-    LogNormal {
-        /// Mean, seconds.
-        mean_s: f64,
-        /// Coefficient of variation.
-        cv: f64,
-    },
-    /// Pareto (type I) with the given mean and shape `alpha > 1`.
-    Pareto {
-        /// Mean, seconds.
-        mean_s: f64,
-        /// Shape.
-        alpha: f64,
-    },
-    /// Uniform between two bounds.
-    Uniform {
-        /// Lower bound, seconds.
-        min_s: f64,
-        /// Upper bound, seconds.
-        max_s: f64,
-    },
-}
-
-/// Where task durations come from for a rate trace.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum DurationSpec {
-    /// Every task runs this long.
-    Constant(DurationMs),
-    /// Drawn from a distribution, seeded.
-    Dist(DurationDist),
-}
-
 /// The `[trace]` table.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TraceSpec {
@@ -100,23 +59,12 @@ pub struct TraceSpec {
     pub duration: Option<DurationSpec>,
 }
 
-/// The `[cluster]` table.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Cluster {
-    /// Ready workers at time 0.
-    pub initial_workers: u32,
-    /// Task slots per worker.
-    pub slots_per_worker: u32,
-    /// Time from a request to a ready worker.
-    pub provision_delay: DurationMs,
-    /// Price of one worker for one hour.
-    pub price_per_worker_hour: f64,
-    /// Billing rounds each life up to a multiple of this.
-    pub billing_increment: DurationMs,
-    /// Each life is billed at least this long.
-    pub billing_minimum: DurationMs,
-    /// Waits longer than this violate the SLO.
-    pub slo_wait: DurationMs,
+impl TraceSpec {
+    /// How the model expands this trace if it is a rate trace.
+    #[must_use]
+    pub fn expansion(&self) -> RateExpansion {
+        RateExpansion { spread: self.spread, duration: self.duration }
+    }
 }
 
 /// A validated scenario.
@@ -135,19 +83,14 @@ pub struct Scenario {
     /// The seed every random choice derives from.
     pub seed: u64,
     /// Injected faults (`[faults]`; `swarm = true` draws the rates from the seed).
-    pub faults: crate::sim::Faults,
+    pub faults: Faults,
 }
 
 impl Scenario {
     /// The simulator's parameters for a run with `seed`.
     #[must_use]
-    pub fn params(&self, seed: u64) -> crate::sim::SimParams {
-        crate::sim::SimParams {
-            cluster: self.cluster.clone(),
-            scaler: self.scaler.clone(),
-            faults: self.faults.clone(),
-            seed,
-        }
+    pub fn params(&self, seed: u64) -> SimParams {
+        SimParams { cluster: self.cluster.clone(), scaler: self.scaler.clone(), faults: self.faults.clone(), seed }
     }
 }
 
@@ -294,9 +237,9 @@ pub fn from_doc(doc: &Doc, overrides: &Overrides) -> Result<Scenario, InputError
         },
     };
     let faults = if swarm {
-        crate::sim::Faults::swarm(seed)
+        Faults::swarm(seed)
     } else {
-        crate::sim::Faults {
+        Faults {
             provision_failure: prob("provision_failure")?,
             provision_jitter: faults_t.number("provision_jitter")?.unwrap_or(0.0),
             crash_rate_per_hour: faults_t.number("crash_rate_per_hour")?.unwrap_or(0.0),

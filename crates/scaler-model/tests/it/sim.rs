@@ -4,10 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use scaler_core::{Action, Reason, TimeMs};
-use scaler_sim::scenario::{self, Overrides, Scenario};
-use scaler_sim::sim::{simulate, Summary, TickRow};
-use scaler_sim::tomldoc::Doc;
-use scaler_sim::trace::{Task, VecSource};
+use scaler_formats::scenario::{self, Overrides, Scenario};
+use scaler_formats::tomldoc::Doc;
+use scaler_model::{simulate, ModelError, Summary, Task, TickRow, VecSource};
 
 /// A scenario from TOML text (no trace file: tasks are given in memory).
 pub fn scenario(toml_text: &str) -> Scenario {
@@ -34,7 +33,7 @@ pub fn sim(toml_text: &str, tasks: Vec<Task>) -> (Vec<TickRow>, Summary) {
     let params = sc.params(sc.seed);
     let summary = simulate(params, &mut VecSource::new(tasks), |r| {
         rows.push(*r);
-        Ok(())
+        Ok::<(), ModelError>(())
     })
     .unwrap_or_else(|e| panic!("{e}"));
     (rows, summary)
@@ -389,7 +388,7 @@ fn provisioning_workers_are_cancelled_newest_first() {
 fn sim_faults(
     toml_text: &str,
     tasks: Vec<Task>,
-    faults: scaler_sim::sim::Faults,
+    faults: scaler_model::Faults,
     seed: u64,
 ) -> Result<(Vec<TickRow>, Summary), String> {
     let sc = scenario(toml_text);
@@ -398,7 +397,7 @@ fn sim_faults(
     params.faults = faults;
     let s = simulate(params, &mut VecSource::new(tasks), |r| {
         rows.push(*r);
-        Ok(())
+        Ok::<(), ModelError>(())
     })
     .map_err(|e| e.to_string())?;
     Ok((rows, s))
@@ -418,7 +417,7 @@ const FAULTY: &str = "[scaler]\nmin_workers = 2\nmax_workers = 30\ncooldown_peri
 
 #[test]
 fn crashed_workers_tasks_run_again_and_complete_exactly_once() {
-    let f = scaler_sim::sim::Faults { crash_rate_per_hour: 6.0, ..Default::default() };
+    let f = scaler_model::Faults { crash_rate_per_hour: 6.0, ..Default::default() };
     let (_, s) = sim_faults(FAULTY, busy_trace(3000), f, 3).unwrap();
     // The engine checks arrivals == completions and lives == integral of live workers.
     assert_eq!(s.tasks, 3000);
@@ -436,7 +435,7 @@ fn crashed_workers_tasks_run_again_and_complete_exactly_once() {
 
 #[test]
 fn provisioning_failures_jitter_and_failed_calls_are_survived_and_counted() {
-    let f = scaler_sim::sim::Faults {
+    let f = scaler_model::Faults {
         provision_failure: 0.5,
         provision_jitter: 1.0,
         scaling_failure: 0.3,
@@ -461,13 +460,13 @@ fn provisioning_failures_jitter_and_failed_calls_are_survived_and_counted() {
 
 #[test]
 fn missing_and_stale_observations_leave_the_window_short_or_old() {
-    let f = scaler_sim::sim::Faults { missing_observation: 0.3, stale_metrics: 0.3, ..Default::default() };
+    let f = scaler_model::Faults { missing_observation: 0.3, stale_metrics: 0.3, ..Default::default() };
     let (rows, s) = sim_faults(FAULTY, busy_trace(1500), f, 4).unwrap();
     assert!(s.missing_observations > 0 && s.stale_observations > 0);
     let unobserved = rows.iter().filter(|r| !r.observed).count() as u64;
     assert_eq!(unobserved, s.missing_observations);
     // Each fault has its own random stream: adding another fault leaves these draws alone.
-    let f2 = scaler_sim::sim::Faults {
+    let f2 = scaler_model::Faults {
         missing_observation: 0.3,
         stale_metrics: 0.3,
         crash_rate_per_hour: 2.0,
@@ -481,7 +480,7 @@ fn missing_and_stale_observations_leave_the_window_short_or_old() {
 #[test]
 fn swarm_runs_hold_their_invariants() {
     for seed in 0..40u64 {
-        let f = scaler_sim::sim::Faults::swarm(seed);
+        let f = scaler_model::Faults::swarm(seed);
         let r = sim_faults(FAULTY, busy_trace(800), f.clone(), seed);
         assert!(r.is_ok(), "seed {seed} with {f:?}: {}", r.unwrap_err());
     }

@@ -1,7 +1,10 @@
 //! Errors that point at the input that caused them: file, line, column, rule.
 
+use std::convert::Infallible;
 use std::fmt;
 use std::path::{Path, PathBuf};
+
+use scaler_model::ModelError;
 
 /// Where in an input file something went wrong.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -67,8 +70,8 @@ pub enum SimError {
     #[error(transparent)]
     Input(#[from] InputError),
     /// The simulation broke one of its own invariants: a bug, to be reported with the seed.
-    #[error("simulation invariant broken: {0}")]
-    Invariant(String),
+    #[error(transparent)]
+    Model(#[from] ModelError),
     /// Reading or writing failed.
     #[error("{path}: {source}")]
     Io {
@@ -79,7 +82,19 @@ pub enum SimError {
     },
 }
 
+impl From<Infallible> for SimError {
+    fn from(never: Infallible) -> SimError {
+        match never {}
+    }
+}
+
 impl SimError {
+    /// A broken invariant (reported as the model reports its own).
+    #[must_use]
+    pub fn invariant(what: String) -> SimError {
+        SimError::Model(ModelError::Invariant(what))
+    }
+
     /// An IO failure on `path`.
     pub fn io(path: &Path, source: std::io::Error) -> SimError {
         SimError::Io { path: path.to_path_buf(), source }

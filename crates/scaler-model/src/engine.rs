@@ -1,0 +1,424 @@
+//! The closed-loop simulator (SPEC section 6): a discrete-event model of a
+//! worker pool, with `scaler-core` deciding at every tick.
+//!
+//! Time jumps from event to event (provisioning ends, task completions,
+//! arrivals, ticks); nothing steps through idle time. Per task the work is a
+//! heap push and pop (O(log running tasks)) and a lowest-free-worker lookup in
+//! a two-level bitset (O(workers / 4096)), so a run costs O(tasks log workers)
+//! plus O(ticks x live workers) for the per-tick cost column.
+//!
+//! The parts live in their own modules (`pool`, `tasks`, `faults`, `stats`); this one
+//! holds the order in which they act: [`Engine::run`] moves from instant to instant and
+//! `Engine::instant` is the one place where what happens at one instant (SPEC 6.3) is read.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use scaler_core::{Action, DurationMs, Observation, Scaler, ScalerConfig, TimeMs};
+
+use crate::error::{invariant, ModelError};
+use crate::faults::{FaultStreams, Faults};
+use crate::pool::{Cluster, Pool};
+use crate::stats::{TimeIntegral, WaitStats};
+use crate::summary::{Summary, TickRow};
+use crate::tasks::Tasks;
+use crate::trace::{Task, TaskSource};
+
+/// Everything the simulator needs besides the trace.
+#[derive(Clone, Debug)]
+pub struct SimParams {
+    /// The pool.
+    pub cluster: Cluster,
+    /// The scaler.
+    pub scaler: ScalerConfig,
+    /// Injected faults (all off by default).
+    pub faults: Faults,
+    /// The run's seed (the faults' random streams derive from it).
+    pub seed: u64,
+}
+
+/// With work left but no arrival or completion for this long, a run is stopped.
+const NO_PROGRESS_LIMIT_MS: u64 = 30 * 86_400_000;
+
+/// The simulator's state.
+pub struct Engine {
+    params: SimParams,
+    scaler: Scaler,
+    pool: Pool,
+    tasks: Tasks,
+    /// Crash times `(at, worker, generation)` of ready workers.
+    crash_at: BinaryHeap<Reverse<(u64, u32, u32)>>,
+    faults: FaultStreams,
+    waits: WaitStats,
+    /// `current_workers` over time, as seen at ticks.
+    current_workers: TimeIntegral,
+    max_workers_seen: u32,
+    /// Workers whose zero-duration task started in the current dispatch pass.
+    zero_started: Vec<u32>,
+    last_observation: Option<Observation>,
+    last_cost: f64,
+    scale_ups: u64,
+    scale_downs: u64,
+    ticks: u64,
+    next_tick_ms: u64,
+}
+
+impl Engine {
+    /// A pool at time 0 with `initial_workers` ready workers.
+    #[must_use]
+    pub fn new(params: SimParams) -> Engine {
+        let scaler = Scaler::new(params.scaler.clone());
+        let initial = params.cluster.initial_workers;
+        let mut e = Engine {
+            scaler,
+            pool: Pool::new(&params.cluster),
+            tasks: Tasks::new(),
+            crash_at: BinaryHeap::new(),
+            faults: FaultStreams::new(&params.faults, params.seed),
+            waits: WaitStats::new(),
+            current_workers: TimeIntegral::new(u64::from(initial)),
+            max_workers_seen: 0,
+            zero_started: Vec::new(),
+            last_observation: None,
+            last_cost: 0.0,
+            scale_ups: 0,
+            scale_downs: 0,
+            ticks: 0,
+            next_tick_ms: 0,
+            params,
+        };
+        for id in 0..initial {
+            e.schedule_crash(id, 0);
+        }
+        e
+    }
+
+    /// Runs the whole trace; `on_tick` receives every timeline row as it happens.
+    ///
+    /// Errors of the source, of `on_tick` and of the model itself all end the run, as `E`.
+    pub fn run<S, E>(mut self, source: &mut S, mut on_tick: impl FnMut(&TickRow) -> Result<(), E>) -> Result<Summary, E>
+    where
+        S: TaskSource + ?Sized,
+        E: From<S::Error> + From<ModelError>,
+    {
+        let interval = self.params.scaler.evaluation_interval().as_ms();
+        let mut next_arrival = source.next_task()?;
+        let mut t = 0;
+        loop {
+            self.instant(t, source, &mut next_arrival, &mut on_tick, interval)?;
+            let work_remains = next_arrival.is_some() || !self.tasks.queue_is_empty() || self.tasks.running() > 0;
+            if !work_remains {
+                break;
+            }
+            let mut next = self.next_tick_ms;
+            if let Some(at) = self.pool.next_ready_at() {
+                next = next.min(at);
+            }
+            if let Some(at) = self.tasks.next_end() {
+                next = next.min(at);
+            }
+            if let Some(Reverse((at, ..))) = self.crash_at.peek() {
+                next = next.min(*at);
+            }
+            if next > self.tasks.last_progress_ms.saturating_add(NO_PROGRESS_LIMIT_MS) {
+                return Err(invariant(format!(
+                    "no task arrived or completed for {} days of simulated time (at {t} ms); are faults preventing every worker from starting?",
+                    NO_PROGRESS_LIMIT_MS / 86_400_000
+                ))
+                .into());
+            }
+            if let Some(a) = &next_arrival {
+                next = next.min(a.arrival_ms);
+            }
+            if next < t {
+                return Err(invariant(format!("time went backwards from {t} ms to {next} ms")).into());
+            }
+            t = next;
+        }
+        Ok(self.finish()?)
+    }
+
+    /// Everything that happens at instant `t`, in the order of SPEC 6.3.
+    fn instant<S, E>(
+        &mut self,
+        t: u64,
+        source: &mut S,
+        next_arrival: &mut Option<Task>,
+        on_tick: &mut impl FnMut(&TickRow) -> Result<(), E>,
+        interval: u64,
+    ) -> Result<(), E>
+    where
+        S: TaskSource + ?Sized,
+        E: From<S::Error> + From<ModelError>,
+    {
+        // 1. provisioning that ends now.
+        self.finish_provisioning(t);
+        // 2. completions (entries voided by a crash are dropped), then crashes.
+        while let Some(r) = self.tasks.pop_ended(t, |r| self.pool.generation(r.worker) == r.generation) {
+            self.complete(r.worker, t, r.duration_ms);
+        }
+        while let Some(&Reverse((at, w, generation))) = self.crash_at.peek() {
+            if at > t {
+                break;
+            }
+            self.crash_at.pop();
+            self.crash(w, generation, t);
+        }
+        // 3. arrivals, in file order.
+        while let Some(task) = *next_arrival {
+            if task.arrival_ms != t {
+                if task.arrival_ms < t {
+                    return Err(invariant(format!("arrival at {} ms seen after {t} ms", task.arrival_ms)).into());
+                }
+                break;
+            }
+            self.tasks.arrive(t, task);
+            *next_arrival = source.next_task()?;
+        }
+        // 4. dispatch.
+        self.dispatch(t);
+        // 5. tick.
+        if t == self.next_tick_ms {
+            let row = self.tick(t)?;
+            on_tick(&row)?;
+            self.next_tick_ms = t.checked_add(interval).ok_or_else(|| invariant("tick time overflow".into()))?;
+        }
+        Ok(())
+    }
+
+    /// Workers whose provisioning ends at `t` become ready, or fail (the fault).
+    fn finish_provisioning(&mut self, t: u64) {
+        while let Some(id) = self.pool.next_provisioned(t) {
+            if self.faults.provisioning_fails() {
+                // It never becomes ready: billed for its attempt, gone.
+                self.pool.terminate(id, t);
+                continue;
+            }
+            self.pool.make_ready(id);
+            self.schedule_crash(id, t);
+        }
+    }
+
+    /// Draws when a ready worker will crash (if crashes are on).
+    fn schedule_crash(&mut self, id: u32, t: u64) {
+        if let Some(after_ms) = self.faults.crash_after_ms() {
+            let generation = self.pool.generation(id);
+            self.crash_at.push(Reverse((t.saturating_add(after_ms), id, generation)));
+        }
+    }
+
+    /// A worker crashes: its running tasks go back to the head of the queue.
+    fn crash(&mut self, w: u32, generation: u32, t: u64) {
+        if !self.pool.can_crash(w, generation) {
+            return;
+        }
+        self.faults.counts.crashes += 1;
+        self.faults.counts.retries += self.tasks.requeue_lost(t, w, generation);
+        self.pool.crash(w, t);
+    }
+
+    fn complete(&mut self, w: u32, t: u64, dur: u64) {
+        self.tasks.complete(t, dur);
+        self.pool.release_slot(w, t);
+    }
+
+    /// FIFO dispatch to the lowest-id ready worker with a free slot.
+    fn dispatch(&mut self, t: u64) {
+        let slo_ms = self.params.cluster.slo_wait.as_ms();
+        loop {
+            self.zero_started.clear();
+            while !self.tasks.queue_is_empty() {
+                let Some((w, generation)) = self.pool.take_slot() else { break };
+                let task = self.tasks.pop_queued(t).expect("not empty");
+                if !task.retry {
+                    self.waits.record(t - task.arrival_ms, slo_ms);
+                }
+                if task.duration_ms == 0 {
+                    self.zero_started.push(w);
+                } else {
+                    self.tasks.start(t, w, generation, task);
+                }
+            }
+            if self.zero_started.is_empty() {
+                return;
+            }
+            // Zero-duration tasks complete once the pass can place no more, freeing their slots.
+            for i in 0..self.zero_started.len() {
+                let w = self.zero_started[i];
+                self.complete(w, t, 0);
+            }
+            if self.tasks.queue_is_empty() {
+                return;
+            }
+        }
+    }
+
+    fn observe(&mut self, t: u64) -> Result<Observation, ModelError> {
+        let window = self.params.scaler.metrics_window().as_ms();
+        let avg = self.tasks.avg_duration_ms(t, window);
+        Observation::new(
+            TimeMs(t),
+            self.pool.current(),
+            self.tasks.pending(),
+            self.tasks.running(),
+            DurationMs(avg),
+            self.pool.utilization(!self.tasks.queue_is_empty()),
+        )
+        .map_err(|e| invariant(format!("observation at {t} ms: {e}")))
+    }
+
+    fn tick(&mut self, t: u64) -> Result<TickRow, ModelError> {
+        self.ticks += 1;
+        let mut obs = self.observe(t)?;
+        if let Some(prev) = self.last_observation {
+            if self.faults.stale() {
+                obs = Observation::new(
+                    TimeMs(t),
+                    prev.current_workers,
+                    prev.pending_tasks,
+                    prev.running_tasks,
+                    prev.avg_task_duration,
+                    prev.worker_utilization(),
+                )
+                .map_err(|e| invariant(format!("stale observation: {e}")))?;
+            }
+        }
+        let observed = !self.faults.missing();
+        if observed {
+            self.scaler
+                .observe(obs)
+                .map_err(|e| invariant(format!("scaler refused the observation at {t} ms: {e}")))?;
+            self.last_observation = Some(obs);
+        }
+        let d = self.scaler.decide(TimeMs(t)).map_err(|e| invariant(format!("scaler clock at {t} ms: {e}")))?;
+        // The decision's `current_workers` may be stale or missing: the pool's real count is what changes.
+        let now_workers = self.pool.current();
+        if !(d.is_scaling() && self.faults.scaling_fails()) {
+            match d.action {
+                Action::ScaleUp => {
+                    let delay = self.params.cluster.provision_delay.as_ms();
+                    let faults = &mut self.faults;
+                    self.pool.scale_up(t, d.target_workers.saturating_sub(now_workers), delay, |d| faults.jittered(d));
+                    self.scale_ups += 1;
+                    self.scaler.record_scaled(TimeMs(t));
+                }
+                Action::ScaleDown => {
+                    self.pool.scale_down(t, now_workers.saturating_sub(d.target_workers));
+                    self.scale_downs += 1;
+                    self.scaler.record_scaled(TimeMs(t));
+                }
+                Action::Hold => {}
+            }
+        }
+        let cw = self.pool.current();
+        self.current_workers.set(t, u64::from(cw));
+        self.max_workers_seen = self.max_workers_seen.max(cw);
+        if cw > self.params.scaler.max_workers() {
+            return Err(invariant(format!("{cw} workers at {t} ms exceed max_workers")));
+        }
+        // Step 5 re-runs steps 1 and 4.
+        self.finish_provisioning(t);
+        self.dispatch(t);
+        let billed = self.pool.billed_if_ended(t);
+        let cost = self.cost_of(billed);
+        if cost < self.last_cost {
+            return Err(invariant(format!("the cost went down from {} to {cost} at {t} ms", self.last_cost)));
+        }
+        self.last_cost = cost;
+        Ok(TickRow {
+            time: TimeMs(t),
+            current_workers: self.pool.current(),
+            ready: self.pool.ready(),
+            provisioning: self.pool.provisioning(),
+            draining: self.pool.draining(),
+            pending_tasks: self.tasks.pending(),
+            running_tasks: self.tasks.running(),
+            worker_utilization: self.pool.utilization(!self.tasks.queue_is_empty()),
+            decision: d,
+            observation: obs,
+            observed,
+            cost,
+        })
+    }
+
+    fn cost_of(&self, billed_ms: u128) -> f64 {
+        #[allow(clippy::cast_precision_loss)]
+        let ms = billed_ms as f64;
+        ms / 3_600_000.0 * self.params.cluster.price_per_worker_hour
+    }
+
+    /// Terminates what is left at `end_time`, checks conservation, and summarises.
+    fn finish(mut self) -> Result<Summary, ModelError> {
+        let end = self.tasks.last_event_ms;
+        let Some(cw_integral) = self.current_workers.until(end) else {
+            return Err(invariant(format!(
+                "end {end} ms before the last worker change {} ms",
+                self.current_workers.since_ms()
+            )));
+        };
+        self.pool.terminate_all(end);
+        // Conservation: every task arrived once and completed once; lives equal the integral of live workers.
+        let tasks = &self.tasks;
+        if tasks.completed != tasks.arrived || !tasks.queue_is_empty() || tasks.running() != 0 {
+            return Err(invariant(format!(
+                "{} tasks arrived but {} completed ({} queued, {} running)",
+                tasks.arrived,
+                tasks.completed,
+                tasks.pending(),
+                tasks.running()
+            )));
+        }
+        if self.pool.lives_ms() != self.pool.live_integral() {
+            return Err(invariant(format!(
+                "worker lives sum to {} ms but the integral of live workers is {} ms",
+                self.pool.lives_ms(),
+                self.pool.live_integral()
+            )));
+        }
+        let n = self.tasks.arrived;
+        let ms = |v: u64| v as f64 / 1000.0;
+        let counts = self.faults.counts;
+        #[allow(clippy::cast_precision_loss)]
+        let summary = Summary {
+            tasks: n,
+            wait_mean_s: if n == 0 { 0.0 } else { self.waits.sum_ms() as f64 / n as f64 / 1000.0 },
+            wait_p50_s: ms(self.waits.nearest_rank(50, 100)),
+            wait_p95_s: ms(self.waits.nearest_rank(95, 100)),
+            wait_p99_s: ms(self.waits.nearest_rank(99, 100)),
+            wait_max_s: ms(self.waits.max_ms()),
+            slo_violation_ratio: if n == 0 { 0.0 } else { self.waits.slo_violations as f64 / n as f64 },
+            cost: self.cost_of(self.pool.billed_ms()),
+            worker_seconds: self.pool.lives_ms() as f64 / 1000.0,
+            billed_worker_seconds: self.pool.billed_ms() as f64 / 1000.0,
+            scale_ups: self.scale_ups,
+            scale_downs: self.scale_downs,
+            mean_workers: if end == 0 { self.current_workers.value() as f64 } else { cw_integral as f64 / end as f64 },
+            max_workers: self.max_workers_seen,
+            end_time_s: ms(end),
+            ticks: self.ticks,
+            workers_requested: self.pool.requested(),
+            slo_violations: self.waits.slo_violations,
+            mean_queue_length: if end == 0 { 0.0 } else { self.tasks.queue_integral() as f64 / end as f64 },
+            retries: counts.retries,
+            crashes: counts.crashes,
+            provision_failures: counts.provision_failures,
+            missing_observations: counts.missing_observations,
+            stale_observations: counts.stale_observations,
+            scaling_failures: counts.scaling_failures,
+        };
+        Ok(summary)
+    }
+}
+
+/// Runs a whole simulation (see [`Engine::run`]).
+pub fn simulate<S, E>(
+    params: SimParams,
+    source: &mut S,
+    on_tick: impl FnMut(&TickRow) -> Result<(), E>,
+) -> Result<Summary, E>
+where
+    S: TaskSource + ?Sized,
+    E: From<S::Error> + From<ModelError>,
+{
+    Engine::new(params).run(source, on_tick)
+}

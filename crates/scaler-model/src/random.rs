@@ -1,0 +1,136 @@
+//! Seeded random streams and the task-duration distributions drawn from them.
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Exp, LogNormal, Pareto, Uniform};
+
+/// Independent random streams derived from one seed, so that turning one
+/// random feature on never changes another's draws.
+#[must_use]
+pub fn stream_rng(seed: u64, stream: u64) -> ChaCha8Rng {
+    // SplitMix64 finalizer over (seed, stream).
+    let mut z = seed ^ stream.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    ChaCha8Rng::seed_from_u64(z ^ (z >> 31))
+}
+
+/// Random stream numbers.
+pub mod streams {
+    /// Arrival placement of rate traces.
+    pub const ARRIVALS: u64 = 1;
+    /// Task durations.
+    pub const DURATIONS: u64 = 2;
+    /// Trace generation (`gen`).
+    pub const GENERATE: u64 = 3;
+    /// Fault rates of swarm mode.
+    pub const SWARM: u64 = 10;
+    /// Provisioning failures.
+    pub const FAULT_PROVISION: u64 = 11;
+    /// Provisioning delay jitter.
+    pub const FAULT_JITTER: u64 = 12;
+    /// Worker crashes.
+    pub const FAULT_CRASH: u64 = 13;
+    /// Missing observations.
+    pub const FAULT_MISSING: u64 = 14;
+    /// Stale metrics.
+    pub const FAULT_STALE: u64 = 15;
+    /// Failed scaling calls.
+    pub const FAULT_SCALING: u64 = 16;
+}
+
+/// A distribution of task durations, in seconds.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum DurationDist {
+    /// Exponential with the given mean.
+    Exponential {
+        /// Mean, seconds.
+        mean_s: f64,
+    },
+    /// Log-normal with the given mean and coefficient of variation (stddev / mean).
+    LogNormal {
+        /// Mean, seconds.
+        mean_s: f64,
+        /// Coefficient of variation.
+        cv: f64,
+    },
+    /// Pareto (type I) with the given mean and shape `alpha > 1`.
+    Pareto {
+        /// Mean, seconds.
+        mean_s: f64,
+        /// Shape.
+        alpha: f64,
+    },
+    /// Uniform between two bounds.
+    Uniform {
+        /// Lower bound, seconds.
+        min_s: f64,
+        /// Upper bound, seconds.
+        max_s: f64,
+    },
+}
+
+/// Draws task durations from a distribution.
+#[derive(Clone, Debug)]
+pub struct DurationSampler {
+    dist: Sampler,
+    rng: ChaCha8Rng,
+}
+
+#[derive(Clone, Debug)]
+enum Sampler {
+    Exp(Exp<f64>),
+    LogNormal(LogNormal<f64>),
+    Pareto(Pareto<f64>),
+    Uniform(Uniform<f64>),
+}
+
+impl DurationSampler {
+    /// A sampler for `dist` with its own random stream.
+    #[must_use]
+    pub fn new(dist: DurationDist, rng: ChaCha8Rng) -> DurationSampler {
+        let dist = match dist {
+            DurationDist::Exponential { mean_s } => Sampler::Exp(Exp::new(1.0 / mean_s).expect("mean > 0 (validated)")),
+            DurationDist::LogNormal { mean_s, cv } => {
+                let sigma2 = (1.0 + cv * cv).ln();
+                let mu = mean_s.ln() - sigma2 / 2.0;
+                Sampler::LogNormal(LogNormal::new(mu, sigma2.sqrt()).expect("finite (validated)"))
+            }
+            DurationDist::Pareto { mean_s, alpha } => {
+                let scale = mean_s * (alpha - 1.0) / alpha;
+                Sampler::Pareto(Pareto::new(scale, alpha).expect("scale > 0, alpha > 1 (validated)"))
+            }
+            DurationDist::Uniform { min_s, max_s } => {
+                Sampler::Uniform(Uniform::new_inclusive(min_s, max_s).expect("min <= max (validated)"))
+            }
+        };
+        DurationSampler { dist, rng }
+    }
+
+    /// The next duration, in ms (rounded to the nearest ms; capped at about 31,000 years).
+    pub fn sample_ms(&mut self) -> u64 {
+        let s = match &self.dist {
+            Sampler::Exp(d) => d.sample(&mut self.rng),
+            Sampler::LogNormal(d) => d.sample(&mut self.rng),
+            Sampler::Pareto(d) => d.sample(&mut self.rng),
+            Sampler::Uniform(d) => d.sample(&mut self.rng),
+        };
+        seconds_to_ms(s)
+    }
+}
+
+/// Seconds (a sampled float) to whole ms, rounding half away from zero; negative and NaN give 0.
+#[must_use]
+pub fn seconds_to_ms(s: f64) -> u64 {
+    let ms = (s * 1000.0).round();
+    if ms.is_nan() || ms <= 0.0 {
+        0
+    } else if ms >= 1e15 {
+        1_000_000_000_000_000
+    } else {
+        // In range and whole: exact.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let v = ms as u64;
+        v
+    }
+}

@@ -1,0 +1,140 @@
+//! What a run reports: a row per tick, and the summary at the end.
+
+use scaler_core::{Decision, Fixed9, Observation, TimeMs};
+
+/// One row of the timeline: the tick's decision and the state at the end of that instant.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TickRow {
+    /// The tick's time.
+    pub time: TimeMs,
+    /// Provisioning plus ready workers.
+    pub current_workers: u32,
+    /// Ready workers.
+    pub ready: u32,
+    /// Provisioning workers.
+    pub provisioning: u32,
+    /// Draining workers.
+    pub draining: u32,
+    /// Queued tasks.
+    pub pending_tasks: u64,
+    /// Running tasks (draining workers included).
+    pub running_tasks: u64,
+    /// Busy slots of ready workers / their slots (SPEC 6.4), after the decision was applied.
+    pub worker_utilization: Fixed9,
+    /// The tick's decision.
+    pub decision: Decision,
+    /// The observation the decision was made on.
+    pub observation: Observation,
+    /// False when the fault injector dropped this tick's observation.
+    pub observed: bool,
+    /// Billed so far, counting live workers as if terminated now.
+    pub cost: f64,
+}
+
+/// The run's results (SPEC section 5, summary).
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Summary {
+    /// Tasks in the trace (all completed).
+    pub tasks: u64,
+    /// Mean wait, s.
+    pub wait_mean_s: f64,
+    /// Median wait (nearest rank), s.
+    pub wait_p50_s: f64,
+    /// 95th percentile wait (nearest rank), s.
+    pub wait_p95_s: f64,
+    /// 99th percentile wait (nearest rank), s.
+    pub wait_p99_s: f64,
+    /// Longest wait, s.
+    pub wait_max_s: f64,
+    /// Share of tasks that waited longer than `slo_wait_s`.
+    pub slo_violation_ratio: f64,
+    /// Billed worker time times the price.
+    pub cost: f64,
+    /// Sum of worker lives, unrounded, s.
+    pub worker_seconds: f64,
+    /// Sum of billed worker lives (rounded up, minimum applied), s. (Extension.)
+    pub billed_worker_seconds: f64,
+    /// Ticks whose action was `scale_up`.
+    pub scale_ups: u64,
+    /// Ticks whose action was `scale_down`.
+    pub scale_downs: u64,
+    /// Time-weighted mean of `current_workers` over `[0, end_time_s]`.
+    pub mean_workers: f64,
+    /// Maximum of `current_workers`.
+    pub max_workers: u32,
+    /// The later of the last arrival and the last completion.
+    pub end_time_s: f64,
+    /// Ticks evaluated. (Extension.)
+    pub ticks: u64,
+    /// Workers requested over the run, initial ones included. (Extension.)
+    pub workers_requested: u64,
+    /// Tasks that waited longer than `slo_wait_s`. (Extension.)
+    pub slo_violations: u64,
+    /// Time-weighted mean of the queue length over `[0, end_time_s]`. (Extension.)
+    pub mean_queue_length: f64,
+    /// Task runs lost to worker crashes and run again. (Extension, faults.)
+    pub retries: u64,
+    /// Worker crashes. (Extension, faults.)
+    pub crashes: u64,
+    /// Requested workers that never became ready. (Extension, faults.)
+    pub provision_failures: u64,
+    /// Ticks whose observation was lost. (Extension, faults.)
+    pub missing_observations: u64,
+    /// Ticks that observed stale metrics. (Extension, faults.)
+    pub stale_observations: u64,
+    /// Scaling decisions whose call failed. (Extension, faults.)
+    pub scaling_failures: u64,
+}
+
+/// Every summary metric, in the order `summary.json` and `results.csv` write them.
+pub const METRICS: &[&str] = &[
+    "tasks",
+    "wait_mean_s",
+    "wait_p50_s",
+    "wait_p95_s",
+    "wait_p99_s",
+    "wait_max_s",
+    "slo_violation_ratio",
+    "cost",
+    "worker_seconds",
+    "billed_worker_seconds",
+    "scale_ups",
+    "scale_downs",
+    "mean_workers",
+    "max_workers",
+    "end_time_s",
+    "ticks",
+    "workers_requested",
+    "slo_violations",
+    "mean_queue_length",
+];
+
+impl Summary {
+    /// The metrics as numbers, in [`METRICS`] order.
+    #[must_use]
+    #[allow(clippy::cast_precision_loss)]
+    pub fn values(&self) -> Vec<f64> {
+        vec![
+            self.tasks as f64,
+            self.wait_mean_s,
+            self.wait_p50_s,
+            self.wait_p95_s,
+            self.wait_p99_s,
+            self.wait_max_s,
+            self.slo_violation_ratio,
+            self.cost,
+            self.worker_seconds,
+            self.billed_worker_seconds,
+            self.scale_ups as f64,
+            self.scale_downs as f64,
+            self.mean_workers,
+            f64::from(self.max_workers),
+            self.end_time_s,
+            self.ticks as f64,
+            self.workers_requested as f64,
+            self.slo_violations as f64,
+            self.mean_queue_length,
+        ]
+    }
+}

@@ -1,0 +1,207 @@
+//! Tasks in the pool: the FIFO queue, running tasks by end time, and the
+//! completions window that `avg_task_duration_s` is computed over.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
+
+use crate::stats::TimeIntegral;
+use crate::trace::Task;
+
+/// A task waiting in the queue.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Queued {
+    pub(crate) arrival_ms: u64,
+    pub(crate) duration_ms: u64,
+    /// Run again after a crash: its wait was recorded at its first dispatch.
+    pub(crate) retry: bool,
+}
+
+/// A running task. Ordered by end time first (then worker, duration, arrival, generation),
+/// so that the heap yields the earliest end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct RunningTask {
+    /// When it completes, ms.
+    pub(crate) end_ms: u64,
+    /// The worker it runs on.
+    pub(crate) worker: u32,
+    /// Its run time, ms.
+    pub(crate) duration_ms: u64,
+    /// When it arrived, ms.
+    pub(crate) arrival_ms: u64,
+    /// The worker's generation when it started: void once the worker crashed.
+    pub(crate) generation: u32,
+}
+
+/// Completions in the metrics window: `(time, duration sum, count)` per instant.
+#[derive(Clone, Debug, Default)]
+struct Completions {
+    window: VecDeque<(u64, u64, u64)>,
+    sum: u128,
+    count: u64,
+}
+
+impl Completions {
+    fn record(&mut self, t: u64, dur: u64) {
+        match self.window.back_mut() {
+            Some(last) if last.0 == t => {
+                last.1 += dur;
+                last.2 += 1;
+            }
+            _ => self.window.push_back((t, dur, 1)),
+        }
+        self.sum += u128::from(dur);
+        self.count += 1;
+    }
+
+    /// The mean duration of the completions in `(t - window, t]`, rounded half up; 0 with none.
+    fn average_ms(&mut self, t: u64, window: u64) -> u64 {
+        while let Some(&(ct, sum, count)) = self.window.front() {
+            if u128::from(ct) + u128::from(window) > u128::from(t) {
+                break;
+            }
+            self.window.pop_front();
+            self.sum -= u128::from(sum);
+            self.count -= count;
+        }
+        if self.count == 0 {
+            0
+        } else {
+            let c = u128::from(self.count);
+            u64::try_from((self.sum + c / 2) / c).unwrap_or(u64::MAX)
+        }
+    }
+}
+
+/// The queue, the running tasks and the task counts.
+pub(crate) struct Tasks {
+    queue: VecDeque<Queued>,
+    /// The queue length over time.
+    queue_len: TimeIntegral,
+    /// Running tasks, earliest end first.
+    running: BinaryHeap<Reverse<RunningTask>>,
+    /// Valid entries in `running`.
+    running_count: u64,
+    completions: Completions,
+    pub(crate) arrived: u64,
+    pub(crate) completed: u64,
+    /// The last arrival or completion.
+    pub(crate) last_event_ms: u64,
+    /// The last arrival or completion (for the no-progress guard).
+    pub(crate) last_progress_ms: u64,
+}
+
+impl Tasks {
+    pub(crate) fn new() -> Tasks {
+        Tasks {
+            queue: VecDeque::new(),
+            queue_len: TimeIntegral::new(0),
+            running: BinaryHeap::new(),
+            running_count: 0,
+            completions: Completions::default(),
+            arrived: 0,
+            completed: 0,
+            last_event_ms: 0,
+            last_progress_ms: 0,
+        }
+    }
+
+    /// Queued tasks.
+    pub(crate) fn pending(&self) -> u64 {
+        self.queue.len() as u64
+    }
+
+    /// True when no task waits.
+    pub(crate) fn queue_is_empty(&self) -> bool {
+        self.queue.is_empty()
+    }
+
+    /// Running tasks (valid heap entries).
+    pub(crate) fn running(&self) -> u64 {
+        self.running_count
+    }
+
+    /// The integral of the queue length over time, task-ms.
+    pub(crate) fn queue_integral(&self) -> u128 {
+        self.queue_len.integral()
+    }
+
+    /// The earliest end of a running task (void entries included).
+    pub(crate) fn next_end(&self) -> Option<u64> {
+        self.running.peek().map(|Reverse(r)| r.end_ms)
+    }
+
+    /// A task arrives at `t`, at the back of the queue.
+    pub(crate) fn arrive(&mut self, t: u64, task: Task) {
+        self.queue.push_back(Queued { arrival_ms: task.arrival_ms, duration_ms: task.duration_ms, retry: false });
+        self.queue_len.set(t, self.queue.len() as u64);
+        self.last_progress_ms = t;
+        self.arrived += 1;
+        self.last_event_ms = t;
+    }
+
+    /// The head of the queue, taken at `t`.
+    pub(crate) fn pop_queued(&mut self, t: u64) -> Option<Queued> {
+        let task = self.queue.pop_front();
+        self.queue_len.set(t, self.queue.len() as u64);
+        task
+    }
+
+    /// `task` starts at `t` on `worker` of `generation` (a task of zero duration never runs).
+    pub(crate) fn start(&mut self, t: u64, worker: u32, generation: u32, task: Queued) {
+        self.running.push(Reverse(RunningTask {
+            end_ms: t + task.duration_ms,
+            worker,
+            duration_ms: task.duration_ms,
+            arrival_ms: task.arrival_ms,
+            generation,
+        }));
+        self.running_count += 1;
+    }
+
+    /// The next running task that ends at or before `t`; entries for which `valid` is
+    /// false (voided by a crash) are dropped.
+    pub(crate) fn pop_ended(&mut self, t: u64, valid: impl Fn(&RunningTask) -> bool) -> Option<RunningTask> {
+        while let Some(&Reverse(r)) = self.running.peek() {
+            if r.end_ms > t {
+                break;
+            }
+            self.running.pop();
+            if valid(&r) {
+                self.running_count -= 1;
+                return Some(r);
+            }
+        }
+        None
+    }
+
+    /// A task of `dur` ms completed at `t`.
+    pub(crate) fn complete(&mut self, t: u64, dur: u64) {
+        self.completed += 1;
+        self.last_event_ms = t;
+        self.last_progress_ms = t;
+        self.completions.record(t, dur);
+    }
+
+    /// The running tasks of `worker` of `generation` are lost at `t`: they go back to the
+    /// head of the queue, in arrival order. Returns how many.
+    pub(crate) fn requeue_lost(&mut self, t: u64, worker: u32, generation: u32) -> u64 {
+        let mut lost: Vec<(u64, u64)> = self
+            .running
+            .iter()
+            .filter(|Reverse(r)| r.worker == worker && r.generation == generation)
+            .map(|Reverse(r)| (r.arrival_ms, r.duration_ms))
+            .collect();
+        lost.sort_unstable();
+        self.running_count -= lost.len() as u64;
+        for &(arrival, dur) in lost.iter().rev() {
+            self.queue.push_front(Queued { arrival_ms: arrival, duration_ms: dur, retry: true });
+        }
+        self.queue_len.set(t, self.queue.len() as u64);
+        lost.len() as u64
+    }
+
+    /// `avg_task_duration` at `t`: the mean of the completions in the last `window` ms.
+    pub(crate) fn avg_duration_ms(&mut self, t: u64, window: u64) -> u64 {
+        self.completions.average_ms(t, window)
+    }
+}
