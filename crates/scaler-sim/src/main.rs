@@ -1,8 +1,9 @@
 //! The `scaler-sim` command line.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Instant;
 
 use clap::{Parser, Subcommand};
 use scaler_formats::replay::{replay, ReplayReport};
@@ -300,7 +301,15 @@ fn dispatch(cli: Cli) -> Result<(), SimError> {
                 progress: true,
             };
             let trace = scaler_formats::trace::load(&base.trace)?;
-            let results = sweep::run_shard(&req, &doc, &spec, &base, &trace)?;
+            let mut bar: Option<Progress> = None;
+            let results = sweep::run_shard(&req, &doc, &spec, &base, &trace, &mut |done, total| match &mut bar {
+                None => bar = Some(Progress::new(req.progress, total, done)),
+                Some(b) => b.tick(),
+            });
+            if let Some(b) = &bar {
+                b.finish();
+            }
+            let results = results?;
             if shard.1 > 1 {
                 println!("shard {}/{}: {} settings done in {}", shard.0, shard.1, results.len(), out.display());
                 println!("when every shard is done: scaler-sim merge SHARD_DIR... --out DIR");
@@ -442,6 +451,57 @@ fn finish_sweep(
     print!("{}", sweep::recommendation_text(spec, base, &outcome));
     println!("wrote {}", files.join(", "));
     Ok(())
+}
+
+/// A progress bar on a terminal, plain lines otherwise.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    plain: bool,
+    total: usize,
+    done: usize,
+    started: Instant,
+    last_line: Instant,
+}
+
+impl Progress {
+    fn new(enabled: bool, total: usize, done: usize) -> Progress {
+        let tty = std::io::stderr().is_terminal();
+        let bar = (enabled && tty).then(|| {
+            let b = indicatif::ProgressBar::new(total as u64);
+            b.set_style(
+                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} settings  {elapsed} elapsed, ETA {eta}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            b.set_position(done as u64);
+            b
+        });
+        Progress { bar, plain: enabled && !tty, total, done, started: Instant::now(), last_line: Instant::now() }
+    }
+
+    fn tick(&mut self) {
+        self.done += 1;
+        if let Some(b) = &self.bar {
+            b.inc(1);
+        } else if self.plain && (self.last_line.elapsed().as_secs() >= 10 || self.done == self.total) {
+            self.last_line = Instant::now();
+            let el = self.started.elapsed().as_secs_f64();
+            #[allow(clippy::cast_precision_loss)]
+            let frac = self.done as f64 / self.total.max(1) as f64;
+            let eta = if frac > 0.0 { el / frac - el } else { 0.0 };
+            eprintln!(
+                "swept {}/{} settings ({:.0} %), {el:.0} s elapsed, ETA {eta:.0} s",
+                self.done,
+                self.total,
+                frac * 100.0
+            );
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
 }
 
 fn report_skips(r: &ReplayReport) {

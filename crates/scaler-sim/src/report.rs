@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 
 use crate::charts;
 use crate::sweep::parse_objective;
-use scaler_formats::csvio::{CsvReader, Next};
 use scaler_formats::error::{InputError, SimError};
+use scaler_formats::recommendation::{self, number, Recommendation};
+use scaler_formats::results;
 use scaler_model::METRICS;
 
 /// A sweep's results as read back from `results.csv`.
@@ -21,50 +22,9 @@ pub struct ResultsTable {
 
 /// Reads `results.csv` (its header tells the swept keys).
 pub fn read_results_table(path: &Path) -> Result<ResultsTable, InputError> {
-    let mut csv = CsvReader::open(path)?;
-    let header = csv.header().to_vec();
-    let status_col = header
-        .iter()
-        .position(|h| h == "status")
-        .ok_or_else(|| InputError::line(path, 1, "missing column `status`"))?;
-    if header.first().map(String::as_str) != Some("setting") || header.len() != status_col + 1 + METRICS.len() {
-        return Err(InputError::line(
-            path,
-            1,
-            "not a sweep's results.csv (setting, swept keys, status, then the metrics)",
-        ));
-    }
-    let axes = header[1..status_col].to_vec();
-    let mut rows = Vec::new();
-    loop {
-        match csv.next_row()? {
-            Next::End => break,
-            Next::Bad(e) => return Err(e),
-            Next::Row => {}
-        }
-        let setting = csv.get(0)?.parse().map_err(|_| csv.field_error(0, "not a setting index"))?;
-        let values = (1..status_col).map(|i| csv.get(i).map(str::to_string)).collect::<Result<Vec<_>, _>>()?;
-        let status = csv.get(status_col)?.to_string();
-        let metrics = if status == "ok" {
-            (0..METRICS.len())
-                .map(|k| {
-                    csv.get(status_col + 1 + k)?
-                        .parse::<f64>()
-                        .map_err(|_| csv.field_error(status_col + 1 + k, "not a number"))
-                })
-                .collect::<Result<Vec<_>, _>>()?
-        } else {
-            Vec::new()
-        };
-        rows.push((setting, values, status, metrics));
-    }
-    Ok(ResultsTable { axes, rows })
-}
-
-fn read_json(path: &Path) -> Result<serde_json::Value, InputError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| InputError::file(path, format!("cannot read: {}", scaler_formats::csvio::io_reason(&e))))?;
-    serde_json::from_str(&text).map_err(|e| InputError::file(path, format!("not valid JSON: {e}")))
+    let t = results::read(path, None)?;
+    let rows = t.rows.into_iter().map(|r| (r.result.index, r.values, r.result.status, r.result.metrics)).collect();
+    Ok(ResultsTable { axes: t.axes, rows })
 }
 
 fn m(name: &str) -> usize {
@@ -90,19 +50,16 @@ pub fn plot_sweep_dir(
     window_h: Option<(f64, f64)>,
 ) -> Result<Vec<PathBuf>, SimError> {
     let table = read_results_table(&dir.join("results.csv"))?;
-    let rec = read_json(&dir.join("recommendation.json"))?;
-    let objective_text = rec["objective"].as_str().unwrap_or("minimize cost");
+    let rec = recommendation::read(&dir.join("recommendation.json"))?;
     let objective =
-        parse_objective(objective_text).map_err(|e| InputError::file(&dir.join("recommendation.json"), e))?;
-    let metric_of = |v: &serde_json::Value, name: &str| v["metrics"][name].as_f64().unwrap_or(0.0);
-    let baseline = &rec["baseline"];
-    let recommended = &rec["recommended"];
+        parse_objective(&rec.objective).map_err(|e| InputError::file(&dir.join("recommendation.json"), e))?;
+    let recommended = rec.recommended.as_ref();
     let mut written = Vec::new();
 
     // 1 and 4: timelines of the baseline and the recommendation.
     let mut series = vec![charts::read_timeline(&dir.join("baseline_timeline.csv"), "baseline")?];
     let rec_tl = dir.join("recommended_timeline.csv");
-    if rec_tl.exists() && !recommended.is_null() {
+    if rec_tl.exists() && recommended.is_some() {
         series.push(charts::read_timeline(&rec_tl, "recommended")?);
     }
     if let Some((a, b)) = window_h {
@@ -115,18 +72,13 @@ pub fn plot_sweep_dir(
     let (cost, p95) = (m("cost"), m("wait_p95_s"));
     let ok: Vec<&(usize, Vec<String>, String, Vec<f64>)> = table.rows.iter().filter(|r| r.2 == "ok").collect();
     let points: Vec<(f64, f64)> = ok.iter().map(|r| (r.3[cost], r.3[p95])).collect();
-    let frontier: Vec<(f64, f64)> = rec["frontier_cost_vs_wait_p95"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(serde_json::Value::as_u64)
-                .filter_map(|i| ok.iter().find(|r| r.0 as u64 == i).map(|r| (r.3[cost], r.3[p95])))
-                .collect()
-        })
-        .unwrap_or_default();
-    let base_pt = (metric_of(baseline, "cost"), metric_of(baseline, "wait_p95_s"));
-    let rec_pt =
-        (!recommended.is_null()).then(|| (metric_of(recommended, "cost"), metric_of(recommended, "wait_p95_s")));
+    let frontier: Vec<(f64, f64)> = rec
+        .frontier_cost_vs_wait_p95
+        .iter()
+        .filter_map(|&i| ok.iter().find(|r| r.0 == i).map(|r| (r.3[cost], r.3[p95])))
+        .collect();
+    let base_pt = (number(&rec.baseline.metrics, "cost"), number(&rec.baseline.metrics, "wait_p95_s"));
+    let rec_pt = recommended.map(|r| (number(&r.metrics, "cost"), number(&r.metrics, "wait_p95_s")));
     charts::frontier_chart(
         &points,
         &frontier,
@@ -139,8 +91,8 @@ pub fn plot_sweep_dir(
     // 3: heatmap over two swept keys: the best objective among the settings at each cell
     // that meet the constraints.
     let mut has_heatmap = false;
-    if let Some(keys) = rec["heatmap"].as_array() {
-        let names: Vec<&str> = keys.iter().filter_map(serde_json::Value::as_str).collect();
+    if let Some(keys) = &rec.heatmap {
+        let names: Vec<&str> = keys.iter().map(String::as_str).collect();
         let pos = |n: &str| table.axes.iter().position(|a| a == n);
         if let (Some(&xn), Some(&yn)) = (names.first(), names.get(1)) {
             if let (Some(xa), Some(ya)) = (pos(xn), pos(yn)) {
@@ -208,7 +160,7 @@ fn num_cell(v: f64) -> String {
 fn report_html(
     dir: &Path,
     table: &ResultsTable,
-    rec: &serde_json::Value,
+    rec: &Recommendation,
     scenario_text: Option<&str>,
     heatmap: bool,
 ) -> Result<String, SimError> {
@@ -227,30 +179,25 @@ fn report_html(
     h.push_str(&format!(
         "<p>scaler-sim {} &middot; objective: <b>{}</b> &middot; seeds: {} &middot; settings: {}</p>\n",
         env!("CARGO_PKG_VERSION"),
-        escape(rec["objective"].as_str().unwrap_or("")),
-        escape(&rec["seeds"].to_string()),
-        rec["settings"]
+        escape(&rec.objective),
+        escape(&serde_json::to_string(&rec.seeds).expect("serializable")),
+        rec.settings
     ));
     // Recommendation.
     h.push_str("<h2>Recommendation</h2>\n<div class=\"box\" id=\"recommendation\">\n");
-    let recommended = &rec["recommended"];
-    if recommended.is_null() {
-        h.push_str("<p>No setting ran successfully.</p>\n");
-    } else {
-        if rec["feasible"] == serde_json::Value::Bool(false) {
+    if let Some(recommended) = &rec.recommended {
+        if !rec.feasible {
             h.push_str("<p><b>No setting meets every constraint;</b> this is the closest.</p>\n");
         }
-        h.push_str(&format!("<p>Setting {}:</p>\n<ul>\n", recommended["setting"]));
-        if let Some(p) = recommended["params"].as_object() {
-            for (k, v) in p {
-                let was = rec["baseline"]["params"][k].as_str().unwrap_or("");
-                h.push_str(&format!(
-                    "<li><code>{} = {}</code> (baseline {})</li>\n",
-                    escape(k),
-                    escape(v.as_str().unwrap_or("")),
-                    escape(was)
-                ));
-            }
+        h.push_str(&format!("<p>Setting {}:</p>\n<ul>\n", recommended.setting));
+        for (k, v) in &recommended.params {
+            let was = rec.baseline.params.get(k).and_then(serde_json::Value::as_str).unwrap_or("");
+            h.push_str(&format!(
+                "<li><code>{} = {}</code> (baseline {})</li>\n",
+                escape(k),
+                escape(v.as_str().unwrap_or("")),
+                escape(was)
+            ));
         }
         h.push_str("</ul>\n<table><tr><th>metric</th><th>baseline</th><th>recommended</th><th>change</th></tr>\n");
         for name in [
@@ -263,9 +210,13 @@ fn report_html(
             "scale_ups",
             "scale_downs",
         ] {
-            let b = rec["baseline"]["metrics"][name].as_f64().unwrap_or(0.0);
-            let r = recommended["metrics"][name].as_f64().unwrap_or(0.0);
-            let c = recommended["change_pct"][name].as_f64().map_or_else(|| "n/a".into(), |p| format!("{p:+.1} %"));
+            let b = number(&rec.baseline.metrics, name);
+            let r = number(&recommended.metrics, name);
+            let c = recommended
+                .change_pct
+                .get(name)
+                .and_then(serde_json::Value::as_f64)
+                .map_or_else(|| "n/a".into(), |p| format!("{p:+.1} %"));
             h.push_str(&format!(
                 "<tr><td>{name}</td><td>{}</td><td>{}</td><td>{c}</td></tr>\n",
                 readable(b),
@@ -273,6 +224,8 @@ fn report_html(
             ));
         }
         h.push_str("</table>\n");
+    } else {
+        h.push_str("<p>No setting ran successfully.</p>\n");
     }
     h.push_str("</div>\n<h2>Charts</h2>\n");
     let mut charts_list = vec!["chart_timeline", "chart_frontier"];
@@ -284,7 +237,7 @@ fn report_html(
         h.push_str(&format!("<figure id=\"{c}\">\n{}\n</figure>\n", svg_inline(&dir.join(format!("{c}.svg")))?));
     }
     // Results table.
-    let rec_idx = recommended["setting"].as_u64();
+    let rec_idx = rec.recommended.as_ref().map(|r| r.setting as u64);
     h.push_str("<h2>All settings</h2>\n<p>Click a column to sort.</p>\n<div class=\"scroll\"><table id=\"results\">\n<thead><tr><th>setting</th>");
     for a in &table.axes {
         h.push_str(&format!("<th>{}</th>", escape(a)));

@@ -1,0 +1,88 @@
+//! `recommendation.json`: what a sweep recommends, against the baseline, with the
+//! frontiers. One writer ([`to_json`]) and one reader ([`read`]).
+
+use std::path::Path;
+
+use serde_json::{Map, Value};
+
+use crate::csvio::io_reason;
+use crate::error::InputError;
+
+/// Values by name, in order: swept keys to their TOML text, or metrics to numbers
+/// (`null` where a number is undefined).
+pub type Named = Map<String, Value>;
+
+/// The whole file.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Recommendation {
+    /// The objective, as text (`minimize cost subject to ...`).
+    pub objective: String,
+    /// Seeds per setting.
+    pub seeds: Vec<u64>,
+    /// Settings in the sweep.
+    pub settings: usize,
+    /// The swept keys.
+    pub axes: Vec<String>,
+    /// The heatmap's two keys, if any.
+    pub heatmap: Option<Vec<String>>,
+    /// Whether the recommendation meets every constraint.
+    pub feasible: bool,
+    /// The scenario's own settings and their metrics.
+    pub baseline: Baseline,
+    /// Settings on the cost / wait-p95 frontier.
+    pub frontier_cost_vs_wait_p95: Vec<usize>,
+    /// Settings on the cost / SLO-violation frontier.
+    pub frontier_cost_vs_slo_violations: Vec<usize>,
+    /// The recommended setting (`null` when no setting ran).
+    pub recommended: Option<Recommended>,
+}
+
+/// The baseline: the scenario's values of the swept keys, and its metrics.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Baseline {
+    /// Swept key to its value in the scenario.
+    pub params: Named,
+    /// Metric to its mean over the seeds.
+    pub metrics: Named,
+}
+
+/// The recommended setting.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Recommended {
+    /// Its index.
+    pub setting: usize,
+    /// Swept key to its value.
+    pub params: Named,
+    /// Metric to its mean over the seeds.
+    pub metrics: Named,
+    /// Metric to its change against the baseline, percent (`null` when the baseline is 0).
+    pub change_pct: Named,
+}
+
+/// Metric names paired with values, as a [`Named`] map.
+#[must_use]
+pub fn named_numbers<'a>(names: &[&str], values: impl IntoIterator<Item = Option<f64>> + 'a) -> Named {
+    names.iter().zip(values).map(|(k, v)| ((*k).to_string(), v.map_or(Value::Null, |x| serde_json::json!(x)))).collect()
+}
+
+/// The file's text (pretty JSON and a final newline).
+#[must_use]
+pub fn to_json(r: &Recommendation) -> String {
+    serde_json::to_string_pretty(r).expect("serializable") + "\n"
+}
+
+/// A metric of a [`Named`] map as a number (0 when absent or not a number).
+#[must_use]
+pub fn number(m: &Named, name: &str) -> f64 {
+    m.get(name).and_then(Value::as_f64).unwrap_or(0.0)
+}
+
+/// Reads a `recommendation.json`.
+pub fn read(path: &Path) -> Result<Recommendation, InputError> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| InputError::file(path, format!("cannot read: {}", io_reason(&e))))?;
+    serde_json::from_str(&text).map_err(|e| InputError::file(path, format!("not valid JSON: {e}")))
+}

@@ -1,0 +1,260 @@
+//! The `[sweep]` table into settings: the swept keys and their values, seeds, the
+//! objective and the heatmap's axes; a setting is applied as `--set`-style overrides on
+//! the scenario document, so it is validated by the same code.
+
+use std::path::PathBuf;
+
+use scaler_formats::error::InputError;
+use scaler_formats::scenario::{self, Overrides, Scenario, CLUSTER_KEYS};
+use scaler_formats::tomldoc::{Doc, Node, Value};
+
+use super::objective::{metric_index, parse_objective, Objective};
+
+/// One swept key and its values (as TOML text).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Axis {
+    /// `scaler.cooldown_period`, `cluster.provision_delay_s`, ...
+    pub key: String,
+    /// The values, as TOML text (`120`, `"max"`, `{ percent = 50, min = 1 }`).
+    pub values: Vec<String>,
+}
+
+/// The `[sweep]` table.
+#[derive(Clone, Debug)]
+pub struct SweepSpec {
+    /// The swept keys, in file order.
+    pub axes: Vec<Axis>,
+    /// Seeds per setting (metrics are averaged over them).
+    pub seeds: Vec<u64>,
+    /// What to optimise.
+    pub objective: Objective,
+    /// The two axes of the heatmap, if there are two.
+    pub heatmap: Option<[usize; 2]>,
+}
+
+impl SweepSpec {
+    /// How many settings the product makes.
+    #[must_use]
+    pub fn settings(&self) -> usize {
+        self.axes.iter().map(|a| a.values.len()).product()
+    }
+
+    /// The value index of every axis for setting `i` (last axis fastest).
+    #[must_use]
+    pub fn coordinates(&self, mut i: usize) -> Vec<usize> {
+        let mut c = vec![0; self.axes.len()];
+        for (k, a) in self.axes.iter().enumerate().rev() {
+            c[k] = i % a.values.len();
+            i /= a.values.len();
+        }
+        c
+    }
+
+    /// The swept keys, in order.
+    #[must_use]
+    pub fn keys(&self) -> Vec<String> {
+        self.axes.iter().map(|a| a.key.clone()).collect()
+    }
+
+    /// The values of setting `i`.
+    #[must_use]
+    pub fn values(&self, i: usize) -> Vec<&str> {
+        self.coordinates(i).iter().zip(&self.axes).map(|(&c, a)| a.values[c].as_str()).collect()
+    }
+}
+
+/// TOML text of a value.
+fn toml_text(v: &Value) -> String {
+    match v {
+        Value::Integer(t) | Value::Float(t) | Value::Datetime(t) => t.clone(),
+        Value::String(s) => format!("{s:?}"),
+        Value::Bool(b) => b.to_string(),
+        Value::Array(a) => format!("[{}]", a.iter().map(|n| toml_text(&n.value)).collect::<Vec<_>>().join(", ")),
+        Value::Table(t) => {
+            format!(
+                "{{ {} }}",
+                t.iter().map(|(k, _, n)| format!("{k} = {}", toml_text(&n.value))).collect::<Vec<_>>().join(", ")
+            )
+        }
+    }
+}
+
+/// Reads the `[sweep]` table; every mistake is reported before any work starts.
+pub fn parse_spec(doc: &Doc, base: &Scenario) -> Result<SweepSpec, InputError> {
+    let Some((_, _, node)) = doc.get("sweep") else {
+        return Err(InputError::file(
+            &doc.path,
+            "has no [sweep] table: list values to try, e.g. scaler.cooldown_period = [60, 120, 300]",
+        ));
+    };
+    let Value::Table(table) = &node.value else {
+        return Err(doc.error_node(node, "`sweep` must be a table"));
+    };
+    let mut axes = Vec::new();
+    let mut seeds = vec![base.seed];
+    let mut objective = None;
+    let mut heatmap_keys: Option<(Vec<String>, &Node)> = None;
+    for (key, kspan, n) in table {
+        match key.as_str() {
+            "seeds" => {
+                let Value::Array(a) = &n.value else {
+                    return Err(doc.error_node(n, "sweep.seeds must be a list of whole numbers"));
+                };
+                if a.is_empty() {
+                    return Err(doc.error_node(n, "sweep.seeds is an empty list"));
+                }
+                seeds = a
+                    .iter()
+                    .map(|s| match &s.value {
+                        Value::Integer(t) => t
+                            .parse::<u64>()
+                            .map_err(|_| doc.error_node(s, format!("sweep.seeds: {t} is not a seed (0 to 2^64-1)"))),
+                        _ => Err(doc.error_node(s, "sweep.seeds must be whole numbers")),
+                    })
+                    .collect::<Result<_, _>>()?;
+            }
+            "objective" => {
+                let Value::String(text) = &n.value else {
+                    return Err(doc.error_node(n, "sweep.objective must be a string"));
+                };
+                objective = Some(
+                    parse_objective(text).map_err(|m| doc.error_node(n, format!("sweep.objective = {text:?}: {m}")))?,
+                );
+            }
+            "heatmap" => {
+                let names = match &n.value {
+                    Value::Array(a) => a
+                        .iter()
+                        .map(|x| if let Value::String(s) = &x.value { Some(s.clone()) } else { None })
+                        .collect::<Option<Vec<_>>>(),
+                    _ => None,
+                };
+                match names {
+                    Some(v) if v.len() == 2 => heatmap_keys = Some((v, n)),
+                    _ => return Err(doc.error_node(n, "sweep.heatmap must name two swept keys, e.g. [\"scaler.scale_up_threshold\", \"scaler.cooldown_period\"]")),
+                }
+            }
+            "scaler" | "cluster" => collect_axes(doc, key, n, &mut axes)?,
+            other => {
+                return Err(doc.error_at(
+                    kspan.start,
+                    format!(
+                        "unknown key `sweep.{other}`{} (swept keys go under sweep.scaler or sweep.cluster)",
+                        scaler_core::config::suggest(other, &["seeds", "objective", "heatmap", "scaler", "cluster"])
+                    ),
+                ))
+            }
+        }
+    }
+    if axes.is_empty() {
+        return Err(doc.error_node(
+            node,
+            "the [sweep] table lists no values to try, e.g. scaler.cooldown_period = [60, 120, 300]",
+        ));
+    }
+    let objective = objective.unwrap_or(Objective {
+        maximize: false,
+        metric: metric_index("cost").expect("known"),
+        constraints: Vec::new(),
+    });
+    let heatmap = match heatmap_keys {
+        Some((names, n)) => {
+            let find = |name: &str| {
+                axes.iter().position(|a: &Axis| a.key == name).ok_or_else(|| {
+                    doc.error_node(n, format!("sweep.heatmap names `{name}`, which the sweep does not vary"))
+                })
+            };
+            Some([find(&names[0])?, find(&names[1])?])
+        }
+        None => {
+            let multi: Vec<usize> =
+                axes.iter().enumerate().filter(|(_, a)| a.values.len() > 1).map(|(i, _)| i).collect();
+            (multi.len() >= 2).then(|| [multi[0], multi[1]])
+        }
+    };
+    Ok(SweepSpec { axes, seeds, objective, heatmap })
+}
+
+fn collect_axes(doc: &Doc, prefix: &str, node: &Node, axes: &mut Vec<Axis>) -> Result<(), InputError> {
+    let Value::Table(t) = &node.value else {
+        return Err(doc.error_node(node, format!("sweep.{prefix} must be a table of lists")));
+    };
+    for (k, kspan, n) in t {
+        let key = format!("{prefix}.{k}");
+        let known = if let Some(rest) = key.strip_prefix("scaler.") {
+            let head = rest.split('.').next().unwrap_or(rest);
+            scaler_core::config::KEYS.contains(&head)
+        } else if prefix.starts_with("scaler.") {
+            true
+        } else {
+            CLUSTER_KEYS.contains(&k.as_str())
+        };
+        match &n.value {
+            Value::Table(_) if known && key.starts_with("scaler.") => collect_axes(doc, &key, n, axes)?,
+            Value::Array(a) => {
+                if !known {
+                    let list: &[&str] = if prefix == "cluster" { CLUSTER_KEYS } else { scaler_core::config::KEYS };
+                    return Err(doc.error_at(
+                        kspan.start,
+                        format!("sweep key `{key}` does not exist{}", scaler_core::config::suggest(k, list)),
+                    ));
+                }
+                if a.is_empty() {
+                    return Err(doc.error_node(n, format!("sweep.{key} is an empty list")));
+                }
+                axes.push(Axis { key, values: a.iter().map(|v| toml_text(&v.value)).collect() });
+            }
+            _ if !known => {
+                let list: &[&str] = if prefix == "cluster" { CLUSTER_KEYS } else { scaler_core::config::KEYS };
+                return Err(doc.error_at(
+                    kspan.start,
+                    format!("sweep key `{key}` does not exist{}", scaler_core::config::suggest(k, list)),
+                ));
+            }
+            other => {
+                return Err(doc.error_node(n, format!("sweep.{key} must be a list of values, not {}", other.kind())))
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The scenario of setting `i`, or why it is invalid.
+pub fn setting_scenario(base: &Doc, spec: &SweepSpec, i: usize) -> Result<Scenario, InputError> {
+    let mut doc = base.clone();
+    for (axis, value) in spec.axes.iter().zip(spec.values(i)) {
+        doc.set_override(&format!("{}={value}", axis.key))?;
+    }
+    let o = Overrides { trace: Some(PathBuf::from("(loaded once)")), ..Overrides::default() };
+    scenario::from_doc(&doc, &o)
+}
+
+/// The scenario's own value of a swept key, as text (for the baseline's row).
+#[must_use]
+pub fn current_value(sc: &Scenario, key: &str) -> String {
+    let c = &sc.cluster;
+    match key {
+        "cluster.initial_workers" => c.initial_workers.to_string(),
+        "cluster.slots_per_worker" => c.slots_per_worker.to_string(),
+        "cluster.provision_delay_s" => c.provision_delay.to_string(),
+        "cluster.price_per_worker_hour" => c.price_per_worker_hour.to_string(),
+        "cluster.billing_increment_s" => c.billing_increment.to_string(),
+        "cluster.billing_minimum_s" => c.billing_minimum.to_string(),
+        "cluster.slo_wait_s" => c.slo_wait.to_string(),
+        _ => {
+            // Look the key up in the configuration written back as TOML.
+            let k = key.strip_prefix("scaler.").unwrap_or(key);
+            let text: String = sc.scaler.to_pairs().iter().map(|(n, v)| format!("{n} = {v}\n")).collect();
+            let table: toml::Table = toml::from_str(&text).unwrap_or_default();
+            let mut cur: Option<&toml::Value> = None;
+            for (i, part) in k.split('.').enumerate() {
+                cur = if i == 0 { table.get(part) } else { cur.and_then(|v| v.get(part)) };
+            }
+            match cur {
+                Some(toml::Value::String(s)) => format!("{s:?}"),
+                Some(v) => v.to_string(),
+                None => "(default)".to_string(),
+            }
+        }
+    }
+}
