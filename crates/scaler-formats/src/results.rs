@@ -1,6 +1,6 @@
 //! `results.csv` and `results.partial.csv` of a sweep: one row per setting
 //! (`setting`, the swept keys' values, `status`, then every metric). One writer
-//! ([`header`], [`line`]) and one reader ([`read`]).
+//! ([`header`], [`line()`]) and one reader ([`read`]).
 
 use std::path::Path;
 

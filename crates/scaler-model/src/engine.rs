@@ -377,7 +377,6 @@ impl Engine {
         }
         let n = self.tasks.arrived;
         let ms = |v: u64| v as f64 / 1000.0;
-        let counts = self.faults.counts;
         #[allow(clippy::cast_precision_loss)]
         let summary = Summary {
             tasks: n,
@@ -399,12 +398,7 @@ impl Engine {
             workers_requested: self.pool.requested(),
             slo_violations: self.waits.slo_violations,
             mean_queue_length: if end == 0 { 0.0 } else { self.tasks.queue_integral() as f64 / end as f64 },
-            retries: counts.retries,
-            crashes: counts.crashes,
-            provision_failures: counts.provision_failures,
-            missing_observations: counts.missing_observations,
-            stale_observations: counts.stale_observations,
-            scaling_failures: counts.scaling_failures,
+            faults: self.faults.counts,
         };
         Ok(summary)
     }

@@ -55,6 +55,7 @@ impl Faults {
 
 /// What the faults did over a run.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct FaultCounts {
     /// Task runs lost to worker crashes and run again.
     pub retries: u64,

@@ -2,6 +2,8 @@
 
 use scaler_core::{Decision, Fixed9, Observation, TimeMs};
 
+use crate::faults::FaultCounts;
+
 /// One row of the timeline: the tick's decision and the state at the end of that instant.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct TickRow {
@@ -73,18 +75,11 @@ pub struct Summary {
     pub slo_violations: u64,
     /// Time-weighted mean of the queue length over `[0, end_time_s]`. (Extension.)
     pub mean_queue_length: f64,
-    /// Task runs lost to worker crashes and run again. (Extension, faults.)
-    pub retries: u64,
-    /// Worker crashes. (Extension, faults.)
-    pub crashes: u64,
-    /// Requested workers that never became ready. (Extension, faults.)
-    pub provision_failures: u64,
-    /// Ticks whose observation was lost. (Extension, faults.)
-    pub missing_observations: u64,
-    /// Ticks that observed stale metrics. (Extension, faults.)
-    pub stale_observations: u64,
-    /// Scaling decisions whose call failed. (Extension, faults.)
-    pub scaling_failures: u64,
+    /// What the injected faults did (extension; written as the summary's own fields:
+    /// `retries`, `crashes`, `provision_failures`, `missing_observations`,
+    /// `stale_observations`, `scaling_failures`).
+    #[cfg_attr(feature = "serde", serde(flatten))]
+    pub faults: FaultCounts,
 }
 
 /// Every summary metric, in the order `summary.json` and `results.csv` write them.

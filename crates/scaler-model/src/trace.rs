@@ -31,19 +31,43 @@ pub trait TaskSource {
     fn next_task(&mut self) -> Result<Option<Task>, Self::Error>;
 }
 
-/// Tasks already in memory (benchmarks, tests, generated workloads).
+/// Items in memory (possibly shared between runs), handed out in order.
+#[derive(Clone, Debug)]
+struct Cursor<T> {
+    items: Arc<[T]>,
+    next: usize,
+}
+
+impl<T: Copy> Cursor<T> {
+    fn new(items: Arc<[T]>) -> Cursor<T> {
+        Cursor { items, next: 0 }
+    }
+
+    fn next_item(&mut self) -> Option<T> {
+        let t = self.items.get(self.next).copied();
+        self.next += 1;
+        t
+    }
+}
+
+/// Tasks already in memory (benchmarks, tests, generated workloads, loaded traces).
 #[derive(Clone, Debug)]
 pub struct VecSource {
-    tasks: Vec<Task>,
-    next: usize,
+    tasks: Cursor<Task>,
 }
 
 impl VecSource {
     /// A source over `tasks`, which must be sorted by arrival.
     #[must_use]
     pub fn new(tasks: Vec<Task>) -> VecSource {
+        VecSource::shared(tasks.into())
+    }
+
+    /// A source over tasks shared with other runs, sorted by arrival.
+    #[must_use]
+    pub fn shared(tasks: Arc<[Task]>) -> VecSource {
         debug_assert!(tasks.windows(2).all(|w| w[0].arrival_ms <= w[1].arrival_ms));
-        VecSource { tasks, next: 0 }
+        VecSource { tasks: Cursor::new(tasks) }
     }
 }
 
@@ -51,9 +75,7 @@ impl TaskSource for VecSource {
     type Error = Infallible;
 
     fn next_task(&mut self) -> Result<Option<Task>, Infallible> {
-        let t = self.tasks.get(self.next).copied();
-        self.next += 1;
-        Ok(t)
+        Ok(self.tasks.next_item())
     }
 }
 
@@ -108,16 +130,13 @@ pub trait RateRows {
 
 /// Rate rows already read and checked, shared between runs.
 #[derive(Clone, Debug)]
-pub struct MemoryRows {
-    rows: Arc<[RateRow]>,
-    next: usize,
-}
+pub struct MemoryRows(Cursor<RateRow>);
 
 impl MemoryRows {
     /// A stream over `rows` from the first.
     #[must_use]
     pub fn new(rows: Arc<[RateRow]>) -> MemoryRows {
-        MemoryRows { rows, next: 0 }
+        MemoryRows(Cursor::new(rows))
     }
 }
 
@@ -125,9 +144,7 @@ impl RateRows for MemoryRows {
     type Error = Infallible;
 
     fn next_row(&mut self) -> Result<Option<RateRow>, Infallible> {
-        let r = self.rows.get(self.next).copied();
-        self.next += 1;
-        Ok(r)
+        Ok(self.0.next_item())
     }
 }
 
@@ -236,7 +253,7 @@ impl LoadedTrace {
     #[must_use]
     pub fn source(&self, seed: u64) -> SharedSource {
         match self {
-            LoadedTrace::Tasks(t) => SharedSource::Tasks { tasks: Arc::clone(t), next: 0 },
+            LoadedTrace::Tasks(t) => SharedSource::Tasks(VecSource::shared(Arc::clone(t))),
             LoadedTrace::Rates(rows, expansion) => {
                 SharedSource::Rates(Box::new(RateTrace::new(MemoryRows::new(Arc::clone(rows)), *expansion, seed)))
             }
@@ -256,12 +273,7 @@ impl LoadedTrace {
 /// A task stream over a [`LoadedTrace`].
 pub enum SharedSource {
     /// Tasks in memory.
-    Tasks {
-        /// The tasks.
-        tasks: Arc<[Task]>,
-        /// The next one.
-        next: usize,
-    },
+    Tasks(VecSource),
     /// Rate rows in memory, expanded.
     Rates(Box<RateTrace<MemoryRows>>),
 }
@@ -271,11 +283,7 @@ impl TaskSource for SharedSource {
 
     fn next_task(&mut self) -> Result<Option<Task>, Infallible> {
         match self {
-            SharedSource::Tasks { tasks, next } => {
-                let t = tasks.get(*next).copied();
-                *next += 1;
-                Ok(t)
-            }
+            SharedSource::Tasks(t) => t.next_task(),
             SharedSource::Rates(r) => r.next_task(),
         }
     }

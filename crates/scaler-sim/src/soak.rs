@@ -65,12 +65,12 @@ pub fn soak(sc: &Scenario, runs: u64, first_seed: u64, threads: usize) -> Result
                 rep.held += 1;
                 rep.simulated_hours += s.end_time_s / 3600.0;
                 rep.tasks += s.tasks;
-                rep.crashes += s.crashes;
-                rep.retries += s.retries;
-                rep.provision_failures += s.provision_failures;
-                rep.missing_observations += s.missing_observations;
-                rep.stale_observations += s.stale_observations;
-                rep.scaling_failures += s.scaling_failures;
+                rep.crashes += s.faults.crashes;
+                rep.retries += s.faults.retries;
+                rep.provision_failures += s.faults.provision_failures;
+                rep.missing_observations += s.faults.missing_observations;
+                rep.stale_observations += s.faults.stale_observations;
+                rep.scaling_failures += s.faults.scaling_failures;
             }
             Err(e) => rep.failures.push((seed, e.to_string())),
         }

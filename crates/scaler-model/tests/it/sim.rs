@@ -421,15 +421,15 @@ fn crashed_workers_tasks_run_again_and_complete_exactly_once() {
     let (_, s) = sim_faults(FAULTY, busy_trace(3000), f, 3).unwrap();
     // The engine checks arrivals == completions and lives == integral of live workers.
     assert_eq!(s.tasks, 3000);
-    assert!(s.crashes > 5, "{} crashes", s.crashes);
+    assert!(s.faults.crashes > 5, "{} crashes", s.faults.crashes);
     assert!(
-        s.retries > 0 && s.retries <= s.crashes,
+        s.faults.retries > 0 && s.faults.retries <= s.faults.crashes,
         "one-slot workers lose at most one task per crash: {} retries, {} crashes",
-        s.retries,
-        s.crashes
+        s.faults.retries,
+        s.faults.crashes
     );
     let (_, clean) = sim_faults(FAULTY, busy_trace(3000), Default::default(), 3).unwrap();
-    assert_eq!((clean.crashes, clean.retries), (0, 0));
+    assert_eq!((clean.faults.crashes, clean.faults.retries), (0, 0));
     assert!(s.worker_seconds != clean.worker_seconds, "crashes change the pool");
 }
 
@@ -443,7 +443,7 @@ fn provisioning_failures_jitter_and_failed_calls_are_survived_and_counted() {
     };
     let (rows, s) = sim_faults(FAULTY, busy_trace(2000), f, 9).unwrap();
     assert_eq!(s.tasks, 2000);
-    assert!(s.provision_failures > 0 && s.scaling_failures > 0, "{s:?}");
+    assert!(s.faults.provision_failures > 0 && s.faults.scaling_failures > 0, "{s:?}");
     assert!(rows.iter().all(|r| r.current_workers <= 30));
     // A failed scaling call starts no cooldown: right after it, the scaler may act again.
     let mut retried = false;
@@ -462,9 +462,9 @@ fn provisioning_failures_jitter_and_failed_calls_are_survived_and_counted() {
 fn missing_and_stale_observations_leave_the_window_short_or_old() {
     let f = scaler_model::Faults { missing_observation: 0.3, stale_metrics: 0.3, ..Default::default() };
     let (rows, s) = sim_faults(FAULTY, busy_trace(1500), f, 4).unwrap();
-    assert!(s.missing_observations > 0 && s.stale_observations > 0);
+    assert!(s.faults.missing_observations > 0 && s.faults.stale_observations > 0);
     let unobserved = rows.iter().filter(|r| !r.observed).count() as u64;
-    assert_eq!(unobserved, s.missing_observations);
+    assert_eq!(unobserved, s.faults.missing_observations);
     // Each fault has its own random stream: adding another fault leaves these draws alone.
     let f2 = scaler_model::Faults {
         missing_observation: 0.3,
