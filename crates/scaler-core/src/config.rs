@@ -12,7 +12,9 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use core::fmt;
 
-use crate::units::{Decimal, DecimalError, DurationMs, Fixed9};
+use crate::policy::{PolicyConfig, PolicyKind};
+use crate::read::{fixed, one_of, seconds, whole};
+use crate::units::{DurationMs, Fixed9};
 
 /// A value for one configuration key, as read from TOML, JSON or a command line.
 #[derive(Clone, Debug, PartialEq)]
@@ -159,38 +161,6 @@ impl Aggregate {
     }
 }
 
-/// Which decision policy runs.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
-pub enum PolicyKind {
-    /// The seed's threshold policy (SPEC section 4).
-    #[default]
-    Threshold,
-    /// Kubernetes Horizontal Pod Autoscaler semantics.
-    Hpa,
-    /// AWS step scaling.
-    Step,
-    /// Backlog-driven, as KEDA, Ray and Dask scale task queues.
-    Queue,
-    /// Seasonal forecast (Holt-Winters) on top of the threshold policy.
-    Predictive,
-}
-
-impl PolicyKind {
-    /// The name used in configuration files.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PolicyKind::Threshold => "threshold",
-            PolicyKind::Hpa => "hpa",
-            PolicyKind::Step => "step",
-            PolicyKind::Queue => "queue",
-            PolicyKind::Predictive => "predictive",
-        }
-    }
-}
-
 /// A scaling step: `max(min, floor(n * percent / 100))` workers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Step {
@@ -238,12 +208,8 @@ pub struct ScalerConfig {
     utilization_aggregate: Aggregate,
     scale_up_step: Step,
     scale_down_step: Step,
-    policy: PolicyKind,
     warmup_period: DurationMs,
-    hpa: crate::policies::HpaConfig,
-    step: crate::policies::StepConfig,
-    queue: crate::policies::QueueConfig,
-    predictive: crate::policies::PredictiveConfig,
+    policy: PolicyConfig,
 }
 
 impl Default for ScalerConfig {
@@ -259,17 +225,14 @@ impl Default for ScalerConfig {
             utilization_aggregate: Aggregate::Mean,
             scale_up_step: Step { percent: Fixed9::from_units(50 * Fixed9::SCALE), min: 1 },
             scale_down_step: Step { percent: Fixed9::from_units(25 * Fixed9::SCALE), min: 1 },
-            policy: PolicyKind::Threshold,
             warmup_period: DurationMs::ZERO,
-            hpa: crate::policies::HpaConfig::default(),
-            step: crate::policies::StepConfig::default(),
-            queue: crate::policies::QueueConfig::default(),
-            predictive: crate::policies::PredictiveConfig::default(),
+            policy: PolicyConfig::default_for(PolicyKind::default()),
         }
     }
 }
 
-/// Every top-level key, in documentation order.
+/// Every top-level key, in documentation order (each policy's table, `[scaler.NAME]`, is a
+/// key too: see [`PolicyKind::ALL`]).
 pub const KEYS: &[&str] = &[
     "min_workers",
     "max_workers",
@@ -283,17 +246,18 @@ pub const KEYS: &[&str] = &[
     "scale_down_step",
     "policy",
     "warmup_period",
-    "hpa",
-    "step",
-    "queue",
-    "predictive",
 ];
+
+/// The top-level keys and the policies' table names, for suggestions.
+fn known_keys() -> alloc::vec::Vec<&'static str> {
+    KEYS.iter().copied().chain(PolicyKind::ALL.iter().map(|k| k.as_str())).collect()
+}
 
 impl ScalerConfig {
     /// A builder that starts from the defaults.
     #[must_use]
     pub fn builder() -> ConfigBuilder {
-        ConfigBuilder { cfg: ScalerConfig::default() }
+        ConfigBuilder { cfg: ScalerConfig::default(), kind: PolicyKind::default(), tables: alloc::vec::Vec::new() }
     }
 
     /// Reads a whole configuration from key/value pairs (a parsed `[scaler]` table).
@@ -360,7 +324,13 @@ impl ScalerConfig {
     /// The decision policy.
     #[must_use]
     pub fn policy(&self) -> PolicyKind {
-        self.policy
+        self.policy.kind()
+    }
+
+    /// The selected policy's settings.
+    #[must_use]
+    pub fn policy_config(&self) -> &PolicyConfig {
+        &self.policy
     }
 
     /// Workers added within this time count as capacity already on its way: a further
@@ -368,27 +338,6 @@ impl ScalerConfig {
     #[must_use]
     pub fn warmup_period(&self) -> DurationMs {
         self.warmup_period
-    }
-
-    /// The `hpa` policy's settings.
-    #[must_use]
-    pub fn hpa(&self) -> &crate::policies::HpaConfig {
-        &self.hpa
-    }
-    /// The `step` policy's settings.
-    #[must_use]
-    pub fn step(&self) -> &crate::policies::StepConfig {
-        &self.step
-    }
-    /// The `queue` policy's settings.
-    #[must_use]
-    pub fn queue(&self) -> &crate::policies::QueueConfig {
-        &self.queue
-    }
-    /// The `predictive` policy's settings.
-    #[must_use]
-    pub fn predictive(&self) -> &crate::policies::PredictiveConfig {
-        &self.predictive
     }
 
     /// The configuration as key/value pairs, in [`KEYS`] order; `from_pairs` reads them back.
@@ -406,15 +355,11 @@ impl ScalerConfig {
             ("utilization_aggregate", format!("{:?}", self.utilization_aggregate.as_str())),
             ("scale_up_step", step(self.scale_up_step)),
             ("scale_down_step", step(self.scale_down_step)),
-            ("policy", format!("{:?}", self.policy.as_str())),
+            ("policy", format!("{:?}", self.policy().as_str())),
             ("warmup_period", self.warmup_period.to_string()),
         ];
-        match self.policy {
-            PolicyKind::Threshold => {}
-            PolicyKind::Hpa => pairs.push(("hpa", self.hpa.to_toml())),
-            PolicyKind::Step => pairs.push(("step", self.step.to_toml())),
-            PolicyKind::Queue => pairs.push(("queue", self.queue.to_toml())),
-            PolicyKind::Predictive => pairs.push(("predictive", self.predictive.to_toml())),
+        if let Some(table) = self.policy.to_toml() {
+            pairs.push((self.policy().as_str(), table));
         }
         pairs
     }
@@ -424,60 +369,11 @@ impl ScalerConfig {
 #[derive(Clone, Debug)]
 pub struct ConfigBuilder {
     cfg: ScalerConfig,
-}
-
-pub(crate) fn decimal_of<'v>(
-    key: &str,
-    value: &ConfigValue,
-    text: &'v Option<String>,
-) -> Result<Decimal<'v>, ConfigError> {
-    let t = text.as_deref().ok_or_else(|| ConfigError::invalid(key, value, "must be a number"))?;
-    Decimal::parse(t).map_err(|e| ConfigError::invalid(key, value, e.to_string()))
-}
-
-pub(crate) fn whole(key: &str, value: &ConfigValue, rule: &str) -> Result<u32, ConfigError> {
-    let text = value.number_text();
-    let d = decimal_of(key, value, &text)?;
-    let n = d.to_whole_u64().map_err(|e| match e {
-        DecimalError::NotWhole => ConfigError::invalid(key, value, "must be a whole number"),
-        DecimalError::Negative => ConfigError::invalid(key, value, rule),
-        other => ConfigError::invalid(key, value, other.to_string()),
-    })?;
-    u32::try_from(n).map_err(|_| ConfigError::invalid(key, value, format!("must be at most {}", u32::MAX)))
-}
-
-pub(crate) fn fixed(key: &str, value: &ConfigValue, rule: &str) -> Result<Fixed9, ConfigError> {
-    let text = value.number_text();
-    let d = decimal_of(key, value, &text)?;
-    d.to_scaled_u64(9).map(Fixed9::from_units).map_err(|e| match e {
-        DecimalError::Negative => ConfigError::invalid(key, value, rule),
-        other => ConfigError::invalid(key, value, other.to_string()),
-    })
-}
-
-pub(crate) fn seconds(key: &str, value: &ConfigValue, positive: bool) -> Result<DurationMs, ConfigError> {
-    let text = value.number_text();
-    let d = decimal_of(key, value, &text)?;
-    let rule = if positive { "must be > 0 seconds" } else { "must be >= 0 seconds" };
-    if d.is_negative() || (positive && d.is_zero()) {
-        return Err(ConfigError::invalid(key, value, rule));
-    }
-    d.to_positive_scaled_u64(3).map(DurationMs).map_err(|e| match e {
-        DecimalError::RoundsToZero => ConfigError::invalid(key, value, "is positive but rounds to 0 ms"),
-        other => ConfigError::invalid(key, value, other.to_string()),
-    })
-}
-
-pub(crate) fn one_of<T: Copy>(key: &str, value: &ConfigValue, options: &[(&str, T)]) -> Result<T, ConfigError> {
-    let names = || options.iter().map(|(n, _)| format!("\"{n}\"")).collect::<alloc::vec::Vec<_>>().join(", ");
-    match value {
-        ConfigValue::String(s) => options
-            .iter()
-            .find(|(n, _)| n == s)
-            .map(|(_, v)| *v)
-            .ok_or_else(|| ConfigError::invalid(key, value, format!("must be one of {}", names()))),
-        _ => Err(ConfigError::invalid(key, value, format!("must be one of {}", names()))),
-    }
+    /// The selected policy.
+    kind: PolicyKind,
+    /// The policies' tables as set so far (the selected one is taken at `build`; any other
+    /// is refused there, whatever order the keys came in).
+    tables: alloc::vec::Vec<PolicyConfig>,
 }
 
 /// A hint for a mistyped key: ` (did you mean `k`?)` for the closest known key
@@ -545,26 +441,10 @@ impl ConfigBuilder {
                 )?;
             }
             "policy" => {
-                self.cfg.policy = one_of(
-                    key,
-                    value,
-                    &[
-                        ("threshold", PolicyKind::Threshold),
-                        ("hpa", PolicyKind::Hpa),
-                        ("step", PolicyKind::Step),
-                        ("queue", PolicyKind::Queue),
-                        ("predictive", PolicyKind::Predictive),
-                    ],
-                )?;
+                let options: alloc::vec::Vec<(&str, PolicyKind)> =
+                    PolicyKind::ALL.iter().map(|k| (k.as_str(), *k)).collect();
+                self.kind = one_of(key, value, &options)?;
             }
-            "hpa" | "step" | "queue" | "predictive" => match value {
-                ConfigValue::Table(t) => {
-                    for (sub, v) in t {
-                        self.set(&format!("{key}.{sub}"), v)?;
-                    }
-                }
-                _ => return Err(ConfigError::invalid(key, value, "must be a table of the policy's settings")),
-            },
             "scale_up_step" | "scale_down_step" => match value {
                 ConfigValue::Table(t) => {
                     for (sub, v) in t {
@@ -600,16 +480,31 @@ impl ConfigBuilder {
                         return Ok(self);
                     }
                 }
-                if let Some((head, sub)) = key.split_once('.') {
-                    match head {
-                        "hpa" => return self.cfg.hpa.set(key, sub, value).map(|()| self),
-                        "step" => return self.cfg.step.set(key, sub, value).map(|()| self),
-                        "queue" => return self.cfg.queue.set(key, sub, value).map(|()| self),
-                        "predictive" => return self.cfg.predictive.set(key, sub, value).map(|()| self),
-                        _ => {}
+                let (head, sub) = key.split_once('.').unwrap_or((key, ""));
+                if let Some(kind) = PolicyKind::from_name(head) {
+                    if sub.is_empty() {
+                        let ConfigValue::Table(t) = value else {
+                            return Err(ConfigError::invalid(key, value, "must be a table of the policy's settings"));
+                        };
+                        if kind.keys().is_empty() {
+                            return Err(ConfigError::invalid(
+                                key,
+                                value,
+                                format!(
+                                    "the {} policy has no table: its settings are the top-level keys of [scaler]",
+                                    kind.as_str()
+                                ),
+                            ));
+                        }
+                        self.table(kind);
+                        for (sub, v) in t {
+                            self.set(&format!("{key}.{sub}"), v)?;
+                        }
+                        return Ok(self);
                     }
+                    return self.table(kind).set(key, sub, value).map(|()| self);
                 }
-                return Err(ConfigError::UnknownKey { key: key.to_owned(), hint: suggest(key, KEYS) });
+                return Err(ConfigError::UnknownKey { key: key.to_owned(), hint: suggest(key, &known_keys()) });
             }
         }
         Ok(self)
@@ -666,17 +561,60 @@ impl ConfigBuilder {
         self
     }
 
-    /// Sets the policy.
+    /// Selects the policy (with its default settings unless they are set too).
     pub fn policy(&mut self, p: PolicyKind) -> &mut Self {
-        self.cfg.policy = p;
+        self.kind = p;
         self
+    }
+
+    /// Selects a policy with these settings.
+    pub fn policy_config(&mut self, p: PolicyConfig) -> &mut Self {
+        self.kind = p.kind();
+        self.tables.retain(|t| t.kind() != p.kind());
+        self.tables.push(p);
+        self
+    }
+
+    /// Sets `warmup_period`.
+    pub fn warmup_period(&mut self, d: DurationMs) -> &mut Self {
+        self.cfg.warmup_period = d;
+        self
+    }
+
+    /// The table of `kind`, created with its defaults on first use.
+    fn table(&mut self, kind: PolicyKind) -> &mut PolicyConfig {
+        let i = match self.tables.iter().position(|t| t.kind() == kind) {
+            Some(i) => i,
+            None => {
+                self.tables.push(PolicyConfig::default_for(kind));
+                self.tables.len() - 1
+            }
+        };
+        &mut self.tables[i]
     }
 
     /// Checks every rule and returns the configuration.
     pub fn build(&self) -> Result<ScalerConfig, ConfigError> {
-        let c = &self.cfg;
-        c.step.validate()?;
-        c.hpa.validate()?;
+        let mut c = self.cfg.clone();
+        if let Some(other) = self.tables.iter().find(|t| t.kind() != self.kind) {
+            let name = other.kind().as_str();
+            return Err(ConfigError::Invalid {
+                key: name.to_owned(),
+                value: other.to_toml().unwrap_or_default(),
+                rule: format!(
+                    "is set but policy = \"{}\": a [scaler.{name}] table applies only when policy = \"{name}\"",
+                    self.kind.as_str()
+                ),
+            });
+        }
+        c.policy = self
+            .tables
+            .iter()
+            .find(|t| t.kind() == self.kind)
+            .cloned()
+            .unwrap_or_else(|| PolicyConfig::default_for(self.kind));
+        c.policy.validate()?;
+        let c = &c;
         if c.max_workers < 1 {
             return Err(ConfigError::invalid("max_workers", &c.max_workers, "must be >= 1"));
         }
@@ -711,6 +649,13 @@ impl ConfigBuilder {
             return Err(ConfigError::invalid("evaluation_interval", &c.evaluation_interval, "must be > 0 seconds"));
         }
         Ok(c.clone())
+    }
+}
+
+/// A builder that starts from a configuration (to change a few keys of it).
+impl From<&ScalerConfig> for ConfigBuilder {
+    fn from(c: &ScalerConfig) -> ConfigBuilder {
+        ConfigBuilder { cfg: c.clone(), kind: c.policy(), tables: alloc::vec![c.policy.clone()] }
     }
 }
 

@@ -41,131 +41,105 @@ impl fmt::Display for Action {
     }
 }
 
-/// Why a decision was taken: the rule of SPEC section 4 that matched.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub enum Reason {
-    /// Rule 1: the window is empty.
-    NoMetrics,
-    /// Rule 2: fewer workers than `min_workers`.
-    BelowMinWorkers,
-    /// Rule 3: more workers than `max_workers`.
-    AboveMaxWorkers,
-    /// Rule 4: within `cooldown_period` of the last successful scaling.
-    Cooldown,
-    /// Rule 5: utilization is high but nothing is pending.
-    NoPendingTasks,
-    /// Rule 5: utilization is high but the pool is at `max_workers`.
-    AtMaxWorkers,
-    /// Rule 5: utilization above `scale_up_threshold`.
-    UtilizationHigh,
-    /// Rule 6: utilization is low but the pool is at `min_workers`.
-    AtMinWorkers,
-    /// Rule 6: utilization below `scale_down_threshold`.
-    UtilizationLow,
-    /// Rule 7: utilization within the band.
-    WithinBand,
-    /// HPA: the desired count is within the acceptable range.
-    DesiredWithinRange,
-    /// HPA: limited by the scale-up rate rules.
-    ScaleUpLimit,
-    /// HPA: limited by the scale-down rate rules.
-    ScaleDownLimit,
-    /// HPA: limited by the maximum.
-    TooManyReplicas,
-    /// HPA: limited by the minimum.
-    TooFewReplicas,
-    /// HPA: held back by the scale-up stabilization window.
-    ScaleUpStabilized,
-    /// HPA: held back by the scale-down stabilization window.
-    ScaleDownStabilized,
-    /// Step: a step adjustment for a breach of the upper alarm.
-    StepScaleOut,
-    /// Step: a step adjustment for a breach of the lower alarm.
-    StepScaleIn,
-    /// Step: no alarm in breach, or no step matches.
-    NoAlarm,
-    /// Step: new workers are still warming up and already cover the step.
-    WarmingUp,
-    /// Queue: the backlog needs more workers.
-    QueueBacklog,
-    /// Queue: fewer workers can drain the backlog in time.
-    QueueShrink,
-    /// Queue: the backlog matches the workers.
-    QueueMatched,
-    /// Queue: below the activation threshold, staying at zero.
-    BelowActivation,
-    /// Queue: idle for the grace period: scale to the minimum (zero when allowed).
-    IdleScaleToZero,
-    /// Predictive: the forecast one provisioning delay ahead needs more workers.
-    ForecastHigh,
+/// Defines [`Reason`] from one list: each variant with its file code (which is also
+/// its serde name) and its documentation; `ALL` and `as_str` follow from the list.
+macro_rules! reasons {
+    ($($(#[doc = $doc:literal])* $name:ident = $code:literal,)*) => {
+        /// Why a decision was taken: the rule that matched. New policies add reasons, so
+        /// the enum is non-exhaustive; its serde names are its file codes.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+        #[non_exhaustive]
+        pub enum Reason {
+            $(
+                $(#[doc = $doc])*
+                #[cfg_attr(feature = "serde", serde(rename = $code))]
+                $name,
+            )*
+        }
+
+        impl Reason {
+            /// Every reason, in rule order.
+            pub const ALL: &'static [Reason] = &[$(Reason::$name),*];
+
+            /// The reason code used in files.
+            #[must_use]
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Reason::$name => $code,)*
+                }
+            }
+
+            /// The reason with this file code.
+            #[must_use]
+            pub fn from_code(code: &str) -> Option<Reason> {
+                match code {
+                    $($code => Some(Reason::$name),)*
+                    _ => None,
+                }
+            }
+        }
+    };
 }
 
-impl Reason {
-    /// Every reason, in rule order.
-    pub const ALL: [Reason; 27] = [
-        Reason::NoMetrics,
-        Reason::BelowMinWorkers,
-        Reason::AboveMaxWorkers,
-        Reason::Cooldown,
-        Reason::NoPendingTasks,
-        Reason::AtMaxWorkers,
-        Reason::UtilizationHigh,
-        Reason::AtMinWorkers,
-        Reason::UtilizationLow,
-        Reason::WithinBand,
-        Reason::DesiredWithinRange,
-        Reason::ScaleUpLimit,
-        Reason::ScaleDownLimit,
-        Reason::TooManyReplicas,
-        Reason::TooFewReplicas,
-        Reason::ScaleUpStabilized,
-        Reason::ScaleDownStabilized,
-        Reason::StepScaleOut,
-        Reason::StepScaleIn,
-        Reason::NoAlarm,
-        Reason::WarmingUp,
-        Reason::QueueBacklog,
-        Reason::QueueShrink,
-        Reason::QueueMatched,
-        Reason::BelowActivation,
-        Reason::IdleScaleToZero,
-        Reason::ForecastHigh,
-    ];
-
-    /// The reason code used in files.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Reason::NoMetrics => "no_metrics",
-            Reason::BelowMinWorkers => "below_min_workers",
-            Reason::AboveMaxWorkers => "above_max_workers",
-            Reason::Cooldown => "cooldown",
-            Reason::NoPendingTasks => "no_pending_tasks",
-            Reason::AtMaxWorkers => "at_max_workers",
-            Reason::UtilizationHigh => "utilization_high",
-            Reason::AtMinWorkers => "at_min_workers",
-            Reason::UtilizationLow => "utilization_low",
-            Reason::WithinBand => "within_band",
-            Reason::DesiredWithinRange => "DesiredWithinRange",
-            Reason::ScaleUpLimit => "ScaleUpLimit",
-            Reason::ScaleDownLimit => "ScaleDownLimit",
-            Reason::TooManyReplicas => "TooManyReplicas",
-            Reason::TooFewReplicas => "TooFewReplicas",
-            Reason::ScaleUpStabilized => "ScaleUpStabilized",
-            Reason::ScaleDownStabilized => "ScaleDownStabilized",
-            Reason::StepScaleOut => "step_scale_out",
-            Reason::StepScaleIn => "step_scale_in",
-            Reason::NoAlarm => "no_alarm",
-            Reason::WarmingUp => "warming_up",
-            Reason::QueueBacklog => "queue_backlog",
-            Reason::QueueShrink => "queue_shrink",
-            Reason::QueueMatched => "queue_matched",
-            Reason::BelowActivation => "below_activation",
-            Reason::IdleScaleToZero => "idle_scale_to_zero",
-            Reason::ForecastHigh => "forecast_high",
-        }
-    }
+reasons! {
+    /// Rule 1: the window is empty.
+    NoMetrics = "no_metrics",
+    /// Rule 2: fewer workers than `min_workers`.
+    BelowMinWorkers = "below_min_workers",
+    /// Rule 3: more workers than `max_workers`.
+    AboveMaxWorkers = "above_max_workers",
+    /// Rule 4: within `cooldown_period` of the last successful scaling.
+    Cooldown = "cooldown",
+    /// Rule 5: utilization is high but nothing is pending.
+    NoPendingTasks = "no_pending_tasks",
+    /// Rule 5: utilization is high but the pool is at `max_workers`.
+    AtMaxWorkers = "at_max_workers",
+    /// Rule 5: utilization above `scale_up_threshold`.
+    UtilizationHigh = "utilization_high",
+    /// Rule 6: utilization is low but the pool is at `min_workers`.
+    AtMinWorkers = "at_min_workers",
+    /// Rule 6: utilization below `scale_down_threshold`.
+    UtilizationLow = "utilization_low",
+    /// Rule 7: utilization within the band.
+    WithinBand = "within_band",
+    /// Warm-up (`warmup_period`): workers added recently already cover the scale-up.
+    WarmingUp = "warming_up",
+    /// HPA: the desired count is within the acceptable range.
+    DesiredWithinRange = "DesiredWithinRange",
+    /// HPA: limited by the scale-up rate rules.
+    ScaleUpLimit = "ScaleUpLimit",
+    /// HPA: limited by the scale-down rate rules.
+    ScaleDownLimit = "ScaleDownLimit",
+    /// HPA: limited by the maximum.
+    TooManyReplicas = "TooManyReplicas",
+    /// HPA: limited by the minimum.
+    TooFewReplicas = "TooFewReplicas",
+    /// HPA: held back by the scale-up stabilization window.
+    ScaleUpStabilized = "ScaleUpStabilized",
+    /// HPA: held back by the scale-down stabilization window.
+    ScaleDownStabilized = "ScaleDownStabilized",
+    /// HPA: no ready worker has a metric sample (every worker is still starting), so HPA
+    /// cannot compute a proposal and keeps the current count.
+    FailedGetResourceMetric = "FailedGetResourceMetric",
+    /// Step: a step adjustment for a breach of the upper alarm.
+    StepScaleOut = "step_scale_out",
+    /// Step: a step adjustment for a breach of the lower alarm.
+    StepScaleIn = "step_scale_in",
+    /// Step: no alarm in breach, or no step matches.
+    NoAlarm = "no_alarm",
+    /// Queue: the backlog needs more workers.
+    QueueBacklog = "queue_backlog",
+    /// Queue: fewer workers can drain the backlog in time.
+    QueueShrink = "queue_shrink",
+    /// Queue: the backlog matches the workers.
+    QueueMatched = "queue_matched",
+    /// Queue: below the activation threshold, staying at zero.
+    BelowActivation = "below_activation",
+    /// Queue: idle for the grace period: scale to the minimum (zero when allowed).
+    IdleScaleToZero = "idle_scale_to_zero",
+    /// Predictive: the forecast one provisioning delay ahead needs more workers.
+    ForecastHigh = "forecast_high",
 }
 
 impl fmt::Display for Reason {

@@ -82,28 +82,40 @@ pub enum HpaError {
     NoRequests,
 }
 
-/// `(utilization_percent, raw_average_m, usage_ratio)` of `(usage, request)` samples.
-fn utilization_ratio(samples: &[(i64, i64)], target_percent: i64) -> Result<(i64, i64, f64), HpaError> {
-    let (mut usage, mut requests) = (0i64, 0i64);
-    for &(u, r) in samples {
-        usage += u;
-        requests += r;
-    }
-    if samples.is_empty() {
-        return Err(HpaError::NoMetrics);
-    }
-    if requests == 0 {
+/// The sums HPA's resource-utilization sizing works on: what `groupPods` sorts the pods
+/// into, summed. [`resource_replicas`] builds them from a pod list; the `hpa` policy builds
+/// them from the pool's observation. Both then size through [`resource_replicas_from_totals`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ResourceTotals {
+    /// Ready pods with a metric sample.
+    pub ready_count: i64,
+    /// Their summed usage, milli-units.
+    pub ready_usage_m: i64,
+    /// Their summed requests, milli-units.
+    pub ready_request_m: i64,
+    /// Unready pods (not ready, pending, or in their CPU initialization period).
+    pub unready_count: i64,
+    /// Their summed requests, milli-units.
+    pub unready_request_m: i64,
+    /// Pods without a metric sample.
+    pub missing_count: i64,
+    /// Their summed requests, milli-units.
+    pub missing_request_m: i64,
+    /// Their summed usage as assumed when scaling down: per pod
+    /// `request * max(target, 100) / 100` (integer division per pod, as Kubernetes does).
+    pub missing_fallback_usage_m: i64,
+}
+
+/// Kubernetes' integer percent: `usage * 100 / requests`, truncated.
+fn percent(usage_m: i64, request_m: i64) -> Result<i64, HpaError> {
+    if request_m == 0 {
         return Err(HpaError::NoRequests);
     }
-    // Kubernetes truncates to an int32 percent before dividing.
-    let util = usage * 100 / requests;
-    let raw = usage / i64::try_from(samples.len()).unwrap_or(i64::MAX);
-    #[allow(clippy::cast_precision_loss)]
-    Ok((util, raw, util as f64 / target_percent as f64))
+    Ok(usage_m.saturating_mul(100) / request_m)
 }
 
 #[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)]
-fn ceil_mul(ratio: f64, n: usize) -> i64 {
+fn ceil_mul(ratio: f64, n: i64) -> i64 {
     libm_ceil(ratio * n as f64) as i64
 }
 
@@ -121,48 +133,85 @@ fn libm_ceil(x: f64) -> f64 {
     }
 }
 
-/// Proportional sizing on resource utilization (`GetResourceReplicas`).
+/// Proportional sizing on resource utilization (`GetResourceReplicas`) from a pod list.
+///
+/// Pods are grouped as Kubernetes' `groupPods` does: ignored pods are left out, an
+/// `Unready` pod is unready whether or not it has a sample (a Pending pod has none), a
+/// pod without a sample is missing, and the rest are ready.
 pub fn resource_replicas(
     current: i64,
     target_percent: i64,
     tol: Tolerance,
     pods: &[ResourcePod],
 ) -> Result<ResourceReplicas, HpaError> {
-    let mut ready: Vec<(i64, i64)> = Vec::new();
-    let mut unready = Vec::new();
-    let mut missing = Vec::new();
+    let mut t = ResourceTotals::default();
+    let fallback = target_percent.max(100);
     for p in pods {
         match (p.class, p.usage_m) {
             (PodClass::Ignored, _) => {}
-            (PodClass::Missing, _) | (_, None) => missing.push(p.request_m),
-            (PodClass::Unready, Some(_)) => unready.push(p.request_m),
-            (PodClass::Ready, Some(u)) => ready.push((u, p.request_m)),
+            (PodClass::Unready, _) => {
+                t.unready_count += 1;
+                t.unready_request_m = t.unready_request_m.saturating_add(p.request_m);
+            }
+            (PodClass::Missing, _) | (PodClass::Ready, None) => {
+                t.missing_count += 1;
+                t.missing_request_m = t.missing_request_m.saturating_add(p.request_m);
+                t.missing_fallback_usage_m =
+                    t.missing_fallback_usage_m.saturating_add(p.request_m.saturating_mul(fallback) / 100);
+            }
+            (PodClass::Ready, Some(u)) => {
+                t.ready_count += 1;
+                t.ready_usage_m = t.ready_usage_m.saturating_add(u);
+                t.ready_request_m = t.ready_request_m.saturating_add(p.request_m);
+            }
         }
     }
-    let (util, raw, ratio) = utilization_ratio(&ready, target_percent)?;
-    let scale_up_with_unready = !unready.is_empty() && ratio > 1.0;
-    if !scale_up_with_unready && missing.is_empty() {
-        let replicas = if tol.within(ratio) { current } else { ceil_mul(ratio, ready.len()) };
+    resource_replicas_from_totals(current, target_percent, tol, &t)
+}
+
+/// Proportional sizing on resource utilization (`GetResourceReplicas`) from the sums:
+/// the integer-percent utilization of the ready pods, the float64 tolerance test and
+/// ceil, and the recomputation with missing pods (at 100 % or the target when scaling
+/// down, 0 when scaling up) and unready pods (at 0, only when scaling up).
+pub fn resource_replicas_from_totals(
+    current: i64,
+    target_percent: i64,
+    tol: Tolerance,
+    t: &ResourceTotals,
+) -> Result<ResourceReplicas, HpaError> {
+    if t.ready_count == 0 {
+        return Err(HpaError::NoMetrics);
+    }
+    let util = percent(t.ready_usage_m, t.ready_request_m)?;
+    let raw = t.ready_usage_m / t.ready_count;
+    #[allow(clippy::cast_precision_loss)]
+    let ratio = util as f64 / target_percent as f64;
+    let scale_up_with_unready = t.unready_count > 0 && ratio > 1.0;
+    if !scale_up_with_unready && t.missing_count == 0 {
+        let replicas = if tol.within(ratio) { current } else { ceil_mul(ratio, t.ready_count) };
         return Ok(ResourceReplicas { replicas, utilization_percent: util, raw_average_m: raw });
     }
-    let mut all = ready.clone();
+    let (mut usage, mut requests, mut count) = (t.ready_usage_m, t.ready_request_m, t.ready_count);
     if ratio < 1.0 {
         // Missing pods are assumed to use 100 % (or the target, if higher) when scaling down.
-        let fallback = target_percent.max(100);
-        all.extend(missing.iter().map(|&r| (r * fallback / 100, r)));
-    } else if ratio > 1.0 {
+        usage = usage.saturating_add(t.missing_fallback_usage_m);
+    }
+    if ratio != 1.0 {
         // ... and nothing when scaling up.
-        all.extend(missing.iter().map(|&r| (0, r)));
+        requests = requests.saturating_add(t.missing_request_m);
+        count += t.missing_count;
     }
     if scale_up_with_unready {
-        all.extend(unready.iter().map(|&r| (0, r)));
+        requests = requests.saturating_add(t.unready_request_m);
+        count += t.unready_count;
     }
-    let (_, _, new_ratio) = utilization_ratio(&all, target_percent)?;
+    #[allow(clippy::cast_precision_loss)]
+    let new_ratio = percent(usage, requests)? as f64 / target_percent as f64;
     let flips = (ratio < 1.0 && new_ratio > 1.0) || (ratio > 1.0 && new_ratio < 1.0);
     if tol.within(new_ratio) || flips {
         return Ok(ResourceReplicas { replicas: current, utilization_percent: util, raw_average_m: raw });
     }
-    let proposed = ceil_mul(new_ratio, all.len());
+    let proposed = ceil_mul(new_ratio, count);
     let replicas = if (new_ratio < 1.0 && proposed > current) || (new_ratio > 1.0 && proposed < current) {
         current
     } else {
@@ -194,8 +243,8 @@ pub fn pods_metric_replicas(
     for p in pods {
         match (p.class, p.value_m) {
             (PodClass::Ignored, _) => {}
-            (PodClass::Missing, _) | (_, None) => missing += 1,
-            (PodClass::Unready, Some(_)) => unready += 1,
+            (PodClass::Unready, _) => unready += 1,
+            (PodClass::Missing, _) | (PodClass::Ready, None) => missing += 1,
             (PodClass::Ready, Some(v)) => ready.push(v),
         }
     }
@@ -210,7 +259,8 @@ pub fn pods_metric_replicas(
     let (ratio, avg) = ratio_of(&ready)?;
     let scale_up_with_unready = unready > 0 && ratio > 1.0;
     if !scale_up_with_unready && missing == 0 {
-        let replicas = if tol.within(ratio) { current } else { ceil_mul(ratio, ready.len()) };
+        let replicas =
+            if tol.within(ratio) { current } else { ceil_mul(ratio, i64::try_from(ready.len()).unwrap_or(i64::MAX)) };
         return Ok((replicas, avg));
     }
     let mut all = ready.clone();
@@ -227,7 +277,7 @@ pub fn pods_metric_replicas(
     if tol.within(new_ratio) || flips {
         return Ok((current, avg));
     }
-    let proposed = ceil_mul(new_ratio, all.len());
+    let proposed = ceil_mul(new_ratio, i64::try_from(all.len()).unwrap_or(i64::MAX));
     let replicas = if (new_ratio < 1.0 && proposed > current) || (new_ratio > 1.0 && proposed < current) {
         current
     } else {

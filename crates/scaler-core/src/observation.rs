@@ -1,6 +1,9 @@
-//! One sample of the metrics the seed design names.
+//! One sample of the metrics the seed design names, and the one way a pool becomes one.
+
+use alloc::collections::VecDeque;
 
 use crate::units::{DurationMs, Fixed9, TimeMs};
+use crate::utilization::Utilization;
 
 /// One sample of the pool's metrics at `timestamp` (SPEC section 1).
 ///
@@ -8,7 +11,7 @@ use crate::units::{DurationMs, Fixed9, TimeMs};
 /// infinite value; [`Observation::new`] refuses a utilization above 1, and
 /// [`Observation::from_f64`] checks raw numbers from an embedder.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Observation {
     /// When the sample was taken.
     pub timestamp: TimeMs,
@@ -20,8 +23,47 @@ pub struct Observation {
     pub running_tasks: u64,
     /// Mean duration of recently completed tasks.
     pub avg_task_duration: DurationMs,
-    /// Busy share of the workers' capacity, `0..=1`.
-    worker_utilization: Fixed9,
+    /// Busy share of the workers' capacity, `0..=1`, exact.
+    worker_utilization: Utilization,
+    /// The exact pool counts behind the utilization, when the observation was made from a
+    /// pool ([`Observation::from_pool`]) or read with them (the observations file's
+    /// `ready_workers`, `busy_slots`, `total_slots` columns).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pool: Option<PoolCounts>,
+}
+
+/// The exact counts behind a pool's utilization (SPEC section 6.4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct PoolCounts {
+    /// Ready workers (not provisioning, not draining).
+    pub ready_workers: u32,
+    /// Busy slots of the ready workers.
+    pub busy_slots: u64,
+    /// Slots of the ready workers.
+    pub total_slots: u64,
+}
+
+/// What a driver knows of its pool at one instant: the simulator's engine and the
+/// runtime's registry and distributor both report this, and
+/// [`Observation::from_pool`] turns it into the observation, so both observe alike.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct PoolSnapshot {
+    /// Workers that are ready (draining workers are not counted).
+    pub ready_workers: u32,
+    /// Workers requested and not yet ready.
+    pub provisioning_workers: u32,
+    /// Busy slots of the ready workers (a worker with `k` running tasks has `k` busy slots).
+    pub busy_slots: u64,
+    /// Task slots per worker (at least 1).
+    pub slots_per_worker: u32,
+    /// Tasks waiting for a slot.
+    pub pending_tasks: u64,
+    /// Tasks running anywhere, draining workers included.
+    pub running_tasks: u64,
+    /// Mean duration of the tasks completed within the metrics window (0 if none);
+    /// [`CompletionWindow`] computes it.
+    pub avg_task_duration: DurationMs,
 }
 
 /// Why an observation was refused. A refused observation leaves the window unchanged.
@@ -57,11 +99,72 @@ impl Observation {
         avg_task_duration: DurationMs,
         worker_utilization: Fixed9,
     ) -> Result<Observation, ObservationError> {
-        if worker_utilization > Fixed9::ONE {
+        let Some(u) = Utilization::from_fixed9(worker_utilization) else {
             return Err(ObservationError::InvalidField {
                 field: "worker_utilization",
                 value: alloc::format!("{worker_utilization}"),
                 rule: "must be between 0 and 1",
+            });
+        };
+        Ok(Observation {
+            timestamp,
+            current_workers,
+            pending_tasks,
+            running_tasks,
+            avg_task_duration,
+            worker_utilization: u,
+            pool: None,
+        })
+    }
+
+    /// The observation of a pool at `timestamp` (SPEC section 6.4): `current_workers` =
+    /// ready + provisioning, and the utilization `busy_slots / (ready * slots_per_worker)`
+    /// kept exact (1 when no worker is ready and tasks are pending, else 0).
+    pub fn from_pool(timestamp: TimeMs, pool: &PoolSnapshot) -> Result<Observation, ObservationError> {
+        let bad =
+            |field, value: u64, rule| ObservationError::InvalidField { field, value: alloc::format!("{value}"), rule };
+        if pool.slots_per_worker == 0 {
+            return Err(bad("slots_per_worker", 0, "must be >= 1"));
+        }
+        let current = pool
+            .ready_workers
+            .checked_add(pool.provisioning_workers)
+            .ok_or_else(|| bad("current_workers", u64::from(pool.provisioning_workers), "is too large"))?;
+        let total_slots = u64::from(pool.ready_workers) * u64::from(pool.slots_per_worker);
+        let counts = PoolCounts { ready_workers: pool.ready_workers, busy_slots: pool.busy_slots, total_slots };
+        Observation::with_counts(
+            timestamp,
+            current,
+            pool.pending_tasks,
+            pool.running_tasks,
+            pool.avg_task_duration,
+            counts,
+        )
+    }
+
+    /// An observation whose utilization comes from exact pool counts (what replay does with
+    /// the `ready_workers`, `busy_slots`, `total_slots` columns). Refuses more busy than
+    /// total slots and more ready workers than current workers.
+    pub fn with_counts(
+        timestamp: TimeMs,
+        current_workers: u32,
+        pending_tasks: u64,
+        running_tasks: u64,
+        avg_task_duration: DurationMs,
+        counts: PoolCounts,
+    ) -> Result<Observation, ObservationError> {
+        let Some(u) = Utilization::of_pool(counts.busy_slots, counts.total_slots, pending_tasks) else {
+            return Err(ObservationError::InvalidField {
+                field: "busy_slots",
+                value: alloc::format!("{}", counts.busy_slots),
+                rule: "must be <= total_slots",
+            });
+        };
+        if counts.ready_workers > current_workers {
+            return Err(ObservationError::InvalidField {
+                field: "ready_workers",
+                value: alloc::format!("{}", counts.ready_workers),
+                rule: "must be <= current_workers",
             });
         }
         Ok(Observation {
@@ -70,8 +173,16 @@ impl Observation {
             pending_tasks,
             running_tasks,
             avg_task_duration,
-            worker_utilization,
+            worker_utilization: u,
+            pool: Some(counts),
         })
+    }
+
+    /// The same observation at another time (a stale sample re-delivered).
+    #[must_use]
+    pub fn at(mut self, timestamp: TimeMs) -> Observation {
+        self.timestamp = timestamp;
+        self
     }
 
     /// An observation from raw numbers as an embedder might collect them.
@@ -129,18 +240,36 @@ impl Observation {
         Observation::new(timestamp, workers, pending, running, avg, util)
     }
 
-    /// Busy share of the workers' capacity, `0..=1`.
+    /// Busy share of the workers' capacity, `0..=1`, exact.
     #[must_use]
-    pub fn worker_utilization(&self) -> Fixed9 {
+    pub fn worker_utilization(&self) -> Utilization {
         self.worker_utilization
     }
 
+    /// The exact pool counts, when known.
+    #[must_use]
+    pub fn pool(&self) -> Option<PoolCounts> {
+        self.pool
+    }
+
+    /// Ready workers: the exact count when known, else every current worker.
+    #[must_use]
+    pub fn ready_workers(&self) -> u32 {
+        self.pool.map_or(self.current_workers, |p| p.ready_workers)
+    }
+
     /// One row of the observations file (SPEC section 5), with its line end, in the
-    /// column order of [`OBSERVATIONS_HEADER`]. Pure formatting: writing it is the embedder's job.
+    /// column order of [`OBSERVATIONS_HEADER`]: the six columns of the contract, then the
+    /// exact counts (`ready_workers,busy_slots,total_slots`, empty when unknown).
+    /// Pure formatting: writing it is the embedder's job.
     #[must_use]
     pub fn csv_row(&self) -> alloc::string::String {
+        let exact = match self.pool {
+            Some(p) => alloc::format!("{},{},{}", p.ready_workers, p.busy_slots, p.total_slots),
+            None => alloc::string::String::from(",,"),
+        };
         alloc::format!(
-            "{},{},{},{},{},{}\n",
+            "{},{},{},{},{},{},{exact}\n",
             self.timestamp,
             self.current_workers,
             self.pending_tasks,
@@ -151,6 +280,56 @@ impl Observation {
     }
 }
 
-/// The header line of the observations file, with its line end.
-pub const OBSERVATIONS_HEADER: &str =
-    "timestamp_s,current_workers,pending_tasks,running_tasks,avg_task_duration_s,worker_utilization\n";
+/// The header line of the observations file, with its line end: the contract's six columns,
+/// then the exact pool counts that make a replay of a recording exact.
+pub const OBSERVATIONS_HEADER: &str = "timestamp_s,current_workers,pending_tasks,running_tasks,avg_task_duration_s,worker_utilization,ready_workers,busy_slots,total_slots\n";
+
+/// The durations of tasks completed within the metrics window, for `avg_task_duration_s`
+/// (SPEC section 6.4): completions are recorded as they happen and their mean read at a
+/// tick, O(1) amortized.
+#[derive(Clone, Debug, Default)]
+pub struct CompletionWindow {
+    /// `(completion time, summed duration ms, count)`, oldest first; one entry per instant.
+    entries: VecDeque<(TimeMs, u128, u64)>,
+    sum_ms: u128,
+    count: u64,
+}
+
+impl CompletionWindow {
+    /// An empty window.
+    #[must_use]
+    pub fn new() -> CompletionWindow {
+        CompletionWindow::default()
+    }
+
+    /// Records a task of `duration` completed at `at` (times must not decrease).
+    pub fn record(&mut self, at: TimeMs, duration: DurationMs) {
+        match self.entries.back_mut() {
+            Some((t, s, c)) if *t == at => {
+                *s += u128::from(duration.as_ms());
+                *c += 1;
+            }
+            _ => self.entries.push_back((at, u128::from(duration.as_ms()), 1)),
+        }
+        self.sum_ms += u128::from(duration.as_ms());
+        self.count += 1;
+    }
+
+    /// The mean duration of the tasks completed in `(now - window, now]`, rounded to the
+    /// millisecond (halves up); 0 when none. Forgets what has left the window.
+    pub fn mean_at(&mut self, now: TimeMs, window: DurationMs) -> DurationMs {
+        while let Some(&(t, s, c)) = self.entries.front() {
+            if u128::from(t.as_ms()) + u128::from(window.as_ms()) > u128::from(now.as_ms()) {
+                break;
+            }
+            self.entries.pop_front();
+            self.sum_ms -= s;
+            self.count -= c;
+        }
+        if self.count == 0 {
+            return DurationMs::ZERO;
+        }
+        let c = u128::from(self.count);
+        DurationMs(u64::try_from((self.sum_ms + c / 2) / c).unwrap_or(u64::MAX))
+    }
+}

@@ -46,6 +46,12 @@ impl TimeMs {
     pub fn parse_seconds(text: &str) -> Result<TimeMs, DecimalError> {
         Decimal::parse(text)?.to_scaled_u64(3).map(TimeMs)
     }
+
+    /// [`TimeMs::parse_seconds`] on bytes, with a one-pass fast path for plain decimals
+    /// (what file readers use).
+    pub fn parse_seconds_bytes(b: &[u8]) -> Result<TimeMs, DecimalError> {
+        parse_scaled(b, 3, false).map(TimeMs)
+    }
 }
 
 impl DurationMs {
@@ -69,6 +75,11 @@ impl DurationMs {
     /// A positive value that rounds to 0 ms is refused.
     pub fn parse_seconds(text: &str) -> Result<DurationMs, DecimalError> {
         Decimal::parse(text)?.to_positive_scaled_u64(3).map(DurationMs)
+    }
+
+    /// [`DurationMs::parse_seconds`] on bytes, with a one-pass fast path for plain decimals.
+    pub fn parse_seconds_bytes(b: &[u8]) -> Result<DurationMs, DecimalError> {
+        parse_scaled(b, 3, true).map(DurationMs)
     }
 }
 
@@ -139,6 +150,11 @@ impl Fixed9 {
     /// Reads a decimal (`"0.8"`, `"8e-1"`), rounding to 9 places, ties away from zero.
     pub fn parse(text: &str) -> Result<Fixed9, DecimalError> {
         Decimal::parse(text)?.to_scaled_u64(9).map(Fixed9)
+    }
+
+    /// [`Fixed9::parse`] on bytes, with a one-pass fast path for plain decimals.
+    pub fn parse_bytes(b: &[u8]) -> Result<Fixed9, DecimalError> {
+        parse_scaled(b, 9, false).map(Fixed9)
     }
 
     /// `num / den` rounded to 9 places, ties away from zero. `den == 0` gives zero.
@@ -215,7 +231,7 @@ pub enum DecimalError {
 ///
 /// The common case (`digits[.digits]`, no more fractional digits than `scale`,
 /// at most 18 digits) is read in one pass; anything else goes through [`Decimal`].
-pub fn parse_scaled(b: &[u8], scale: u32, refuse_rounding_to_zero: bool) -> Result<u64, DecimalError> {
+pub(crate) fn parse_scaled(b: &[u8], scale: u32, refuse_rounding_to_zero: bool) -> Result<u64, DecimalError> {
     let mut acc: u64 = 0;
     let mut i = 0;
     let n = b.len();
@@ -248,11 +264,17 @@ pub fn parse_scaled(b: &[u8], scale: u32, refuse_rounding_to_zero: bool) -> Resu
 }
 
 /// Reads a whole non-negative number (`"3"`, `"3.0"`, `"3e2"`); `1.5` is refused.
-pub fn parse_whole(b: &[u8]) -> Result<u64, DecimalError> {
+pub(crate) fn parse_whole(b: &[u8]) -> Result<u64, DecimalError> {
     if !b.is_empty() && b.len() <= 19 && b.iter().all(u8::is_ascii_digit) {
         return Ok(b.iter().fold(0u64, |a, &d| a * 10 + u64::from(d - b'0')));
     }
     Decimal::parse_bytes(b)?.to_whole_u64()
+}
+
+/// Reads a whole non-negative count from bytes (`"3"`, `"3.0"`, `"3e2"`; `1.5` is refused),
+/// with a one-pass fast path for plain digits.
+pub fn parse_count(b: &[u8]) -> Result<u64, DecimalError> {
+    parse_whole(b)
 }
 
 /// Powers of ten that fit a u64.
@@ -425,6 +447,13 @@ impl<'a> Decimal<'a> {
             return Err(DecimalError::RoundsToZero);
         }
         Ok(v)
+    }
+
+    /// The value in units of `10^-scale`, signed, rounded ties away from zero (`-0.0000000005`
+    /// at scale 9 is `-1`).
+    pub fn to_scaled_i64(&self, scale: u32) -> Result<i64, DecimalError> {
+        let m = i64::try_from(self.scaled_magnitude(scale)?).map_err(|_| DecimalError::TooLarge)?;
+        Ok(if self.is_negative() { -m } else { m })
     }
 
     /// The value as a whole non-negative number (`"3"`, `"3.0"`, `"3e2"`); `1.5` is refused.

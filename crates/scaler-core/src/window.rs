@@ -1,11 +1,15 @@
 //! The metrics window (SPEC section 3): the observations of the last
-//! `metrics_window`, with O(1) amortized aggregates.
+//! `metrics_window`, with O(1) amortized aggregates that compare exactly.
 
 use alloc::collections::VecDeque;
+use alloc::vec::Vec;
+use core::cmp::Ordering;
 
 use crate::config::Aggregate;
+use crate::exact::{mean_of_groups, Frac};
 use crate::observation::{Observation, ObservationError};
-use crate::units::{round_div, DurationMs, Fixed9, TimeMs};
+use crate::units::{DurationMs, Fixed9, TimeMs};
+use crate::utilization::Utilization;
 
 /// A time given to the window that lies before what it has already seen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
@@ -30,74 +34,99 @@ pub enum ClockError {
 
 /// The observations with `t - metrics_window < timestamp <= t`.
 ///
-/// Keeps a running sum for the mean and monotonic queues for max and min, so
-/// taking an observation and reading any aggregate is O(1) amortized whatever
-/// the window length, and nothing allocates once the queues have grown to the
-/// window's size.
+/// Utilizations are exact ratios. The window keeps, per distinct denominator, the
+/// sum of numerators and the count (so the mean is an exact fraction, whatever mix
+/// of `busy / slots` ratios and 9-decimal values it holds), and monotonic queues for
+/// max and min; taking an observation and reading any aggregate is O(1) amortized
+/// in the window's length (linear only in the number of distinct denominators).
 #[derive(Clone, Debug)]
 pub struct MetricsWindow {
     length: DurationMs,
-    /// `(timestamp, utilization units)`, oldest first.
-    samples: VecDeque<(TimeMs, u64)>,
+    /// `(timestamp, utilization)`, oldest first.
+    samples: VecDeque<(TimeMs, Utilization)>,
     /// Sequence number of `samples.front()`.
     head_seq: u64,
-    sum: u128,
-    /// `(seq, units)` with strictly decreasing units: the front is the max.
-    max_q: VecDeque<(u64, u64)>,
-    /// `(seq, units)` with strictly increasing units: the front is the min.
-    min_q: VecDeque<(u64, u64)>,
+    /// `(denominator, sum of numerators, samples)` for each denominator in the window.
+    groups: Vec<(u64, u128, u64)>,
+    /// `(seq, utilization)` with strictly decreasing values: the front is the max.
+    max_q: VecDeque<(u64, Utilization)>,
+    /// `(seq, utilization)` with strictly increasing values: the front is the min.
+    min_q: VecDeque<(u64, Utilization)>,
     /// The newest observation ever taken.
     newest: Option<Observation>,
     /// The latest time the window was advanced to.
     horizon: Option<TimeMs>,
 }
 
-/// What the policy needs to know of the window at one instant.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct WindowSummary {
-    /// Samples in the window (at least one).
-    pub count: u64,
-    /// Sum of their utilizations, in units of `10^-9`.
-    pub sum: u128,
-    /// Largest utilization.
-    pub max: Fixed9,
-    /// Smallest utilization.
-    pub min: Fixed9,
-    /// The newest observation in the window (whose `current_workers` and
-    /// `pending_tasks` the policy uses).
-    pub newest: Observation,
+/// The window at one instant, as a policy sees it: read-only, exact.
+#[derive(Clone, Copy, Debug)]
+pub struct WindowSummary<'a> {
+    window: &'a MetricsWindow,
+    newest: &'a Observation,
 }
 
-impl WindowSummary {
-    /// The aggregate as a number, rounded to 9 places for a mean (for reports).
+impl WindowSummary<'_> {
+    /// Samples in the window (at least one).
+    #[must_use]
+    pub fn count(&self) -> u64 {
+        self.window.samples.len() as u64
+    }
+
+    /// The newest observation in the window (whose `current_workers` and
+    /// `pending_tasks` the policies use).
+    #[must_use]
+    pub fn newest(&self) -> &Observation {
+        self.newest
+    }
+
+    fn frac(&self, agg: Aggregate) -> Frac {
+        let pick = |u: Utilization| Frac::Small(u128::from(u.num()), u128::from(u.den()));
+        match agg {
+            Aggregate::Mean => mean_of_groups(&self.window.groups, self.count()),
+            Aggregate::Max => pick(self.window.max_q.front().map_or(Utilization::ZERO, |&(_, u)| u)),
+            Aggregate::Min => pick(self.window.min_q.front().map_or(Utilization::ZERO, |&(_, u)| u)),
+            Aggregate::Latest => pick(self.newest.worker_utilization()),
+        }
+    }
+
+    /// The aggregate rounded to 9 places, ties away from zero (for files and reports only).
     #[must_use]
     pub fn value(&self, agg: Aggregate) -> Fixed9 {
-        match agg {
-            Aggregate::Mean => {
-                Fixed9::from_units(u64::try_from(round_div(self.sum, u128::from(self.count))).unwrap_or(u64::MAX))
-            }
-            Aggregate::Max => self.max,
-            Aggregate::Min => self.min,
-            Aggregate::Latest => self.newest.worker_utilization(),
+        let units = self.frac(agg).round_scaled(u128::from(Fixed9::SCALE));
+        Fixed9::from_units(u64::try_from(units).unwrap_or(Fixed9::SCALE))
+    }
+
+    /// The aggregate compared exactly with a 9-decimal value.
+    #[must_use]
+    pub fn cmp(&self, agg: Aggregate, threshold: Fixed9) -> Ordering {
+        self.frac(agg).cmp_ratio(u128::from(threshold.units()), u128::from(Fixed9::SCALE))
+    }
+
+    /// The aggregate compared exactly with `units / 10^9`, which may be negative.
+    #[must_use]
+    pub fn cmp_units(&self, agg: Aggregate, units: i128) -> Ordering {
+        match u128::try_from(units) {
+            Ok(u) => self.frac(agg).cmp_ratio(u, u128::from(Fixed9::SCALE)),
+            Err(_) => Ordering::Greater,
         }
     }
 
-    /// Exactly `aggregate > threshold` (for a mean: `sum > threshold * count`).
+    /// Exactly `aggregate > threshold`.
     #[must_use]
     pub fn above(&self, agg: Aggregate, threshold: Fixed9) -> bool {
-        match agg {
-            Aggregate::Mean => self.sum > u128::from(threshold.units()) * u128::from(self.count),
-            _ => self.value(agg) > threshold,
-        }
+        self.cmp(agg, threshold) == Ordering::Greater
     }
 
-    /// Exactly `aggregate < threshold` (for a mean: `sum < threshold * count`).
+    /// Exactly `aggregate < threshold`.
     #[must_use]
     pub fn below(&self, agg: Aggregate, threshold: Fixed9) -> bool {
-        match agg {
-            Aggregate::Mean => self.sum < u128::from(threshold.units()) * u128::from(self.count),
-            _ => self.value(agg) < threshold,
-        }
+        self.cmp(agg, threshold) == Ordering::Less
+    }
+
+    /// `floor(aggregate * s)`, exactly (the aggregate is at most 1, so the result is at most `s`).
+    #[must_use]
+    pub fn floor_scaled(&self, agg: Aggregate, s: u128) -> u128 {
+        self.frac(agg).floor_scaled(s)
     }
 }
 
@@ -109,7 +138,7 @@ impl MetricsWindow {
             length,
             samples: VecDeque::new(),
             head_seq: 0,
-            sum: 0,
+            groups: Vec::new(),
             max_q: VecDeque::new(),
             min_q: VecDeque::new(),
             newest: None,
@@ -141,6 +170,17 @@ impl MetricsWindow {
         self.newest.as_ref()
     }
 
+    /// The latest time the window was advanced to.
+    #[must_use]
+    pub fn horizon(&self) -> Option<TimeMs> {
+        self.horizon
+    }
+
+    /// The samples held, oldest first.
+    pub fn samples(&self) -> impl Iterator<Item = (TimeMs, Utilization)> + '_ {
+        self.samples.iter().copied()
+    }
+
     /// Takes an observation. An observation older than the newest one already
     /// taken is refused and the window is left unchanged.
     pub fn observe(&mut self, obs: Observation) -> Result<(), ObservationError> {
@@ -149,10 +189,21 @@ impl MetricsWindow {
                 return Err(ObservationError::OutOfOrder { timestamp: obs.timestamp, newest: n.timestamp });
             }
         }
-        let u = obs.worker_utilization().units();
+        self.push(obs.timestamp, obs.worker_utilization());
+        self.newest = Some(obs);
+        Ok(())
+    }
+
+    fn push(&mut self, ts: TimeMs, u: Utilization) {
         let seq = self.head_seq + self.samples.len() as u64;
-        self.samples.push_back((obs.timestamp, u));
-        self.sum += u128::from(u);
+        self.samples.push_back((ts, u));
+        match self.groups.iter_mut().find(|g| g.0 == u.den()) {
+            Some(g) => {
+                g.1 += u128::from(u.num());
+                g.2 += 1;
+            }
+            None => self.groups.push((u.den(), u128::from(u.num()), 1)),
+        }
         while self.max_q.back().is_some_and(|&(_, b)| b <= u) {
             self.max_q.pop_back();
         }
@@ -161,8 +212,6 @@ impl MetricsWindow {
             self.min_q.pop_back();
         }
         self.min_q.push_back((seq, u));
-        self.newest = Some(obs);
-        Ok(())
     }
 
     /// Moves the window to `now`, dropping samples with `timestamp <= now - length`.
@@ -188,7 +237,14 @@ impl MetricsWindow {
                 break;
             }
             self.samples.pop_front();
-            self.sum -= u128::from(u);
+            if let Some(i) = self.groups.iter().position(|g| g.0 == u.den()) {
+                let g = &mut self.groups[i];
+                g.1 -= u128::from(u.num());
+                g.2 -= 1;
+                if g.2 == 0 {
+                    self.groups.swap_remove(i);
+                }
+            }
             if self.max_q.front().is_some_and(|&(s, _)| s == self.head_seq) {
                 self.max_q.pop_front();
             }
@@ -200,24 +256,44 @@ impl MetricsWindow {
         Ok(())
     }
 
-    /// The window's aggregates as they stand (after the last [`MetricsWindow::advance`]);
-    /// `None` when it is empty.
+    /// The window as it stands (after the last [`MetricsWindow::advance`]); `None` when it is empty.
     #[must_use]
-    pub fn summary(&self) -> Option<WindowSummary> {
-        let newest = self.newest?;
-        let (&(_, max), &(_, min)) = (self.max_q.front()?, self.min_q.front()?);
-        Some(WindowSummary {
-            count: self.samples.len() as u64,
-            sum: self.sum,
-            max: Fixed9::from_units(max),
-            min: Fixed9::from_units(min),
-            newest,
-        })
+    pub fn summary(&self) -> Option<WindowSummary<'_>> {
+        if self.samples.is_empty() {
+            return None;
+        }
+        Some(WindowSummary { window: self, newest: self.newest.as_ref()? })
     }
 
     /// [`MetricsWindow::advance`] to `now`, then [`MetricsWindow::summary`].
-    pub fn summary_at(&mut self, now: TimeMs) -> Result<Option<WindowSummary>, ClockError> {
+    pub fn summary_at(&mut self, now: TimeMs) -> Result<Option<WindowSummary<'_>>, ClockError> {
         self.advance(now)?;
         Ok(self.summary())
+    }
+
+    /// Rebuilds a window from its parts (a snapshot): the samples oldest first, the newest
+    /// observation and the horizon. Refuses samples out of order, or a newest observation
+    /// older than a sample.
+    pub(crate) fn restore(
+        length: DurationMs,
+        samples: &[(TimeMs, Utilization)],
+        newest: Option<Observation>,
+        horizon: Option<TimeMs>,
+    ) -> Option<MetricsWindow> {
+        let mut w = MetricsWindow::new(length);
+        let mut last = TimeMs::ZERO;
+        for &(ts, u) in samples {
+            if ts < last {
+                return None;
+            }
+            last = ts;
+            w.push(ts, u);
+        }
+        if !samples.is_empty() && newest.is_none_or(|n| n.timestamp < last) {
+            return None;
+        }
+        w.newest = newest;
+        w.horizon = horizon;
+        Some(w)
     }
 }

@@ -9,19 +9,29 @@
 //!
 //! - every external call has a timeout, and a panic inside a user's implementation is
 //!   caught and logged (each call runs as its own tokio task);
+//! - the observation is made exactly as the simulator makes it: the registry and the
+//!   distributor report a [`PoolSnapshot`]'s parts (ready and starting workers, busy
+//!   slots, slots per worker, pending and running tasks), and
+//!   [`Observation::from_pool`] in the core turns them into the observation, with the
+//!   utilization kept as the exact ratio busy slots / slots of ready workers;
+//! - each tick is the core's one step: [`Scaler::tick`], then the scaling call, then
+//!   [`Scaler::outcome`] with what became of that decision;
 //! - a failed or timed-out metrics collection skips that tick; nonsense metrics (NaN,
-//!   negative, more busy workers than workers) are refused and skip the tick;
+//!   negative, more busy slots than slots) are refused and skip the tick;
 //! - a failed scaling call is logged with its context, starts no cooldown, and is retried
 //!   by the next tick's decision; scaling is serialized (one loop, one call at a time)
 //!   and never asks for a target outside `[min_workers, max_workers]`;
-//! - an optional recorder appends every observation to an observations CSV, flushed at
-//!   every tick, so `scaler-sim replay` can rerun production decisions.
+//! - an optional recorder appends every observation to an observations CSV (with the
+//!   exact counts), flushed at every tick, so `scaler-sim replay` reruns production
+//!   decisions exactly;
+//! - an optional state file holds the scaler's snapshot, written atomically after every
+//!   tick; a new `AutoScaler` with the same file resumes where the old one stopped.
 //!
 //! ```no_run
 //! # use scaler_runtime::*;
 //! # use scaler_core::ScalerConfig;
 //! # struct Pool;
-//! # impl WorkerRegistry for Pool { async fn workers(&self) -> Result<WorkerCounts, BoxError> { Ok(WorkerCounts { total: 2.0, busy: 1.0 }) } }
+//! # impl WorkerRegistry for Pool { async fn workers(&self) -> Result<WorkerCounts, BoxError> { Ok(WorkerCounts { ready: 2.0, provisioning: 0.0, busy_slots: 1.0, slots_per_worker: 1.0 }) } }
 //! # impl TaskDistributor for Pool { async fn tasks(&self) -> Result<TaskStats, BoxError> { Ok(TaskStats { pending: 0.0, running: 1.0, avg_task_duration_s: 3.0 }) } }
 //! # impl CloudManager for Pool { async fn set_workers(&self, _n: u32) -> Result<(), BoxError> { Ok(()) } }
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -46,7 +56,10 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use scaler_core::{Decision, DurationMs, Observation, Scaler, ScalerConfig, TimeMs, OBSERVATIONS_HEADER};
+use scaler_core::{
+    Decision, DurationMs, Observation, Outcome, PoolSnapshot, Scaler, ScalerConfig, ScalerSnapshot, TimeMs,
+    OBSERVATIONS_HEADER,
+};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -54,24 +67,30 @@ use tokio::time::Instant;
 /// The error type user implementations return.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// What a worker registry reports. Numbers are `f64` so that whatever an embedder's
-/// metrics system returns can be checked (NaN, negative, fractions are refused).
+/// What a worker registry reports: the worker half of a [`PoolSnapshot`]. Numbers are
+/// `f64` so that whatever an embedder's metrics system returns can be checked (NaN,
+/// negative, fractions are refused).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct WorkerCounts {
-    /// Workers in the pool (provisioning and ready).
-    pub total: f64,
-    /// Workers running at least one task.
-    pub busy: f64,
+    /// Workers ready to take tasks (not starting, not draining).
+    pub ready: f64,
+    /// Workers requested and still starting.
+    pub provisioning: f64,
+    /// Busy task slots of the ready workers (a worker running `k` tasks has `k` busy slots).
+    pub busy_slots: f64,
+    /// Task slots per worker (1 when a worker runs one task at a time).
+    pub slots_per_worker: f64,
 }
 
-/// What a task distributor reports.
+/// What a task distributor reports: the task half of a [`PoolSnapshot`].
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct TaskStats {
     /// Tasks waiting.
     pub pending: f64,
-    /// Tasks running.
+    /// Tasks running anywhere (draining workers included).
     pub running: f64,
-    /// Mean duration of recently completed tasks, seconds.
+    /// Mean duration of the tasks completed within the metrics window, seconds (0 if none);
+    /// [`scaler_core::CompletionWindow`] computes it as the simulator does.
     pub avg_task_duration_s: f64,
 }
 
@@ -104,13 +123,22 @@ pub struct RuntimeConfig {
     pub record_observations: Option<PathBuf>,
     /// Decisions kept for [`AutoScaler::recent_decisions`].
     pub history: usize,
+    /// Keep the scaler's state in this file (JSON, written atomically after every tick) and
+    /// resume from it when monitoring starts.
+    pub state_file: Option<PathBuf>,
 }
 
 impl RuntimeConfig {
     /// Defaults: 10 s call timeout, no recording, 1,000 decisions of history.
     #[must_use]
     pub fn new(scaler: ScalerConfig) -> RuntimeConfig {
-        RuntimeConfig { scaler, call_timeout: Duration::from_secs(10), record_observations: None, history: 1000 }
+        RuntimeConfig {
+            scaler,
+            call_timeout: Duration::from_secs(10),
+            record_observations: None,
+            history: 1000,
+            state_file: None,
+        }
     }
 
     /// Sets the timeout of every external call.
@@ -126,6 +154,87 @@ impl RuntimeConfig {
         self.record_observations = Some(path.into());
         self
     }
+
+    /// Persists the scaler's state in `path` after every tick (atomically: a complete file
+    /// or the previous one) and resumes from it on start, so a restarted service keeps its
+    /// window, cooldown, warm-up and policy memory.
+    #[must_use]
+    pub fn state_file(mut self, path: impl Into<PathBuf>) -> RuntimeConfig {
+        self.state_file = Some(path.into());
+        self
+    }
+}
+
+/// What the state file holds: the scaler's snapshot and the runtime clock's reading when it
+/// was taken (milliseconds since monitoring first started, across restarts).
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct StateFile {
+    /// The runtime clock when the snapshot was taken.
+    pub clock_ms: u64,
+    /// The scaler's state.
+    pub scaler: ScalerSnapshot,
+}
+
+/// Why the state file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    /// Reading or writing the file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The file is not a state file.
+    #[error("{path}: not a scaler state file: {source}")]
+    Format {
+        /// The file.
+        path: String,
+        /// The parse error.
+        source: serde_json::Error,
+    },
+    /// The snapshot does not fit the configuration.
+    #[error("{path}: {source}")]
+    Restore {
+        /// The file.
+        path: String,
+        /// Why.
+        source: scaler_core::RestoreError,
+    },
+}
+
+/// Reads a state file and rebuilds the scaler it describes under `config`. A decision that
+/// was awaiting its outcome when the file was written is treated as failed (its effect is
+/// unknown): the next tick decides again from what it observes.
+pub fn load_state(path: &std::path::Path, config: &ScalerConfig) -> Result<(Scaler, u64), StateError> {
+    let p = || path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| StateError::Io { path: p(), source })?;
+    let file: StateFile = serde_json::from_str(&text).map_err(|source| StateError::Format { path: p(), source })?;
+    let mut snap = file.scaler;
+    snap.pending = None;
+    let scaler = Scaler::restore(config.clone(), snap).map_err(|source| StateError::Restore { path: p(), source })?;
+    Ok((scaler, file.clock_ms))
+}
+
+/// Writes a state file atomically: a temporary file in the same folder, flushed, then renamed.
+pub fn save_state(path: &std::path::Path, scaler: &Scaler, clock_ms: u64) -> Result<(), StateError> {
+    let p = || path.display().to_string();
+    let file = StateFile { clock_ms, scaler: scaler.snapshot() };
+    let text = serde_json::to_vec(&file).map_err(|source| StateError::Format { path: p(), source })?;
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.partial-{}", std::process::id()));
+    let write = || -> std::io::Result<()> {
+        let mut f = File::create(&tmp)?;
+        f.write_all(&text)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    };
+    write().map_err(|source| {
+        let _ = std::fs::remove_file(&tmp);
+        StateError::Io { path: p(), source }
+    })
 }
 
 /// The last decision, as reported by [`AutoScaler::get_scaling_metrics`].
@@ -154,8 +263,10 @@ pub struct ScalingMetrics {
     pub running_tasks: u64,
     /// Mean recent task duration, seconds.
     pub avg_task_duration_s: f64,
-    /// Busy workers / workers at the last successful collection.
+    /// Busy slots / slots of ready workers at the last successful collection.
     pub worker_utilization: f64,
+    /// Ready workers at the last successful collection.
+    pub ready_workers: u32,
     /// When the last successful scaling happened, seconds since monitoring first started.
     pub last_scaling_time_s: Option<f64>,
     /// The last decision and its reason.
@@ -176,6 +287,8 @@ pub struct ScalingMetrics {
     pub scalings: u64,
     /// Observations that could not be recorded.
     pub record_errors: u64,
+    /// State files that could not be written or read.
+    pub state_errors: u64,
 }
 
 /// Why an external call did not return a value.
@@ -226,28 +339,60 @@ async fn call<T: Send + 'static>(
     }
 }
 
-/// Turns what the registry and distributor said into an observation, or says why not.
-pub fn observation(now: TimeMs, w: WorkerCounts, t: TaskStats) -> Result<Observation, BadMetrics> {
-    if !(w.total.is_finite() && w.busy.is_finite()) || w.busy < 0.0 || w.total < 0.0 {
+/// Turns what the registry and distributor said into the pool's snapshot, or says why not.
+pub fn pool_snapshot(w: WorkerCounts, t: TaskStats) -> Result<PoolSnapshot, BadMetrics> {
+    fn count(field: &str, x: f64, max: f64) -> Result<u64, BadMetrics> {
+        if !x.is_finite() || x < 0.0 {
+            return Err(BadMetrics(format!("{field} must be a finite number >= 0, got {x}")));
+        }
+        if x > max {
+            return Err(BadMetrics(format!("{field} = {x} is too large")));
+        }
+        if x.fract() != 0.0 {
+            return Err(BadMetrics(format!("{field} must be a whole number, got {x}")));
+        }
+        // Finite, non-negative, whole and within range: the cast is exact.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        Ok(x as u64)
+    }
+    let small = f64::from(u32::MAX);
+    let ready = u32::try_from(count("ready workers", w.ready, small)?).unwrap_or(u32::MAX);
+    let provisioning = u32::try_from(count("provisioning workers", w.provisioning, small)?).unwrap_or(u32::MAX);
+    let slots = u32::try_from(count("slots per worker", w.slots_per_worker, small)?).unwrap_or(u32::MAX);
+    if slots == 0 {
+        return Err(BadMetrics("slots per worker must be >= 1".into()));
+    }
+    let busy = count("busy slots", w.busy_slots, 9.0e15)?;
+    if busy > u64::from(ready) * u64::from(slots) {
+        return Err(BadMetrics(format!("more busy slots ({busy}) than slots of ready workers ({ready} x {slots})")));
+    }
+    let pending = count("pending tasks", t.pending, 9.0e15)?;
+    let running = count("running tasks", t.running, 9.0e15)?;
+    if !t.avg_task_duration_s.is_finite() || t.avg_task_duration_s < 0.0 {
         return Err(BadMetrics(format!(
-            "worker counts must be finite and >= 0, got total {} busy {}",
-            w.total, w.busy
+            "avg_task_duration_s must be a finite number >= 0, got {}",
+            t.avg_task_duration_s
         )));
     }
-    if w.busy > w.total {
-        return Err(BadMetrics(format!("more busy workers ({}) than workers ({})", w.busy, w.total)));
-    }
-    let util = if w.total == 0.0 {
-        if t.pending > 0.0 {
-            1.0
-        } else {
-            0.0
-        }
-    } else {
-        w.busy / w.total
-    };
-    Observation::from_f64(now, w.total, t.pending, t.running, t.avg_task_duration_s, util)
-        .map_err(|e| BadMetrics(e.to_string()))
+    // Whole milliseconds, as every duration the project holds.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let avg_ms = (t.avg_task_duration_s * 1000.0).round().min(9.0e15) as u64;
+    Ok(PoolSnapshot {
+        ready_workers: ready,
+        provisioning_workers: provisioning,
+        busy_slots: busy,
+        slots_per_worker: slots,
+        pending_tasks: pending,
+        running_tasks: running,
+        avg_task_duration: DurationMs(avg_ms),
+    })
+}
+
+/// Turns what the registry and distributor said into the observation at `now`: the pool's
+/// snapshot through [`Observation::from_pool`], exactly as the simulator observes.
+pub fn observation(now: TimeMs, w: WorkerCounts, t: TaskStats) -> Result<Observation, BadMetrics> {
+    let pool = pool_snapshot(w, t)?;
+    Observation::from_pool(now, &pool).map_err(|e| BadMetrics(e.to_string()))
 }
 
 struct Recorder {
@@ -278,6 +423,26 @@ struct Shared {
     recorder: Option<Recorder>,
     /// The clock's origin: the first `start_monitoring`.
     origin: Option<Instant>,
+    /// Milliseconds the clock already read at `origin` (a state file's clock plus the
+    /// downtime since it was written; 0 for a fresh start).
+    offset_ms: u64,
+    /// Resumed from a state file: the next tick is the next one on the grid, not an
+    /// immediate one.
+    resumed: bool,
+}
+
+impl Shared {
+    /// The runtime clock: milliseconds since monitoring first started, across restarts.
+    fn now(&self) -> TimeMs {
+        let elapsed = self.origin.map_or(0, |o| u64::try_from(o.elapsed().as_millis()).unwrap_or(u64::MAX));
+        TimeMs(self.offset_ms.saturating_add(elapsed))
+    }
+}
+
+fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 struct Inner<R, D, C> {
@@ -314,6 +479,8 @@ impl<R: WorkerRegistry, D: TaskDistributor, C: CloudManager> AutoScaler<R, D, C>
             history: VecDeque::new(),
             recorder: None,
             origin: None,
+            offset_ms: 0,
+            resumed: false,
         };
         AutoScaler {
             inner: Arc::new(Inner { registry, distributor, cloud: cloud_manager, config, shared: Mutex::new(shared) }),
@@ -330,7 +497,24 @@ impl<R: WorkerRegistry, D: TaskDistributor, C: CloudManager> AutoScaler<R, D, C>
         }
         {
             let mut s = self.inner.shared.lock().expect("state lock");
-            s.origin.get_or_insert_with(Instant::now);
+            if s.origin.is_none() {
+                s.origin = Some(Instant::now());
+                if let Some(path) = self.inner.config.state_file.as_deref().filter(|p| p.exists()) {
+                    match load_state(path, &self.inner.config.scaler) {
+                        Ok((scaler, clock_ms)) => {
+                            let downtime = read_saved_unix_ms(path).map_or(0, |t| unix_ms().saturating_sub(t));
+                            s.scaler = scaler;
+                            s.offset_ms = clock_ms.saturating_add(downtime);
+                            s.resumed = true;
+                            tracing::info!(path = %path.display(), clock_s = secs(s.offset_ms), "resumed the scaler's state");
+                        }
+                        Err(e) => {
+                            s.metrics.state_errors += 1;
+                            tracing::error!(error = %e, "cannot resume from the state file; starting fresh");
+                        }
+                    }
+                }
+            }
             s.metrics.monitoring = true;
             if s.recorder.is_none() {
                 if let Some(path) = &self.inner.config.record_observations {
@@ -386,15 +570,24 @@ async fn run_loop<R: WorkerRegistry, D: TaskDistributor, C: CloudManager>(
     inner: Arc<Inner<R, D, C>>,
     mut stop: watch::Receiver<bool>,
 ) {
-    let origin = inner.shared.lock().expect("state lock").origin.unwrap_or_else(Instant::now);
+    let (origin, offset, resumed) = {
+        let mut s = inner.shared.lock().expect("state lock");
+        let r = (s.origin.unwrap_or_else(Instant::now), s.offset_ms, s.resumed);
+        s.resumed = false;
+        r
+    };
+    let mut skip = resumed;
     loop {
         if *stop.borrow() {
             break;
         }
-        let now = TimeMs(u64::try_from(origin.elapsed().as_millis()).unwrap_or(u64::MAX));
-        tick(&inner, now).await;
+        let now = inner.shared.lock().expect("state lock").now();
+        if !skip {
+            tick(&inner, now).await;
+        }
+        skip = false;
         let next = inner.shared.lock().expect("state lock").scaler.next_tick(now);
-        let wake = origin + Duration::from_millis(next.as_ms());
+        let wake = origin + Duration::from_millis(next.as_ms().saturating_sub(offset));
         tokio::select! {
             () = tokio::time::sleep_until(wake) => {}
             _ = stop.changed() => break,
@@ -426,31 +619,27 @@ async fn tick<R: WorkerRegistry, D: TaskDistributor, C: CloudManager>(inner: &In
                 return;
             }
         };
-        if let Err(e) = s.scaler.observe(obs) {
-            s.metrics.skipped_ticks += 1;
-            tracing::warn!(at_s = secs(now.as_ms()), error = %e, "observation refused; skipping this tick");
-            return;
-        }
+        let (d, ticket) = match s.scaler.tick(now, Some(obs)) {
+            Ok(t) => (t.decision, t.ticket),
+            Err(e) => {
+                s.metrics.skipped_ticks += 1;
+                tracing::warn!(at_s = secs(now.as_ms()), error = %e, "observation refused; skipping this tick");
+                return;
+            }
+        };
         if let Some(r) = &mut s.recorder {
             if let Err(e) = r.record(&obs) {
                 tracing::error!(path = %r.path.display(), error = %e, "recording the observation failed");
                 s.metrics.record_errors += 1;
             }
         }
-        let d = match s.scaler.decide(now) {
-            Ok(d) => d,
-            Err(e) => {
-                s.metrics.skipped_ticks += 1;
-                tracing::warn!(error = %e, "clock error; skipping this tick");
-                return;
-            }
-        };
         let m = &mut s.metrics;
         m.current_workers = obs.current_workers;
         m.pending_tasks = obs.pending_tasks;
         m.running_tasks = obs.running_tasks;
         m.avg_task_duration_s = secs(obs.avg_task_duration.as_ms());
         m.worker_utilization = obs.worker_utilization().to_f64();
+        m.ready_workers = obs.ready_workers();
         m.last_decision = Some(DecisionInfo {
             at_s: secs(now.as_ms()),
             action: d.action.as_str().into(),
@@ -461,25 +650,35 @@ async fn tick<R: WorkerRegistry, D: TaskDistributor, C: CloudManager>(inner: &In
         while s.history.len() > inner.config.history {
             s.history.pop_front();
         }
-        d
+        (d, ticket)
     };
-    if !decision.is_scaling() {
+    let (decision, ticket) = decision;
+    let Some(ticket) = ticket else {
         tracing::debug!(at_s = secs(now.as_ms()), reason = %decision.reason, "hold");
+        persist(inner, now);
         return;
-    }
+    };
     let cfg = &inner.config.scaler;
     if decision.target_workers < cfg.min_workers() || decision.target_workers > cfg.max_workers() {
         // The core guarantees this never happens; the runtime refuses to act on it anyway.
         tracing::error!(target = decision.target_workers, "decision outside [min_workers, max_workers]; not scaling");
+        let _ = inner.shared.lock().expect("state lock").scaler.outcome(ticket, Outcome::Failed);
+        persist(inner, now);
         return;
     }
     let cloud = Arc::clone(&inner.cloud);
     let target = decision.target_workers;
     let result = call(timeout, async move { cloud.set_workers(target).await }).await;
     let mut s = inner.shared.lock().expect("state lock");
+    let outcome = if result.is_ok() { Outcome::Applied } else { Outcome::Failed };
+    if let Err(e) = s.scaler.outcome(ticket, outcome) {
+        tracing::error!(error = %e, "scaling outcome not taken");
+    }
+    drop(s);
+    persist(inner, now);
+    let mut s = inner.shared.lock().expect("state lock");
     match result {
         Ok(()) => {
-            s.scaler.record_scaled(now);
             s.metrics.last_scaling_time_s = Some(secs(now.as_ms()));
             s.metrics.scalings += 1;
             tracing::info!(at_s = secs(now.as_ms()), action = %decision.action, from = decision.current_workers, to = target, reason = %decision.reason, "scaled");
@@ -497,6 +696,23 @@ async fn tick<R: WorkerRegistry, D: TaskDistributor, C: CloudManager>(inner: &In
             );
         }
     }
+}
+
+/// Writes the state file (when configured) after a tick.
+fn persist<R, D, C>(inner: &Inner<R, D, C>, now: TimeMs) {
+    let Some(path) = &inner.config.state_file else { return };
+    let mut s = inner.shared.lock().expect("state lock");
+    if let Err(e) = save_state(path, &s.scaler, now.as_ms()) {
+        s.metrics.state_errors += 1;
+        tracing::error!(error = %e, "writing the state file failed");
+    }
+}
+
+/// The wall-clock time a state file was written (its modification time), to count the
+/// downtime since.
+fn read_saved_unix_ms(path: &std::path::Path) -> Option<u64> {
+    let t = std::fs::metadata(path).ok()?.modified().ok()?;
+    t.duration_since(std::time::UNIX_EPOCH).ok().map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// Milliseconds as a [`DurationMs`] (re-exported for embedders building configs).

@@ -1,10 +1,14 @@
 //! The one integration-test binary of scaler-core.
 
 mod config;
+mod exact;
+mod hpa_vectors;
 mod model;
 mod policies;
 mod purity;
 mod rules;
+mod snapshot;
+mod step;
 mod units;
 mod window;
 
@@ -33,4 +37,11 @@ pub fn obs(t_s: &str, workers: u32, pending: u64, util: &str) -> Observation {
         Fixed9::parse(util).unwrap(),
     )
     .unwrap()
+}
+
+/// Reports the pending scaling decision (if any) as applied: what replay does.
+pub fn applied(s: &mut scaler_core::Scaler) {
+    if let Some(t) = s.pending_ticket() {
+        s.outcome(t, scaler_core::Outcome::Applied).unwrap();
+    }
 }

@@ -39,7 +39,7 @@ impl Naive {
                 return (Action::Hold, n, Reason::Cooldown);
             }
         }
-        let utils: Vec<u128> = inside.iter().map(|o| o.worker_utilization().units() as u128).collect();
+        let utils: Vec<u128> = inside.iter().map(|o| o.worker_utilization().to_fixed9().units() as u128).collect();
         // Compare u against a threshold as fractions: (num/den) vs thr.
         let (num, den) = match self.cfg.utilization_aggregate() {
             Aggregate::Mean => (utils.iter().sum::<u128>(), utils.len() as u128),
@@ -163,7 +163,7 @@ proptest! {
                         prop_assert!(d.pending_tasks > 0);
                     }
                     if d.is_scaling() && succeed {
-                        real.record_scaled(TimeMs(now));
+                        crate::applied(&mut real);
                         naive.last_scaled = Some(now);
                     }
                 }
@@ -178,7 +178,7 @@ proptest! {
             let o = Observation::new(TimeMs(t), u32::MAX, u64::MAX, u64::MAX, DurationMs(u64::MAX), Fixed9::ONE).unwrap();
             let _ = s.observe(o);
             if let Ok(d) = s.decide(TimeMs(t)) {
-                if d.is_scaling() { s.record_scaled(TimeMs(t)); }
+                if d.is_scaling() { crate::applied(&mut s); }
             }
             let _ = s.next_tick(TimeMs(t));
         }

@@ -1,7 +1,7 @@
 //! The policies beyond the seed's thresholds: data-driven cases and properties.
 
 use proptest::prelude::*;
-use scaler_core::policies::{decide, PolicyState};
+use scaler_core::PolicyState;
 use scaler_core::{Action, DurationMs, Fixed9, Observation, Reason, Scaler, TimeMs};
 
 use crate::cfg;
@@ -17,7 +17,7 @@ fn run(config: &str, obs: &[(u64, u32, u64, u64, u64, &str)]) -> Vec<String> {
             .unwrap();
         let d = s.decide(now).unwrap();
         if d.is_scaling() {
-            s.record_scaled(now);
+            crate::applied(&mut s);
         }
         out.push(format!("{} {} {}", d.action, d.target_workers, d.reason));
     }
@@ -163,7 +163,7 @@ fn step_policy_adjustments_and_warmup() {
         format!("{base}[step]\nadjustment_type = \"ExactCapacity\"\nscale_out = [{{ lower = 0, adjustment = 25 }}]\n");
     assert_eq!(run(&exact, &[(0, 3, 5, 3, 30, "0.9")]), ["scale_up 25 step_scale_out"]);
     // Warm-up: 3 workers added at 0 are still warming at 60 s and cover a step of 3.
-    let warm = format!("{base}[step]\nupper_threshold = 0.7\nlower_threshold = 0.3\nwarmup_s = 120\n{steps}");
+    let warm = format!("{base}warmup_period = 120\n[step]\nupper_threshold = 0.7\nlower_threshold = 0.3\n{steps}");
     let got = run(&warm, &[(0, 10, 5, 10, 30, "0.95"), (60, 13, 5, 10, 30, "0.95"), (120, 13, 5, 13, 30, "0.95")]);
     assert_eq!(got, ["scale_up 13 step_scale_out", "hold 13 warming_up", "scale_up 16 step_scale_out"]);
 }
@@ -173,12 +173,14 @@ fn policy_configs_are_validated() {
     let err = |t: &str| crate::try_cfg(t).unwrap_err();
     assert!(err("policy = \"hpa\"\n[hpa]\ntarget_utilisation_percent = 50")
         .contains("did you mean `target_utilization_percent`"));
-    assert!(err("[hpa]\ntarget_utilization_percent = 0").contains("hpa.target_utilization_percent = 0"));
+    assert!(
+        err("policy = \"hpa\"\n[hpa]\ntarget_utilization_percent = 0").contains("hpa.target_utilization_percent = 0")
+    );
     assert!(err("[hpa]\nbehavior = { scaleUp = { policies = [{ type = \"Pod\", value = 4, periodSeconds = 15 }] } }")
         .contains("\"Pods\", \"Percent\""));
     assert!(err("[hpa]\nbehavior = { scaleUp = { policies = [{ type = \"Pods\", value = 4 }] } }")
         .contains("needs `periodSeconds`"));
-    assert!(err("[step]\nlower_threshold = 0.9\nupper_threshold = 0.5")
+    assert!(err("policy = \"step\"\n[step]\nlower_threshold = 0.9\nupper_threshold = 0.5")
         .contains("step.lower_threshold = 0.9: must be < step.upper_threshold (0.5)"));
     assert!(
         err("[step]\nscale_out = [{ lower = 0.2, upper = 0.1, adjustment = 1 }]").contains("lower must be below upper")
@@ -187,19 +189,17 @@ fn policy_configs_are_validated() {
     assert!(err("[predictive]\nalpha = 1.5").contains("predictive.alpha = 1.5: must be between 0 and 1"));
     assert!(err("policy = \"keda\"").contains("\"queue\""));
     // Round trip through to_pairs for every policy.
-    for p in ["hpa", "step", "queue", "predictive"] {
-        let text = format!(
-            "policy = \"{p}\"\n[hpa]\ntarget_utilization_percent = 65\nbehavior = {{ scaleUp = {{ selectPolicy = \"Min\" }} }}\n[step]\nwarmup_s = 30\n[queue]\ntarget_drain_s = 45\n[predictive]\nhorizon_s = 90\n"
-        );
-        let c = cfg(&text);
+    for text in [
+        "policy = \"hpa\"\n[hpa]\ntarget_utilization_percent = 65\nbehavior = { scaleUp = { selectPolicy = \"Min\" } }\n",
+        "policy = \"step\"\n[step]\nmin_adjustment_magnitude = 2\nscale_in = [{ lower = -0.25, upper = 0, adjustment = -1 }]\n",
+        "policy = \"queue\"\n[queue]\ntarget_drain_s = 45\n",
+        "policy = \"predictive\"\n[predictive]\nhorizon_s = 90\nalpha = 0.25\n",
+    ] {
+        let c = cfg(text);
         let again: String = c.to_pairs().iter().map(|(k, v)| format!("{k} = {v}\n")).collect();
         let c2 = cfg(&again);
-        match p {
-            "hpa" => assert_eq!(c2.hpa(), c.hpa()),
-            "step" => assert_eq!(c2.step(), c.step()),
-            "queue" => assert_eq!(c2.queue(), c.queue()),
-            _ => assert_eq!(c2.predictive(), c.predictive()),
-        }
+        assert_eq!(c2.policy_config(), c.policy_config(), "{again}");
+        assert_eq!(c2, c);
     }
 }
 
@@ -231,7 +231,7 @@ fn predictive_scales_up_ahead_of_a_daily_rise() {
             early.push(slot % 24);
         }
         if d.is_scaling() {
-            s.record_scaled(now);
+            crate::applied(&mut s);
             workers = d.target_workers;
         }
     }
@@ -250,8 +250,8 @@ proptest! {
     /// Every policy: targets within [min, max]; a hold targets n (except no_metrics).
     #[test]
     fn every_policy_stays_in_bounds(policy in prop_oneof![Just("hpa"), Just("step"), Just("queue"), Just("predictive")], obs in arb_obs(), min in 0u32..4, span in 1u32..30) {
-        let c = cfg(&format!("policy = \"{policy}\"\nmin_workers = {min}\nmax_workers = {}\nscale_up_threshold = 0.8\ncooldown_period = 30\nmetrics_window = 120\n\
-                              [predictive]\nseason_s = 600\n", min + span));
+        let table = if policy == "predictive" { "[predictive]\nseason_s = 600\n" } else { "" };
+        let c = cfg(&format!("policy = \"{policy}\"\nmin_workers = {min}\nmax_workers = {}\nscale_up_threshold = 0.8\ncooldown_period = 30\nmetrics_window = 120\n{table}", min + span));
         let mut s = Scaler::new(c.clone());
         let mut t = 0;
         for (dt, n, p, r, u) in obs {
@@ -261,7 +261,7 @@ proptest! {
             let d = s.decide(TimeMs(t)).unwrap();
             if d.is_scaling() {
                 prop_assert!(d.target_workers >= c.min_workers() && d.target_workers <= c.max_workers(), "{d:?}");
-                s.record_scaled(TimeMs(t));
+                crate::applied(&mut s);
             } else if d.reason != Reason::NoMetrics {
                 prop_assert_eq!(d.target_workers, n);
             }
@@ -288,7 +288,7 @@ proptest! {
                     prop_assert!(i64::from(d.target_workers) <= start + i64::from(value), "to {} from a period start of {start} + {value}", d.target_workers);
                 }
                 changes.push((t, i64::from(d.target_workers) - i64::from(n)));
-                s.record_scaled(TimeMs(t));
+                crate::applied(&mut s);
                 n = d.target_workers;
             }
         }
@@ -300,7 +300,7 @@ proptest! {
     fn predictive_never_scales_in_on_the_forecast(obs in arb_obs()) {
         let text = "policy = \"predictive\"\nmin_workers = 1\nmax_workers = 40\ncooldown_period = 0\nmetrics_window = 60\n[predictive]\nseason_s = 300\n";
         let pc = cfg(text);
-        let tc = cfg(&text.replace("policy = \"predictive\"", "policy = \"threshold\""));
+        let tc = cfg(&text.replace("policy = \"predictive\"", "policy = \"threshold\"").replace("[predictive]\nseason_s = 300\n", ""));
         let mut pred = Scaler::new(pc.clone());
         let mut thr = Scaler::new(tc.clone());
         let mut t = 0;
@@ -316,7 +316,7 @@ proptest! {
                 prop_assert!(d.target_workers >= r.target_workers);
             }
             // Both record the same successes, so their cooldowns agree.
-            if r.is_scaling() { thr.record_scaled(TimeMs(t)); pred.record_scaled(TimeMs(t)); }
+            if r.is_scaling() { crate::applied(&mut thr); crate::applied(&mut pred); }
         }
     }
 }
@@ -327,18 +327,15 @@ fn the_pure_function_and_the_holder_agree_and_state_round_trips() {
         "policy = \"hpa\"\nmax_workers = 30\n[hpa]\nbehavior = { scaleDown = { stabilizationWindowSeconds = 120 } }\n",
     );
     let mut s = Scaler::new(c.clone());
-    let mut state = PolicyState::new(&c);
-    let mut w = scaler_core::MetricsWindow::new(c.metrics_window());
     for (i, u) in ["0.9", "0.95", "0.2", "0.1", "0.5"].iter().enumerate() {
         let now = TimeMs(i as u64 * 60_000);
         let o = Observation::new(now, 6, 3, 6, DurationMs::from_secs(10), Fixed9::parse(u).unwrap()).unwrap();
-        s.observe(o).unwrap();
-        w.observe(o).unwrap();
-        let held = s.decide(now).unwrap();
-        let (pure, next) = decide(&c, state, w.summary_at(now).unwrap().as_ref(), None, now);
-        assert_eq!(held, pure);
-        state = next;
+        let tick = s.tick(now, Some(o)).unwrap();
+        if let Some(t) = tick.ticket {
+            s.outcome(t, scaler_core::Outcome::Applied).unwrap();
+        }
         // The state serializes and reads back unchanged (nothing lost on a restart).
+        let state = s.policy_state().clone();
         let json = serde_json::to_string(&state).unwrap();
         assert_eq!(serde_json::from_str::<PolicyState>(&json).unwrap(), state);
     }

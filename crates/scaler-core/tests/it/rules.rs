@@ -14,7 +14,10 @@ fn check(config: &str, observations: &str, scaled_at: Option<&str>, now: &str, e
         s.observe(obs(f[0], f[1].parse().unwrap(), f[2].parse().unwrap(), f[3])).unwrap();
     }
     if let Some(at) = scaled_at {
-        s.record_scaled(TimeMs::parse_seconds(at).unwrap());
+        // A scaling applied at `at`, as a restored snapshot says it.
+        let mut snap = s.snapshot();
+        snap.last_scaled_at = Some(TimeMs::parse_seconds(at).unwrap());
+        s = Scaler::restore(cfg(config), snap).unwrap();
     }
     let d = s.decide(TimeMs::parse_seconds(now).unwrap()).unwrap();
     let util = d.window_utilization.map(|u| u.to_string()).unwrap_or_else(|| "-".into());

@@ -67,20 +67,23 @@ fn fixed9_display_and_conversion() {
 
 mod fast_path {
     use proptest::prelude::*;
-    use scaler_core::{parse_scaled, parse_whole, Decimal};
+    use scaler_core::{parse_count, Decimal, DurationMs, Fixed9, TimeMs};
 
     proptest! {
-        /// The one-pass reader agrees with the general decimal reader on every input.
+        /// The one-pass readers behind the typed byte parsers agree with the general
+        /// decimal reader on every input.
         #[test]
-        fn parse_scaled_matches_decimal(text in "[+-]?[0-9]{0,22}(\\.[0-9]{0,12})?([eE][+-]?[0-9]{1,3})?", scale in 0u32..=9, refuse in any::<bool>()) {
-            let slow = Decimal::parse(&text).and_then(|d| if refuse { d.to_positive_scaled_u64(scale) } else { d.to_scaled_u64(scale) });
-            prop_assert_eq!(parse_scaled(text.as_bytes(), scale, refuse), slow, "{}", text);
+        fn byte_parsers_match_decimal(text in "[+-]?[0-9]{0,22}(\\.[0-9]{0,12})?([eE][+-]?[0-9]{1,3})?") {
+            let d = Decimal::parse(&text);
+            prop_assert_eq!(TimeMs::parse_seconds_bytes(text.as_bytes()), d.and_then(|d| d.to_scaled_u64(3)).map(TimeMs), "{}", text);
+            prop_assert_eq!(DurationMs::parse_seconds_bytes(text.as_bytes()), d.and_then(|d| d.to_positive_scaled_u64(3)).map(DurationMs), "{}", text);
+            prop_assert_eq!(Fixed9::parse_bytes(text.as_bytes()), d.and_then(|d| d.to_scaled_u64(9)).map(Fixed9::from_units), "{}", text);
         }
 
         #[test]
-        fn parse_whole_matches_decimal(text in "[+-]?[0-9]{0,22}(\\.[0-9]{0,3})?") {
+        fn parse_count_matches_decimal(text in "[+-]?[0-9]{0,22}(\\.[0-9]{0,3})?") {
             let slow = Decimal::parse(&text).and_then(|d| d.to_whole_u64());
-            prop_assert_eq!(parse_whole(text.as_bytes()), slow, "{}", text);
+            prop_assert_eq!(parse_count(text.as_bytes()), slow, "{}", text);
         }
     }
 }

@@ -15,10 +15,10 @@ fn half_open_edge() {
     w.observe(obs("0.001", 1, 0, "0.7")).unwrap();
     // At t = 299.999 both are in; at t = 300 the sample exactly 300 s old has left.
     let s = w.summary_at(TimeMs(299_999)).unwrap().unwrap();
-    assert_eq!(s.count, 2);
+    assert_eq!(s.count(), 2);
     let s = w.summary_at(TimeMs(300_000)).unwrap().unwrap();
-    assert_eq!(s.count, 1);
-    assert_eq!(s.max.to_string(), "0.7");
+    assert_eq!(s.count(), 1);
+    assert_eq!(s.value(scaler_core::Aggregate::Max).to_string(), "0.7");
     assert!(w.summary_at(TimeMs(300_001)).unwrap().is_none());
 }
 
@@ -32,7 +32,7 @@ fn out_of_order_is_refused_and_window_unchanged() {
     assert_eq!(format!("{w:?}"), before);
     // Equal timestamps are fine.
     w.observe(obs("10", 2, 0, "0.9")).unwrap();
-    assert_eq!(w.summary_at(TimeMs(10_000)).unwrap().unwrap().newest.current_workers, 2);
+    assert_eq!(w.summary_at(TimeMs(10_000)).unwrap().unwrap().newest().current_workers, 2);
 }
 
 #[test]
@@ -56,9 +56,9 @@ fn max_and_min_follow_evictions() {
         let vals: Vec<f64> = utils[lo..=i].iter().map(|v| v.parse().unwrap()).collect();
         let max = vals.iter().cloned().fold(f64::MIN, f64::max);
         let min = vals.iter().cloned().fold(f64::MAX, f64::min);
-        assert_eq!(s.count as usize, vals.len());
-        assert_eq!(s.max.to_f64(), max, "at {i}");
-        assert_eq!(s.min.to_f64(), min, "at {i}");
+        assert_eq!(s.count() as usize, vals.len());
+        assert_eq!(s.value(scaler_core::Aggregate::Max).to_f64(), max, "at {i}");
+        assert_eq!(s.value(scaler_core::Aggregate::Min).to_f64(), min, "at {i}");
     }
 }
 
@@ -71,5 +71,5 @@ fn no_allocation_growth_once_warm_is_bounded_by_window_size() {
         w.advance(TimeMs(i * 1000)).unwrap();
         assert!(w.len() <= 100);
     }
-    assert_eq!(w.summary().unwrap().sum, 100 * 500_000_000);
+    assert_eq!(w.summary().unwrap().value(scaler_core::Aggregate::Mean).to_string(), "0.5");
 }
