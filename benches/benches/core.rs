@@ -1,10 +1,12 @@
-//! observe + decide per tick, with windows of 10 and 100,000 samples.
+//! One step (observe + decide + outcome) per tick, with windows of 10 and 100,000 samples of
+//! decimal utilization (one denominator), and with pool observations whose exact ratios have
+//! up to 50 distinct denominators in the window.
 //!
 //! Run: `cargo bench -p scaler-benches --bench core`
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use scaler_benches::{observation, warm_scaler};
-use scaler_core::TimeMs;
+use scaler_benches::{observation, pool_observation, warm_scaler};
+use scaler_core::{Outcome, TimeMs};
 
 fn observe_decide(c: &mut Criterion) {
     let mut g = c.benchmark_group("observe_decide");
@@ -14,13 +16,12 @@ fn observe_decide(c: &mut Criterion) {
             let (mut s, mut t, mut rng) = warm_scaler(samples);
             b.iter(|| {
                 let o = observation(t, &mut rng);
-                s.observe(o).expect("in order");
-                let d = s.decide(TimeMs(t)).expect("clock");
-                if d.is_scaling() {
-                    s.record_scaled(TimeMs(t));
+                let tick = s.tick(TimeMs(t), Some(o)).expect("in order");
+                if let Some(ticket) = tick.ticket {
+                    s.outcome(ticket, Outcome::Applied).expect("pending");
                 }
                 t += 1;
-                std::hint::black_box(d)
+                std::hint::black_box(tick.decision)
             });
             assert!(s.window().len() as u64 <= samples);
         });
@@ -28,5 +29,25 @@ fn observe_decide(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, observe_decide);
+fn observe_decide_pool(c: &mut Criterion) {
+    let mut g = c.benchmark_group("observe_decide_pool");
+    g.throughput(Throughput::Elements(1));
+    for samples in [10u64, 100] {
+        g.bench_with_input(BenchmarkId::from_parameter(samples), &samples, |b, &samples| {
+            let (mut s, mut t, mut rng) = warm_scaler(samples);
+            b.iter(|| {
+                let o = pool_observation(t, &mut rng);
+                let tick = s.tick(TimeMs(t), Some(o)).expect("in order");
+                if let Some(ticket) = tick.ticket {
+                    s.outcome(ticket, Outcome::Applied).expect("pending");
+                }
+                t += 1;
+                std::hint::black_box(tick.decision)
+            });
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, observe_decide, observe_decide_pool);
 criterion_main!(benches);

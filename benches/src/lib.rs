@@ -1,7 +1,7 @@
 //! Shared set-up for the criterion benchmarks in `benches/benches/`.
 #![forbid(unsafe_code)]
 
-use scaler_core::{DurationMs, Fixed9, Observation, Scaler, ScalerConfig, TimeMs};
+use scaler_core::{DurationMs, Fixed9, Observation, PoolSnapshot, Scaler, ScalerConfig, TimeMs};
 
 /// A small deterministic generator (64-bit LCG) so benches need no RNG crate.
 pub struct Lcg(pub u64);
@@ -18,6 +18,23 @@ impl Lcg {
 pub fn observation(t_ms: u64, rng: &mut Lcg) -> Observation {
     let util = Fixed9::from_units(rng.next_u64() % 1_000_000_001);
     Observation::new(TimeMs(t_ms), 4, rng.next_u64() % 3, 4, DurationMs(30_000), util).expect("valid")
+}
+
+/// A pool observation at `t_ms`: 1 to 50 ready workers of 2 slots, some busy (an exact ratio
+/// whose denominator changes with the pool size, as the simulator's do).
+pub fn pool_observation(t_ms: u64, rng: &mut Lcg) -> Observation {
+    let ready = u32::try_from(1 + rng.next_u64() % 50).expect("small");
+    let busy = rng.next_u64() % (2 * u64::from(ready) + 1);
+    let pool = PoolSnapshot {
+        ready_workers: ready,
+        provisioning_workers: 0,
+        busy_slots: busy,
+        slots_per_worker: 2,
+        pending_tasks: rng.next_u64() % 3,
+        running_tasks: busy,
+        avg_task_duration: DurationMs(30_000),
+    };
+    Observation::from_pool(TimeMs(t_ms), &pool).expect("valid")
 }
 
 /// A scaler whose window holds `samples` observations in steady state (one per ms),

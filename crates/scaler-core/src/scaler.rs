@@ -167,6 +167,14 @@ impl Scaler {
     /// and decides. A refused observation or a clock going backwards changes nothing.
     pub fn tick(&mut self, now: TimeMs, observation: Option<Observation>) -> Result<Tick, StepError> {
         if let Some(o) = observation {
+            if let Some(n) = self.window.newest() {
+                if o.timestamp < n.timestamp {
+                    return Err(StepError::Observation(ObservationError::OutOfOrder {
+                        timestamp: o.timestamp,
+                        newest: n.timestamp,
+                    }));
+                }
+            }
             if o.timestamp > now {
                 return Err(StepError::Clock(ClockError::BeforeNewestObservation { now, newest: o.timestamp }));
             }

@@ -2,7 +2,7 @@
 
 use std::io::Read;
 
-use scaler_core::{parse_scaled, parse_whole, DecimalError, DurationMs, Fixed9, TimeMs};
+use scaler_core::{parse_count, DecimalError, DurationMs, Fixed9, TimeMs};
 
 use crate::csvio::CsvReader;
 use crate::error::InputError;
@@ -19,17 +19,17 @@ fn fail<R: Read>(r: &CsvReader<R>, i: usize, e: DecimalError, what: &str) -> Inp
 
 /// A time in seconds, `>= 0`, rounded to ms.
 pub fn time<R: Read>(r: &CsvReader<R>, i: usize) -> Result<TimeMs, InputError> {
-    parse_scaled(r.get_bytes(i), 3, false).map(TimeMs).map_err(|e| fail(r, i, e, "a number of seconds"))
+    TimeMs::parse_seconds_bytes(r.get_bytes(i)).map_err(|e| fail(r, i, e, "a number of seconds"))
 }
 
 /// A duration in seconds, `>= 0`, rounded to ms; a positive value that rounds to 0 ms is refused.
 pub fn duration<R: Read>(r: &CsvReader<R>, i: usize) -> Result<DurationMs, InputError> {
-    parse_scaled(r.get_bytes(i), 3, true).map(DurationMs).map_err(|e| fail(r, i, e, "a number of seconds"))
+    DurationMs::parse_seconds_bytes(r.get_bytes(i)).map_err(|e| fail(r, i, e, "a number of seconds"))
 }
 
 /// A whole count, `>= 0`.
 pub fn count<R: Read>(r: &CsvReader<R>, i: usize) -> Result<u64, InputError> {
-    parse_whole(r.get_bytes(i)).map_err(|e| fail(r, i, e, "a whole number"))
+    parse_count(r.get_bytes(i)).map_err(|e| fail(r, i, e, "a whole number"))
 }
 
 /// A whole count that fits 32 bits.
@@ -40,9 +40,7 @@ pub fn count_u32<R: Read>(r: &CsvReader<R>, i: usize) -> Result<u32, InputError>
 
 /// A ratio between 0 and 1, rounded to 9 places.
 pub fn utilization<R: Read>(r: &CsvReader<R>, i: usize) -> Result<Fixed9, InputError> {
-    let u = parse_scaled(r.get_bytes(i), 9, false)
-        .map(Fixed9::from_units)
-        .map_err(|e| fail(r, i, e, "a number between 0 and 1"))?;
+    let u = Fixed9::parse_bytes(r.get_bytes(i)).map_err(|e| fail(r, i, e, "a number between 0 and 1"))?;
     if u > Fixed9::ONE {
         let text = String::from_utf8_lossy(r.get_bytes(i));
         return Err(r.field_error(i, format!("{text:?} is above 1 (a utilization is between 0 and 1)")));

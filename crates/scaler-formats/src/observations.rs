@@ -5,7 +5,7 @@ use std::io::Read;
 use std::path::Path;
 use std::sync::mpsc;
 
-use scaler_core::Observation;
+use scaler_core::{Observation, PoolCounts};
 
 use crate::csvio::{CsvReader, Next};
 use crate::error::{InputError, SimError};
@@ -16,18 +16,27 @@ use crate::fmtnum::{push_fixed9, push_ms_as_seconds, push_u64};
 pub const COLUMNS: [&str; 6] =
     ["timestamp_s", "current_workers", "pending_tasks", "running_tasks", "avg_task_duration_s", "worker_utilization"];
 
+/// The optional columns with the exact pool counts (an extension; the simulator and the
+/// runtime write them): when all three are in the header, replay builds the exact
+/// utilization `busy_slots / total_slots` from them.
+pub const EXACT_COLUMNS: [&str; 3] = ["ready_workers", "busy_slots", "total_slots"];
+
 /// Streams observations from a CSV file.
 pub struct ObservationReader<R> {
     csv: CsvReader<R>,
     idx: [usize; 6],
+    exact: Option<[usize; 3]>,
+}
+
+fn exact_columns<R: Read>(csv: &CsvReader<R>) -> Option<[usize; 3]> {
+    let [a, b, c] = EXACT_COLUMNS.map(|n| csv.column(n));
+    Some([a?, b?, c?])
 }
 
 impl ObservationReader<File> {
     /// Opens a file and checks its header.
     pub fn open(path: &Path) -> Result<Self, InputError> {
-        let csv = CsvReader::open(path)?;
-        let idx = csv.require(COLUMNS)?;
-        Ok(ObservationReader { csv, idx })
+        ObservationReader::from_csv(CsvReader::open(path)?)
     }
 }
 
@@ -35,7 +44,8 @@ impl<R: Read> ObservationReader<R> {
     /// Reads observations from an already opened CSV (its header is checked).
     pub fn from_csv(csv: CsvReader<R>) -> Result<Self, InputError> {
         let idx = csv.require(COLUMNS)?;
-        Ok(ObservationReader { csv, idx })
+        let exact = exact_columns(&csv);
+        Ok(ObservationReader { csv, idx, exact })
     }
 
     /// The next observation. The outer `Err` is fatal; an inner `Err` is an invalid row.
@@ -50,15 +60,48 @@ impl<R: Read> ObservationReader<R> {
     fn parse_row(&self) -> Result<Observation, InputError> {
         let r = &self.csv;
         let [t, w, p, run, d, u] = self.idx;
-        let obs = Observation::new(
+        let (time, workers, pending, running, avg) = (
             fields::time(r, t)?,
             fields::count_u32(r, w)?,
             fields::count(r, p)?,
             fields::count(r, run)?,
             fields::duration(r, d)?,
-            fields::utilization(r, u)?,
         );
-        obs.map_err(|e| r.field_error(u, e.to_string()))
+        let util = fields::utilization(r, u)?;
+        if let Some([ready_i, busy_i, total_i]) = self.exact {
+            let empty = [ready_i, busy_i, total_i].map(|i| r.get_bytes(i).is_empty());
+            if empty != [true; 3] {
+                if let Some(k) = empty.iter().position(|&e| e) {
+                    let i = [ready_i, busy_i, total_i][k];
+                    return Err(r.field_error(
+                        i,
+                        "is empty, but the other exact columns (ready_workers, busy_slots, total_slots) are given: give all three or none",
+                    ));
+                }
+                let counts = PoolCounts {
+                    ready_workers: fields::count_u32(r, ready_i)?,
+                    busy_slots: fields::count(r, busy_i)?,
+                    total_slots: fields::count(r, total_i)?,
+                };
+                let obs = Observation::with_counts(time, workers, pending, running, avg, counts).map_err(|e| {
+                    let col = if counts.busy_slots > counts.total_slots { busy_i } else { ready_i };
+                    r.field_error(col, e.to_string())
+                })?;
+                if obs.worker_utilization().to_fixed9() != util {
+                    return Err(r.field_error(
+                        u,
+                        format!(
+                            "{util} does not match busy_slots / total_slots = {} / {} (= {})",
+                            counts.busy_slots,
+                            counts.total_slots,
+                            obs.worker_utilization()
+                        ),
+                    ));
+                }
+                return Ok(obs);
+            }
+        }
+        Observation::new(time, workers, pending, running, avg, util).map_err(|e| r.field_error(u, e.to_string()))
     }
 
     /// The current row's line number.
@@ -149,6 +192,16 @@ pub fn push_row(buf: &mut Vec<u8>, o: &Observation) {
     buf.push(b',');
     push_ms_as_seconds(buf, o.avg_task_duration.as_ms());
     buf.push(b',');
-    push_fixed9(buf, o.worker_utilization());
+    push_fixed9(buf, o.worker_utilization().to_fixed9());
+    buf.push(b',');
+    if let Some(p) = o.pool() {
+        push_u64(buf, u64::from(p.ready_workers));
+        buf.push(b',');
+        push_u64(buf, p.busy_slots);
+        buf.push(b',');
+        push_u64(buf, p.total_slots);
+    } else {
+        buf.extend_from_slice(b",,");
+    }
     buf.push(b'\n');
 }

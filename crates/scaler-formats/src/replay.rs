@@ -7,7 +7,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use scaler_core::{Action, Decision, Scaler, ScalerConfig};
+use scaler_core::{Action, Decision, Outcome, Scaler, ScalerConfig};
 
 use crate::error::{InputError, Location, SimError};
 use crate::fmtnum::{push_fixed9, push_ms_as_seconds, push_u64};
@@ -73,19 +73,24 @@ pub fn replay<W: Write>(
                     continue;
                 }
             };
-            if let Err(e) = scaler.observe(obs) {
-                skip(at_timestamp(row.line, e.to_string()), &mut report)?;
-                continue;
-            }
-            let now = obs.timestamp;
-            let d = scaler.decide(now).map_err(|e| at_timestamp(row.line, e.to_string()))?;
+            // The core's one step, deciding at the observation's own time; an observation
+            // refused by the window (out of order) is an invalid row.
+            let tick = match scaler.tick(obs.timestamp, Some(obs)) {
+                Ok(t) => t,
+                Err(e) => {
+                    skip(at_timestamp(row.line, e.to_string()), &mut report)?;
+                    continue;
+                }
+            };
+            let d = tick.decision;
             match d.action {
                 Action::ScaleUp => report.scale_ups += 1,
                 Action::ScaleDown => report.scale_downs += 1,
                 Action::Hold => {}
             }
-            if d.is_scaling() {
-                scaler.record_scaled(now);
+            if let Some(ticket) = tick.ticket {
+                // Replay assumes every scaling succeeds.
+                scaler.outcome(ticket, Outcome::Applied).map_err(|e| at_timestamp(row.line, e.to_string()))?;
             }
             push_decision(&mut w.buf, &d);
             report.rows += 1;

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use scaler_core::config::suggest;
+use scaler_core::suggest;
 use scaler_core::{ConfigError, ConfigValue, Decimal, DecimalError, DurationMs, ScalerConfig};
 
 use scaler_model::trace::RateExpansion;

@@ -28,7 +28,7 @@ pub fn push_tick_row(b: &mut Vec<u8>, r: &TickRow) {
         push_u64(b, v);
     }
     b.push(b',');
-    push_fixed9(b, r.worker_utilization);
+    push_fixed9(b, r.worker_utilization.to_fixed9());
     b.push(b',');
     if let Some(u) = r.decision.window_utilization {
         push_fixed9(b, u);

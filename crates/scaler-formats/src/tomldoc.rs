@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use toml::de::{DeTable, DeValue};
 
 use crate::csvio::io_reason;
-use scaler_core::config::suggest;
+use scaler_core::suggest;
 
 use crate::error::{line_col, InputError, Location};
 

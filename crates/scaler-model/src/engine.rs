@@ -14,7 +14,7 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use scaler_core::{Action, DurationMs, Observation, Scaler, ScalerConfig, TimeMs};
+use scaler_core::{Action, Observation, Outcome, PoolSnapshot, Scaler, ScalerConfig, TimeMs};
 
 use crate::error::{invariant, ModelError};
 use crate::faults::{FaultStreams, Faults};
@@ -253,18 +253,24 @@ impl Engine {
         }
     }
 
+    /// What the scaler observes at a tick (SPEC section 6.4): the pool's snapshot, turned
+    /// into the observation by the core, exactly as the runtime does.
+    pub fn pool_snapshot(&mut self, t: u64) -> PoolSnapshot {
+        let window = self.params.scaler.metrics_window();
+        PoolSnapshot {
+            ready_workers: self.pool.ready(),
+            provisioning_workers: self.pool.provisioning(),
+            busy_slots: self.pool.busy_ready_slots(),
+            slots_per_worker: self.pool.slots_per_worker(),
+            pending_tasks: self.tasks.pending(),
+            running_tasks: self.tasks.running(),
+            avg_task_duration: self.tasks.avg_duration(TimeMs(t), window),
+        }
+    }
+
     fn observe(&mut self, t: u64) -> Result<Observation, ModelError> {
-        let window = self.params.scaler.metrics_window().as_ms();
-        let avg = self.tasks.avg_duration_ms(t, window);
-        Observation::new(
-            TimeMs(t),
-            self.pool.current(),
-            self.tasks.pending(),
-            self.tasks.running(),
-            DurationMs(avg),
-            self.pool.utilization(!self.tasks.queue_is_empty()),
-        )
-        .map_err(|e| invariant(format!("observation at {t} ms: {e}")))
+        let pool = self.pool_snapshot(t);
+        Observation::from_pool(TimeMs(t), &pool).map_err(|e| invariant(format!("observation at {t} ms: {e}")))
     }
 
     fn tick(&mut self, t: u64) -> Result<TickRow, ModelError> {
@@ -272,43 +278,43 @@ impl Engine {
         let mut obs = self.observe(t)?;
         if let Some(prev) = self.last_observation {
             if self.faults.stale() {
-                obs = Observation::new(
-                    TimeMs(t),
-                    prev.current_workers,
-                    prev.pending_tasks,
-                    prev.running_tasks,
-                    prev.avg_task_duration,
-                    prev.worker_utilization(),
-                )
-                .map_err(|e| invariant(format!("stale observation: {e}")))?;
+                // The previous sample delivered again, as if it were new.
+                obs = prev.at(TimeMs(t));
             }
         }
         let observed = !self.faults.missing();
+        // The core's one step: observe (if the sample arrived) and decide.
+        let tick = self
+            .scaler
+            .tick(TimeMs(t), observed.then_some(obs))
+            .map_err(|e| invariant(format!("scaler step at {t} ms: {e}")))?;
         if observed {
-            self.scaler
-                .observe(obs)
-                .map_err(|e| invariant(format!("scaler refused the observation at {t} ms: {e}")))?;
             self.last_observation = Some(obs);
         }
-        let d = self.scaler.decide(TimeMs(t)).map_err(|e| invariant(format!("scaler clock at {t} ms: {e}")))?;
-        // The decision's `current_workers` may be stale or missing: the pool's real count is what changes.
-        let now_workers = self.pool.current();
-        if !(d.is_scaling() && self.faults.scaling_fails()) {
-            match d.action {
-                Action::ScaleUp => {
-                    let delay = self.params.cluster.provision_delay.as_ms();
-                    let faults = &mut self.faults;
-                    self.pool.scale_up(t, d.target_workers.saturating_sub(now_workers), delay, |d| faults.jittered(d));
-                    self.scale_ups += 1;
-                    self.scaler.record_scaled(TimeMs(t));
+        let d = tick.decision;
+        if let Some(ticket) = tick.ticket {
+            // The decision's `current_workers` may be stale or missing: the pool's real count is what changes.
+            let now_workers = self.pool.current();
+            let outcome = if self.faults.scaling_fails() {
+                Outcome::Failed
+            } else {
+                match d.action {
+                    Action::ScaleUp => {
+                        let delay = self.params.cluster.provision_delay.as_ms();
+                        let faults = &mut self.faults;
+                        self.pool
+                            .scale_up(t, d.target_workers.saturating_sub(now_workers), delay, |d| faults.jittered(d));
+                        self.scale_ups += 1;
+                    }
+                    Action::ScaleDown => {
+                        self.pool.scale_down(t, now_workers.saturating_sub(d.target_workers));
+                        self.scale_downs += 1;
+                    }
+                    Action::Hold => {}
                 }
-                Action::ScaleDown => {
-                    self.pool.scale_down(t, now_workers.saturating_sub(d.target_workers));
-                    self.scale_downs += 1;
-                    self.scaler.record_scaled(TimeMs(t));
-                }
-                Action::Hold => {}
-            }
+                Outcome::Applied
+            };
+            self.scaler.outcome(ticket, outcome).map_err(|e| invariant(format!("scaling outcome at {t} ms: {e}")))?;
         }
         let cw = self.pool.current();
         self.current_workers.set(t, u64::from(cw));
@@ -333,7 +339,7 @@ impl Engine {
             draining: self.pool.draining(),
             pending_tasks: self.tasks.pending(),
             running_tasks: self.tasks.running(),
-            worker_utilization: self.pool.utilization(!self.tasks.queue_is_empty()),
+            worker_utilization: self.pool.utilization(self.tasks.pending()),
             decision: d,
             observation: obs,
             observed,

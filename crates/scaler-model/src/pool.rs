@@ -5,7 +5,7 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use scaler_core::{DurationMs, Fixed9};
+use scaler_core::{DurationMs, Utilization};
 
 use crate::stats::TimeIntegral;
 
@@ -170,17 +170,21 @@ impl Pool {
         self.provisioning.peek().map(|Reverse((at, _))| *at)
     }
 
-    /// Busy slots of ready workers / their slots; with no ready worker, 1 if tasks wait.
-    pub(crate) fn utilization(&self, tasks_wait: bool) -> Fixed9 {
-        if self.n_ready == 0 {
-            if tasks_wait {
-                Fixed9::ONE
-            } else {
-                Fixed9::ZERO
-            }
-        } else {
-            Fixed9::from_ratio(self.busy_ready_slots, u64::from(self.n_ready) * u64::from(self.slots))
-        }
+    /// Busy slots of ready workers / their slots, exact; with no ready worker, 1 if tasks
+    /// wait (SPEC section 6.4).
+    pub(crate) fn utilization(&self, pending: u64) -> Utilization {
+        Utilization::of_pool(self.busy_ready_slots, u64::from(self.n_ready) * u64::from(self.slots), pending)
+            .unwrap_or(Utilization::ONE)
+    }
+
+    /// Busy slots of the ready workers.
+    pub(crate) fn busy_ready_slots(&self) -> u64 {
+        self.busy_ready_slots
+    }
+
+    /// Task slots per worker.
+    pub(crate) fn slots_per_worker(&self) -> u32 {
+        self.slots
     }
 
     /// Takes a slot on the lowest-id ready worker with one free: `(worker, generation)`.

@@ -1,6 +1,6 @@
 //! What a run reports: a row per tick, and the summary at the end.
 
-use scaler_core::{Decision, Fixed9, Observation, TimeMs};
+use scaler_core::{Decision, Observation, TimeMs, Utilization};
 
 use crate::faults::FaultCounts;
 
@@ -22,7 +22,7 @@ pub struct TickRow {
     /// Running tasks (draining workers included).
     pub running_tasks: u64,
     /// Busy slots of ready workers / their slots (SPEC 6.4), after the decision was applied.
-    pub worker_utilization: Fixed9,
+    pub worker_utilization: Utilization,
     /// The tick's decision.
     pub decision: Decision,
     /// The observation the decision was made on.

@@ -4,6 +4,8 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 
+use scaler_core::{CompletionWindow, DurationMs, TimeMs};
+
 use crate::stats::TimeIntegral;
 use crate::trace::Task;
 
@@ -32,46 +34,6 @@ pub(crate) struct RunningTask {
     pub(crate) generation: u32,
 }
 
-/// Completions in the metrics window: `(time, duration sum, count)` per instant.
-#[derive(Clone, Debug, Default)]
-struct Completions {
-    window: VecDeque<(u64, u64, u64)>,
-    sum: u128,
-    count: u64,
-}
-
-impl Completions {
-    fn record(&mut self, t: u64, dur: u64) {
-        match self.window.back_mut() {
-            Some(last) if last.0 == t => {
-                last.1 += dur;
-                last.2 += 1;
-            }
-            _ => self.window.push_back((t, dur, 1)),
-        }
-        self.sum += u128::from(dur);
-        self.count += 1;
-    }
-
-    /// The mean duration of the completions in `(t - window, t]`, rounded half up; 0 with none.
-    fn average_ms(&mut self, t: u64, window: u64) -> u64 {
-        while let Some(&(ct, sum, count)) = self.window.front() {
-            if u128::from(ct) + u128::from(window) > u128::from(t) {
-                break;
-            }
-            self.window.pop_front();
-            self.sum -= u128::from(sum);
-            self.count -= count;
-        }
-        if self.count == 0 {
-            0
-        } else {
-            let c = u128::from(self.count);
-            u64::try_from((self.sum + c / 2) / c).unwrap_or(u64::MAX)
-        }
-    }
-}
-
 /// The queue, the running tasks and the task counts.
 pub(crate) struct Tasks {
     queue: VecDeque<Queued>,
@@ -81,7 +43,7 @@ pub(crate) struct Tasks {
     running: BinaryHeap<Reverse<RunningTask>>,
     /// Valid entries in `running`.
     running_count: u64,
-    completions: Completions,
+    completions: CompletionWindow,
     pub(crate) arrived: u64,
     pub(crate) completed: u64,
     /// The last arrival or completion.
@@ -97,7 +59,7 @@ impl Tasks {
             queue_len: TimeIntegral::new(0),
             running: BinaryHeap::new(),
             running_count: 0,
-            completions: Completions::default(),
+            completions: CompletionWindow::new(),
             arrived: 0,
             completed: 0,
             last_event_ms: 0,
@@ -179,7 +141,7 @@ impl Tasks {
         self.completed += 1;
         self.last_event_ms = t;
         self.last_progress_ms = t;
-        self.completions.record(t, dur);
+        self.completions.record(TimeMs(t), DurationMs(dur));
     }
 
     /// The running tasks of `worker` of `generation` are lost at `t`: they go back to the
@@ -200,8 +162,8 @@ impl Tasks {
         lost.len() as u64
     }
 
-    /// `avg_task_duration` at `t`: the mean of the completions in the last `window` ms.
-    pub(crate) fn avg_duration_ms(&mut self, t: u64, window: u64) -> u64 {
-        self.completions.average_ms(t, window)
+    /// `avg_task_duration` at `t`: the mean of the completions in the last `window`.
+    pub(crate) fn avg_duration(&mut self, t: TimeMs, window: DurationMs) -> DurationMs {
+        self.completions.mean_at(t, window)
     }
 }

@@ -81,7 +81,8 @@ impl WorkerRegistry for Jobs {
         let w = self.workers.lock().unwrap();
         let live: Vec<&Worker> = w.iter().filter(|w| !w.stop.load(Ordering::SeqCst)).collect();
         let busy = live.iter().filter(|w| w.busy.load(Ordering::SeqCst)).count();
-        Ok(WorkerCounts { total: live.len() as f64, busy: busy as f64 })
+        // Workers start at once here (no provisioning), and each runs one job at a time.
+        Ok(WorkerCounts { ready: live.len() as f64, provisioning: 0.0, busy_slots: busy as f64, slots_per_worker: 1.0 })
     }
 }
 

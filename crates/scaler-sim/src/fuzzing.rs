@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use scaler_core::{DurationMs, Fixed9, Observation, Scaler, ScalerConfig, TimeMs};
+use scaler_core::{DurationMs, Fixed9, Observation, Outcome, Scaler, ScalerConfig, TimeMs};
 
 use scaler_formats::csvio::CsvReader;
 use scaler_formats::observations::ObservationReader;
@@ -117,8 +117,10 @@ pub fn core_ops(data: &[u8]) {
             }
             2 => {
                 if let Ok(d) = s.decide(t) {
-                    if d.is_scaling() && v % 3 != 0 {
-                        s.record_scaled(t);
+                    if let Some(ticket) = s.pending_ticket() {
+                        let outcome = if v % 3 != 0 { Outcome::Applied } else { Outcome::Failed };
+                        assert!(d.is_scaling());
+                        let _ = s.outcome(ticket, outcome);
                     }
                 }
             }

@@ -148,7 +148,7 @@ fn params(arg: &str, text: &str, known: &[&str]) -> Result<Vec<(String, f64)>, I
         let (k, v) = kv.split_once('=').ok_or_else(|| arg_error(arg, format!("`{kv}`: expected key=value")))?;
         let k = k.trim();
         if !known.contains(&k) {
-            return Err(arg_error(arg, format!("unknown parameter `{k}`{}", scaler_core::config::suggest(k, known))));
+            return Err(arg_error(arg, format!("unknown parameter `{k}`{}", scaler_core::suggest(k, known))));
         }
         let v: f64 = v.trim().parse().map_err(|_| arg_error(arg, format!("{k} = {v}: must be a number")))?;
         if !v.is_finite() || v < 0.0 {
@@ -228,7 +228,7 @@ pub fn parse_component(arg: &str, span_s: f64) -> Result<Component, InputError> 
                 arg,
                 format!(
                     "unknown pattern `{other}`{}",
-                    scaler_core::config::suggest(other, &["poisson", "diurnal", "weekly", "ramp", "flash", "onoff"])
+                    scaler_core::suggest(other, &["poisson", "diurnal", "weekly", "ramp", "flash", "onoff"])
                 ),
             ))
         }
@@ -281,7 +281,7 @@ pub fn parse_duration(arg: &str) -> Result<GenDuration, InputError> {
                 arg,
                 format!(
                     "unknown distribution `{other}`{}",
-                    scaler_core::config::suggest(other, &["constant", "exponential", "lognormal", "pareto", "uniform"])
+                    scaler_core::suggest(other, &["constant", "exponential", "lognormal", "pareto", "uniform"])
                 ),
             ))
         }

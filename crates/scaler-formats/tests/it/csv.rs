@@ -45,8 +45,25 @@ fn overlong_line_is_refused_without_buffering_it_all() {
 
 #[test]
 fn fast_observation_rows_equal_the_cores_formatting() {
-    use scaler_core::{DurationMs, Fixed9, Observation, TimeMs};
-    assert_eq!(scaler_formats::observations::header_line(), scaler_formats::observations::COLUMNS.join(",") + "\n");
+    use scaler_core::{DurationMs, Fixed9, Observation, PoolSnapshot, TimeMs};
+    use scaler_formats::observations::{COLUMNS, EXACT_COLUMNS};
+    let all: Vec<&str> = COLUMNS.iter().chain(EXACT_COLUMNS.iter()).copied().collect();
+    assert_eq!(scaler_formats::observations::header_line(), all.join(",") + "\n");
+    // A pool observation carries its exact counts in the last three columns.
+    let pool = PoolSnapshot {
+        ready_workers: 68,
+        provisioning_workers: 2,
+        busy_slots: 67,
+        slots_per_worker: 1,
+        pending_tasks: 4,
+        running_tasks: 67,
+        avg_task_duration: DurationMs(1500),
+    };
+    let o = Observation::from_pool(TimeMs(60_000), &pool).unwrap();
+    let mut b = Vec::new();
+    scaler_formats::observations::push_row(&mut b, &o);
+    assert_eq!(String::from_utf8(b).unwrap(), "60,70,4,67,1.5,0.985294118,68,67,68\n");
+    assert_eq!(o.csv_row(), "60,70,4,67,1.5,0.985294118,68,67,68\n");
     for (t, n, p, r, d, u) in [
         (0u64, 0u32, 0u64, 0u64, 0u64, 0u64),
         (1500, 3, 7, 2, 30_001, 333_333_333),

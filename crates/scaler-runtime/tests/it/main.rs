@@ -98,9 +98,19 @@ impl WorkerRegistry for Fake {
         misbehave(mode).await?;
         let p = self.pool.lock().unwrap();
         if mode == Mode::Nonsense {
-            return Ok(WorkerCounts { total: f64::from(p.workers), busy: f64::from(p.workers) + 3.0 });
+            return Ok(WorkerCounts {
+                ready: f64::from(p.workers),
+                provisioning: 0.0,
+                busy_slots: f64::from(p.workers) + 3.0,
+                slots_per_worker: 1.0,
+            });
         }
-        Ok(WorkerCounts { total: f64::from(p.workers), busy: f64::from(p.demand.min(p.workers)) })
+        Ok(WorkerCounts {
+            ready: f64::from(p.workers),
+            provisioning: 0.0,
+            busy_slots: f64::from(p.demand.min(p.workers)),
+            slots_per_worker: 1.0,
+        })
     }
 }
 

@@ -80,7 +80,7 @@ pub(crate) fn metric_index(name: &str) -> Result<usize, String> {
     METRICS
         .iter()
         .position(|m| *m == name)
-        .ok_or_else(|| format!("unknown metric `{name}`{}", scaler_core::config::suggest(name, METRICS)))
+        .ok_or_else(|| format!("unknown metric `{name}`{}", scaler_core::suggest(name, METRICS)))
 }
 
 /// Parses `minimize METRIC [subject to METRIC OP NUMBER [and ...]]` (or `maximize`).

@@ -140,7 +140,7 @@ pub fn parse_spec(doc: &Doc, base: &Scenario) -> Result<SweepSpec, InputError> {
                     kspan.start,
                     format!(
                         "unknown key `sweep.{other}`{} (swept keys go under sweep.scaler or sweep.cluster)",
-                        scaler_core::config::suggest(other, &["seeds", "objective", "heatmap", "scaler", "cluster"])
+                        scaler_core::suggest(other, &["seeds", "objective", "heatmap", "scaler", "cluster"])
                     ),
                 ))
             }
@@ -183,7 +183,7 @@ fn collect_axes(doc: &Doc, prefix: &str, node: &Node, axes: &mut Vec<Axis>) -> R
         let key = format!("{prefix}.{k}");
         let known = if let Some(rest) = key.strip_prefix("scaler.") {
             let head = rest.split('.').next().unwrap_or(rest);
-            scaler_core::config::KEYS.contains(&head)
+            scaler_core::KEYS.contains(&head) || scaler_core::PolicyKind::from_name(head).is_some()
         } else if prefix.starts_with("scaler.") {
             true
         } else {
@@ -193,10 +193,10 @@ fn collect_axes(doc: &Doc, prefix: &str, node: &Node, axes: &mut Vec<Axis>) -> R
             Value::Table(_) if known && key.starts_with("scaler.") => collect_axes(doc, &key, n, axes)?,
             Value::Array(a) => {
                 if !known {
-                    let list: &[&str] = if prefix == "cluster" { CLUSTER_KEYS } else { scaler_core::config::KEYS };
+                    let list: &[&str] = if prefix == "cluster" { CLUSTER_KEYS } else { scaler_core::KEYS };
                     return Err(doc.error_at(
                         kspan.start,
-                        format!("sweep key `{key}` does not exist{}", scaler_core::config::suggest(k, list)),
+                        format!("sweep key `{key}` does not exist{}", scaler_core::suggest(k, list)),
                     ));
                 }
                 if a.is_empty() {
@@ -205,10 +205,10 @@ fn collect_axes(doc: &Doc, prefix: &str, node: &Node, axes: &mut Vec<Axis>) -> R
                 axes.push(Axis { key, values: a.iter().map(|v| toml_text(&v.value)).collect() });
             }
             _ if !known => {
-                let list: &[&str] = if prefix == "cluster" { CLUSTER_KEYS } else { scaler_core::config::KEYS };
+                let list: &[&str] = if prefix == "cluster" { CLUSTER_KEYS } else { scaler_core::KEYS };
                 return Err(doc.error_at(
                     kspan.start,
-                    format!("sweep key `{key}` does not exist{}", scaler_core::config::suggest(k, list)),
+                    format!("sweep key `{key}` does not exist{}", scaler_core::suggest(k, list)),
                 ));
             }
             other => {
@@ -219,10 +219,42 @@ fn collect_axes(doc: &Doc, prefix: &str, node: &Node, axes: &mut Vec<Axis>) -> R
     Ok(())
 }
 
+/// The policy whose table a swept key belongs to (`scaler.hpa.tolerance` → `hpa`).
+fn policy_table_of(key: &str) -> Option<&str> {
+    let (head, rest) = key.strip_prefix("scaler.")?.split_once('.')?;
+    (!rest.is_empty() && scaler_core::PolicyKind::from_name(head).is_some()).then_some(head)
+}
+
+/// The base scenario's `[scaler] policy` (the default when it sets none).
+fn base_policy(base: &Doc) -> String {
+    let policy = base.get("scaler").and_then(|(_, _, n)| match &n.value {
+        Value::Table(t) => t.iter().find(|(k, _, _)| k == "policy").and_then(|(_, _, n)| match &n.value {
+            Value::String(s) => Some(s.clone()),
+            _ => None,
+        }),
+        _ => None,
+    });
+    policy.unwrap_or_else(|| scaler_core::PolicyKind::default().as_str().to_string())
+}
+
 /// The scenario of setting `i`, or why it is invalid.
+///
+/// A key of a policy's table (`scaler.hpa.*`) applies only to the settings of that policy:
+/// in a sweep over `scaler.policy`, the other policies' settings leave it out (a table for a
+/// policy that is not selected is refused), so they repeat for each of its values.
 pub fn setting_scenario(base: &Doc, spec: &SweepSpec, i: usize) -> Result<Scenario, InputError> {
     let mut doc = base.clone();
-    for (axis, value) in spec.axes.iter().zip(spec.values(i)) {
+    let values = spec.values(i);
+    let policy = spec
+        .axes
+        .iter()
+        .zip(&values)
+        .find(|(a, _)| a.key == "scaler.policy")
+        .map_or_else(|| base_policy(base), |(_, v)| v.trim_matches('"').to_string());
+    for (axis, value) in spec.axes.iter().zip(values) {
+        if policy_table_of(&axis.key).is_some_and(|p| p != policy) {
+            continue;
+        }
         doc.set_override(&format!("{}={value}", axis.key))?;
     }
     let o = Overrides { trace: Some(PathBuf::from("(loaded once)")), ..Overrides::default() };
