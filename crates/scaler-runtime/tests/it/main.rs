@@ -27,6 +27,18 @@ struct PoolState {
     pending: u32,
     /// Busy workers = min(workers, demand); demand is set by the test.
     demand: u32,
+    /// When set: `(demand, pending)` per minute since the fake was made (overrides the two above).
+    schedule: Option<Vec<(u32, u32)>>,
+}
+
+impl PoolState {
+    /// `(demand, pending)` now.
+    fn load(&self, elapsed: Duration) -> (u32, u32) {
+        match &self.schedule {
+            Some(s) => s[usize::try_from(elapsed.as_secs() / 60).unwrap() % s.len()],
+            None => (self.demand, self.pending),
+        }
+    }
 }
 
 /// A pool whose registry, distributor and cloud manager the tests control.
@@ -44,7 +56,7 @@ struct Fake {
 impl Fake {
     fn new(workers: u32, demand: u32, pending: u32) -> Arc<Fake> {
         Arc::new(Fake {
-            pool: Mutex::new(PoolState { workers, pending, demand }),
+            pool: Mutex::new(PoolState { workers, pending, demand, schedule: None }),
             metrics_mode: Mutex::new(Mode::Ok),
             cloud_mode: Mutex::new(Mode::Ok),
             cloud_delay: Mutex::new(Duration::ZERO),
@@ -97,6 +109,7 @@ impl WorkerRegistry for Fake {
         let mode = Fake::mode(&self.metrics_mode);
         misbehave(mode).await?;
         let p = self.pool.lock().unwrap();
+        let (demand, _) = p.load(self.start.elapsed());
         if mode == Mode::Nonsense {
             return Ok(WorkerCounts {
                 ready: f64::from(p.workers),
@@ -108,7 +121,7 @@ impl WorkerRegistry for Fake {
         Ok(WorkerCounts {
             ready: f64::from(p.workers),
             provisioning: 0.0,
-            busy_slots: f64::from(p.demand.min(p.workers)),
+            busy_slots: f64::from(demand.min(p.workers)),
             slots_per_worker: 1.0,
         })
     }
@@ -117,9 +130,10 @@ impl WorkerRegistry for Fake {
 impl TaskDistributor for Fake {
     async fn tasks(&self) -> Result<TaskStats, BoxError> {
         let p = self.pool.lock().unwrap();
+        let (demand, pending) = p.load(self.start.elapsed());
         Ok(TaskStats {
-            pending: f64::from(p.pending),
-            running: f64::from(p.demand.min(p.workers)),
+            pending: f64::from(pending),
+            running: f64::from(demand.min(p.workers)),
             avg_task_duration_s: 12.5,
         })
     }
@@ -350,4 +364,130 @@ async fn every_policy_runs_in_the_live_loop_within_bounds() {
         assert!(calls.iter().all(|&(_, t)| (1..=9).contains(&t)), "{policy}: {calls:?}");
         assert!(s.recent_decisions().iter().any(|d| d.action == Action::ScaleDown), "{policy} never scaled down");
     }
+}
+
+/// A load that rises, falls and rises again, one entry per minute.
+const SCHEDULE: &[(u32, u32)] =
+    &[(10, 6), (10, 6), (12, 8), (3, 0), (1, 0), (0, 0), (9, 4), (20, 12), (20, 12), (2, 0), (2, 0), (15, 7)];
+
+fn scheduled_fake() -> Arc<Fake> {
+    let fake = Fake::new(2, 0, 0);
+    fake.pool.lock().unwrap().schedule = Some(SCHEDULE.to_vec());
+    fake
+}
+
+fn resume_config(state: &std::path::Path) -> RuntimeConfig {
+    let sc = ScalerConfig::builder()
+        .min_workers(1)
+        .max_workers(30)
+        .cooldown_period(DurationMs::from_secs(120))
+        .metrics_window(DurationMs::from_secs(180))
+        .evaluation_interval(DurationMs::from_secs(60))
+        .warmup_period(DurationMs::from_secs(120))
+        .build()
+        .unwrap();
+    RuntimeConfig::new(sc).call_timeout(Duration::from_secs(5)).state_file(state)
+}
+
+#[tokio::test(start_paused = true)]
+async fn resuming_from_the_state_file_decides_as_an_uninterrupted_run() {
+    let dir = tempfile::tempdir().unwrap();
+    // Uninterrupted: 12 ticks (0 s to 660 s).
+    let whole_fake = scheduled_fake();
+    let whole = scaler(&whole_fake, resume_config(&dir.path().join("whole.json")));
+    run_for(&whole, 661).await;
+    whole.stop_monitoring().await;
+    let expected: Vec<String> = whole.recent_decisions().iter().map(|d| format!("{d:?}")).collect();
+    assert_eq!(expected.len(), 12);
+    assert!(whole_fake.calls().len() >= 3, "the load should make it scale: {:?}", whole_fake.calls());
+
+    // Interrupted after the tick at 240 s: a new AutoScaler (a restarted service) resumes
+    // from the state file and runs the rest.
+    let fake = scheduled_fake();
+    let state = dir.path().join("state.json");
+    let first = scaler(&fake, resume_config(&state));
+    run_for(&first, 241).await;
+    first.stop_monitoring().await;
+    let mut got: Vec<String> = first.recent_decisions().iter().map(|d| format!("{d:?}")).collect();
+    assert_eq!(got.len(), 5);
+    assert!(state.exists(), "the state file is written after every tick");
+    drop(first);
+    let second = scaler(&fake, resume_config(&state));
+    run_for(&second, 420).await;
+    second.stop_monitoring().await;
+    got.extend(second.recent_decisions().iter().map(|d| format!("{d:?}")));
+    assert_eq!(got, expected);
+    assert_eq!(fake.calls(), whole_fake.calls());
+    assert_eq!(second.get_scaling_metrics().state_errors, 0);
+    // No temporary file is left next to the state file.
+    let names: Vec<String> =
+        std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert!(names.iter().all(|n| !n.contains("partial")), "{names:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_corrupt_state_file_is_reported_and_the_scaler_starts_fresh() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    std::fs::write(&state, "{ not json").unwrap();
+    let fake = Fake::new(2, 10, 5);
+    let s = scaler(&fake, resume_config(&state));
+    run_for(&s, 61).await;
+    s.stop_monitoring().await;
+    let m = s.get_scaling_metrics();
+    assert_eq!(m.state_errors, 1);
+    assert_eq!(m.ticks, 2);
+    // The next write replaced the corrupt file with a readable one.
+    let text = std::fs::read_to_string(&state).unwrap();
+    assert!(serde_json::from_str::<scaler_runtime::StateFile>(&text).is_ok());
+}
+
+/// The runtime observes exactly what the simulator observes for the same pool state:
+/// every observation of a simulated run (3 slots per worker, provisioning delays, so ready,
+/// starting and busy slots all vary), reported through the runtime's registry and
+/// distributor types, gives the identical observation.
+#[test]
+fn the_runtime_observes_as_the_simulator_does() {
+    use scaler_formats::scenario::{self, Overrides};
+    use scaler_model::{simulate, ModelError, Task, VecSource};
+    let text = "[scaler]\nmin_workers = 1\nmax_workers = 12\ncooldown_period = 30\nmetrics_window = 60\nevaluation_interval = 10\n\
+                [cluster]\nslots_per_worker = 3\nprovision_delay_s = 25\n";
+    let doc = scaler_formats::tomldoc::Doc::parse(std::path::Path::new("s.toml"), text.to_string()).unwrap();
+    let o = Overrides { trace: Some(std::path::PathBuf::from("inline.csv")), ..Overrides::default() };
+    let sc = scenario::from_doc(&doc, &o).unwrap();
+    let mut x: u64 = 7;
+    let tasks: Vec<Task> = (0..600u64)
+        .map(|i| {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            Task { arrival_ms: i * 700 + (x >> 50) % 500, duration_ms: 2_000 + (x >> 40) % 30_000 }
+        })
+        .collect();
+    let mut observations = Vec::new();
+    simulate(sc.params(sc.seed), &mut VecSource::new(tasks), |r| {
+        observations.push(r.observation);
+        Ok::<(), ModelError>(())
+    })
+    .unwrap();
+    let mut distinct = std::collections::BTreeSet::new();
+    for obs in &observations {
+        let pool = obs.pool().expect("the simulator observes a pool");
+        let workers = WorkerCounts {
+            ready: f64::from(pool.ready_workers),
+            provisioning: f64::from(obs.current_workers - pool.ready_workers),
+            busy_slots: pool.busy_slots as f64,
+            slots_per_worker: 3.0,
+        };
+        #[allow(clippy::cast_precision_loss)]
+        let tasks = TaskStats {
+            pending: obs.pending_tasks as f64,
+            running: obs.running_tasks as f64,
+            avg_task_duration_s: obs.avg_task_duration.as_ms() as f64 / 1000.0,
+        };
+        let live = scaler_runtime::observation(obs.timestamp, workers, tasks).unwrap();
+        assert_eq!(live, *obs);
+        assert_eq!(live.pool(), obs.pool());
+        assert_eq!(live.worker_utilization().num(), obs.worker_utilization().num());
+        distinct.insert((pool.ready_workers, obs.current_workers - pool.ready_workers, pool.busy_slots));
+    }
+    assert!(distinct.len() > 10, "the run should visit many pool states ({})", distinct.len());
 }
