@@ -130,3 +130,58 @@ fn hostile_inputs_get_one_clear_line_and_no_output() {
     assert!(String::from_utf8_lossy(&out.stderr)
         .starts_with("error: afile/o.csv: cannot write: directory afile does not exist"));
 }
+
+/// The contract's example: 67/68, 50/68, 43/68 and 44/68 have the exact mean 0.75. Read as
+/// 9-decimal text they sum to 3.000000001 (each is rounded), so the six-column file is above a
+/// 0.75 threshold; with the exact counts replay sees exactly 0.75, as the simulator did.
+#[test]
+fn replay_is_exact_with_the_recorded_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "c.toml",
+        "[scaler]\nmin_workers = 1\nmax_workers = 100\nscale_up_threshold = 0.75\nscale_down_threshold = 0.1\ncooldown_period = 0\nmetrics_window = 240\n",
+    );
+    let busy = [67u64, 50, 43, 44];
+    let util = |b: u64| scaler_core::Utilization::ratio(b, 68).unwrap().to_string();
+    let mut six = String::from(HEADER);
+    let mut nine = format!("{},ready_workers,busy_slots,total_slots\n", HEADER.trim_end());
+    for (i, &b) in busy.iter().enumerate() {
+        six.push_str(&format!("{},68,5,{b},10,{}\n", i * 60, util(b)));
+        nine.push_str(&format!("{},68,5,{b},10,{},68,{b},68\n", i * 60, util(b)));
+    }
+    write(dir.path(), "six.csv", &six);
+    write(dir.path(), "nine.csv", &nine);
+    let last = |name: &str| {
+        let out = run_in(dir.path(), &["replay", "--config", "c.toml", "--observations", name]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap().lines().last().unwrap().to_string()
+    };
+    assert_eq!(last("six.csv"), "180,scale_up,100,utilization_high,0.75,68,5");
+    assert_eq!(last("nine.csv"), "180,hold,68,within_band,0.75,68,5");
+}
+
+#[test]
+fn inconsistent_exact_counts_are_refused_with_their_position() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "c.toml", "[scaler]\n");
+    let head = format!("{},ready_workers,busy_slots,total_slots\n", HEADER.trim_end());
+    for (row, expect) in [
+        ("0,4,1,2,10,0.5,4,3,4", "column 6 (worker_utilization): 0.5 does not match busy_slots / total_slots = 3 / 4 (= 0.75)"),
+        ("0,4,1,2,10,1,4,5,4", "column 8 (busy_slots): busy_slots = 5: must be <= total_slots"),
+        ("0,4,1,2,10,0.5,5,2,4", "column 7 (ready_workers): ready_workers = 5: must be <= current_workers"),
+        ("0,4,1,2,10,0.5,4,,4", "column 8 (busy_slots): is empty, but the other exact columns"),
+    ] {
+        write(dir.path(), "o.csv", &format!("{head}{row}\n"));
+        let out = run_in(dir.path(), &["replay", "--config", "c.toml", "--observations", "o.csv"]);
+        assert_eq!(out.status.code(), Some(2), "{row}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.starts_with("error: o.csv:2: "), "{err}");
+        assert!(err.contains(expect), "{row}: {err}");
+        assert!(out.stdout.is_empty());
+    }
+    // All three empty: a plain observation (what the runtime writes when it has no counts).
+    write(dir.path(), "o.csv", &format!("{head}0,4,1,2,10,0.5,,,\n"));
+    let out = run_in(dir.path(), &["replay", "--config", "c.toml", "--observations", "o.csv"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
