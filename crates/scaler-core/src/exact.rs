@@ -115,8 +115,15 @@ impl Frac {
     }
 
     /// Compares `num / den` with `a / b` (`b > 0`).
+    #[inline]
     pub(crate) fn cmp_ratio(&self, a: u128, b: u128) -> Ordering {
         if let Frac::Small(n, d) = self {
+            // The common case: every part fits 64 bits, so the cross products cannot overflow.
+            if let (Ok(n), Ok(d), Ok(a), Ok(b)) =
+                (u64::try_from(*n), u64::try_from(*d), u64::try_from(a), u64::try_from(b))
+            {
+                return (u128::from(n) * u128::from(b)).cmp(&(u128::from(a) * u128::from(d)));
+            }
             if let (Some(l), Some(r)) = (n.checked_mul(b), a.checked_mul(*d)) {
                 return l.cmp(&r);
             }
@@ -148,6 +155,18 @@ impl Frac {
 
     /// `num * s / den` rounded to the nearest integer, ties away from zero (the fraction is at most 1).
     pub(crate) fn round_scaled(&self, s: u128) -> u128 {
+        // The common case (decimal text, one denominator 10^9 over `count` samples): `den` is a
+        // multiple of `s`, so `num * s / den = num / (den / s)`, in 64-bit integers.
+        if let Frac::Small(n, d) = self {
+            if let (Ok(n), Ok(d), Ok(s64)) = (u64::try_from(*n), u64::try_from(*d), u64::try_from(s)) {
+                if s64 != 0 && d % s64 == 0 {
+                    let k = d / s64;
+                    let (q, r) = (n / k, n % k);
+                    // Ties away from zero: round up when the remainder is at least half.
+                    return u128::from(q + u64::from(r >= k - r));
+                }
+            }
+        }
         let q = self.floor_scaled(s);
         // Round up when num * s / den >= q + 1/2, i.e. self >= (2q + 1) / (2s).
         if q < s && s.checked_mul(2).is_some() && self.cmp_ratio(2 * q + 1, 2 * s) != Ordering::Less {
@@ -158,8 +177,36 @@ impl Frac {
     }
 }
 
-/// Greatest common divisor (binary).
-pub(crate) fn gcd(mut a: u128, mut b: u128) -> u128 {
+/// Greatest common divisor (binary), in 64-bit arithmetic when both fit.
+pub(crate) fn gcd(a: u128, b: u128) -> u128 {
+    if let (Ok(a), Ok(b)) = (u64::try_from(a), u64::try_from(b)) {
+        return u128::from(gcd64(a, b));
+    }
+    gcd128(a, b)
+}
+
+fn gcd64(mut a: u64, mut b: u64) -> u64 {
+    if a == 0 {
+        return b;
+    }
+    if b == 0 {
+        return a;
+    }
+    let shift = (a | b).trailing_zeros();
+    a >>= a.trailing_zeros();
+    loop {
+        b >>= b.trailing_zeros();
+        if a > b {
+            core::mem::swap(&mut a, &mut b);
+        }
+        b -= a;
+        if b == 0 {
+            return a << shift;
+        }
+    }
+}
+
+fn gcd128(mut a: u128, mut b: u128) -> u128 {
     if a == 0 {
         return b;
     }
@@ -183,12 +230,11 @@ pub(crate) fn gcd(mut a: u128, mut b: u128) -> u128 {
 /// The exact mean of samples grouped by denominator: `sum over g of (sum_g / den_g)`, divided by
 /// `count`, as a fraction.
 pub(crate) fn mean_of_groups(groups: &[(u64, u128, u64)], count: u64) -> Frac {
-    let count = u128::from(count);
     if let [(den, sum, _)] = groups {
-        if let Some(d) = u128::from(*den).checked_mul(count) {
-            return Frac::Small(*sum, d);
-        }
+        // A u64 times a u64 always fits a u128.
+        return Frac::Small(*sum, u128::from(*den) * u128::from(count));
     }
+    let count = u128::from(count);
     // Fast path: a common multiple of the denominators that fits, and sums that fit.
     let mut l: Option<u128> = Some(1);
     for &(den, _, _) in groups {

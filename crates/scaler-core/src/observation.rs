@@ -303,6 +303,7 @@ impl CompletionWindow {
     }
 
     /// Records a task of `duration` completed at `at` (times must not decrease).
+    #[inline]
     pub fn record(&mut self, at: TimeMs, duration: DurationMs) {
         match self.entries.back_mut() {
             Some((t, s, c)) if *t == at => {

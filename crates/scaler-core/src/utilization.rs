@@ -102,7 +102,11 @@ impl PartialOrd for Utilization {
 }
 
 impl Ord for Utilization {
+    #[inline]
     fn cmp(&self, other: &Self) -> Ordering {
+        if self.den == other.den {
+            return self.num.cmp(&other.num);
+        }
         (u128::from(self.num) * u128::from(other.den)).cmp(&(u128::from(other.num) * u128::from(self.den)))
     }
 }

@@ -59,10 +59,12 @@ pub struct MetricsWindow {
 }
 
 /// The window at one instant, as a policy sees it: read-only, exact.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct WindowSummary<'a> {
     window: &'a MetricsWindow,
     newest: &'a Observation,
+    /// The mean as a fraction, computed on first use (several comparisons share it).
+    mean: core::cell::OnceCell<Frac>,
 }
 
 impl WindowSummary<'_> {
@@ -79,10 +81,30 @@ impl WindowSummary<'_> {
         self.newest
     }
 
+    /// The aggregate as a fraction of two `u128`s when that needs no big integers (a single
+    /// denominator in the window, or max/min/latest): the hot path, with no allocation.
+    #[inline]
+    fn small(&self, agg: Aggregate) -> Option<(u128, u128)> {
+        let pick = |u: Utilization| Some((u128::from(u.num()), u128::from(u.den())));
+        match agg {
+            Aggregate::Mean => match self.window.groups.as_slice() {
+                // A u64 times a u64 always fits a u128.
+                [(den, sum, count)] => Some((*sum, u128::from(*den) * u128::from(*count))),
+                _ => None,
+            },
+            Aggregate::Max => pick(self.window.max_q.front().map_or(Utilization::ZERO, |&(_, u)| u)),
+            Aggregate::Min => pick(self.window.min_q.front().map_or(Utilization::ZERO, |&(_, u)| u)),
+            Aggregate::Latest => pick(self.newest.worker_utilization()),
+        }
+    }
+
     fn frac(&self, agg: Aggregate) -> Frac {
+        if let Some((n, d)) = self.small(agg) {
+            return Frac::Small(n, d);
+        }
         let pick = |u: Utilization| Frac::Small(u128::from(u.num()), u128::from(u.den()));
         match agg {
-            Aggregate::Mean => mean_of_groups(&self.window.groups, self.count()),
+            Aggregate::Mean => self.mean.get_or_init(|| mean_of_groups(&self.window.groups, self.count())).clone(),
             Aggregate::Max => pick(self.window.max_q.front().map_or(Utilization::ZERO, |&(_, u)| u)),
             Aggregate::Min => pick(self.window.min_q.front().map_or(Utilization::ZERO, |&(_, u)| u)),
             Aggregate::Latest => pick(self.newest.worker_utilization()),
@@ -99,6 +121,13 @@ impl WindowSummary<'_> {
     /// The aggregate compared exactly with a 9-decimal value.
     #[must_use]
     pub fn cmp(&self, agg: Aggregate, threshold: Fixed9) -> Ordering {
+        if let Some((n, d)) = self.small(agg) {
+            if let (Ok(n), Ok(d)) = (u64::try_from(n), u64::try_from(d)) {
+                // Cross products of 64-bit parts cannot overflow.
+                return (u128::from(n) * u128::from(Fixed9::SCALE))
+                    .cmp(&(u128::from(threshold.units()) * u128::from(d)));
+            }
+        }
         self.frac(agg).cmp_ratio(u128::from(threshold.units()), u128::from(Fixed9::SCALE))
     }
 
@@ -197,7 +226,8 @@ impl MetricsWindow {
     fn push(&mut self, ts: TimeMs, u: Utilization) {
         let seq = self.head_seq + self.samples.len() as u64;
         self.samples.push_back((ts, u));
-        match self.groups.iter_mut().find(|g| g.0 == u.den()) {
+        // The newest group first: consecutive samples usually share a denominator.
+        match self.groups.iter_mut().rev().find(|g| g.0 == u.den()) {
             Some(g) => {
                 g.1 += u128::from(u.num());
                 g.2 += 1;
@@ -262,7 +292,7 @@ impl MetricsWindow {
         if self.samples.is_empty() {
             return None;
         }
-        Some(WindowSummary { window: self, newest: self.newest.as_ref()? })
+        Some(WindowSummary { window: self, newest: self.newest.as_ref()?, mean: core::cell::OnceCell::new() })
     }
 
     /// [`MetricsWindow::advance`] to `now`, then [`MetricsWindow::summary`].

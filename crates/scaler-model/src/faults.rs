@@ -103,6 +103,7 @@ impl FaultStreams {
     }
 
     /// Whether a worker whose provisioning ends fails instead of becoming ready (counted).
+    #[inline]
     pub(crate) fn provisioning_fails(&mut self) -> bool {
         let fails = chance(&mut self.provision, self.rates.provision_failure);
         if fails {
@@ -112,6 +113,7 @@ impl FaultStreams {
     }
 
     /// A provisioning delay with the jitter fault: times a log-normal factor (median 1).
+    #[inline]
     pub(crate) fn jittered(&mut self, delay: u64) -> u64 {
         let sigma = self.rates.provision_jitter;
         if sigma <= 0.0 || delay == 0 {
@@ -124,6 +126,7 @@ impl FaultStreams {
     }
 
     /// How long a worker that just became ready lives before it crashes (`None`: crashes are off).
+    #[inline]
     pub(crate) fn crash_after_ms(&mut self) -> Option<u64> {
         let rate = self.rates.crash_rate_per_hour;
         if rate <= 0.0 {
@@ -135,6 +138,7 @@ impl FaultStreams {
     }
 
     /// Whether this tick observes the previous tick's values (counted).
+    #[inline]
     pub(crate) fn stale(&mut self) -> bool {
         let stale = chance(&mut self.stale, self.rates.stale_metrics);
         if stale {
@@ -144,6 +148,7 @@ impl FaultStreams {
     }
 
     /// Whether this tick's observation is lost (counted).
+    #[inline]
     pub(crate) fn missing(&mut self) -> bool {
         let missing = chance(&mut self.missing, self.rates.missing_observation);
         if missing {
@@ -153,6 +158,7 @@ impl FaultStreams {
     }
 
     /// Whether a scaling call fails (counted).
+    #[inline]
     pub(crate) fn scaling_fails(&mut self) -> bool {
         let fails = chance(&mut self.scaling, self.rates.scaling_failure);
         if fails {

@@ -54,6 +54,7 @@ struct FreeSet {
 }
 
 impl FreeSet {
+    #[inline]
     fn insert(&mut self, id: u32) {
         let w = id as usize / 64;
         if w >= self.words.len() {
@@ -64,6 +65,7 @@ impl FreeSet {
         self.summary[w / 64] |= 1 << (w % 64);
     }
 
+    #[inline]
     fn remove(&mut self, id: u32) {
         let w = id as usize / 64;
         if let Some(word) = self.words.get_mut(w) {
@@ -74,6 +76,7 @@ impl FreeSet {
         }
     }
 
+    #[inline]
     fn first(&self) -> Option<u32> {
         for (si, &s) in self.summary.iter().enumerate() {
             if s != 0 {
@@ -136,21 +139,25 @@ impl Pool {
     }
 
     /// Provisioning plus ready workers (`current_workers`).
+    #[inline]
     pub(crate) fn current(&self) -> u32 {
         self.n_prov + self.n_ready
     }
 
     /// Ready workers.
+    #[inline]
     pub(crate) fn ready(&self) -> u32 {
         self.n_ready
     }
 
     /// Provisioning workers.
+    #[inline]
     pub(crate) fn provisioning(&self) -> u32 {
         self.n_prov
     }
 
     /// Draining workers.
+    #[inline]
     pub(crate) fn draining(&self) -> u32 {
         self.n_drain
     }
@@ -161,11 +168,13 @@ impl Pool {
     }
 
     /// The generation of worker `id` (bumped by a crash).
+    #[inline]
     pub(crate) fn generation(&self, id: u32) -> u32 {
         self.workers[id as usize].generation
     }
 
     /// The next provisioning end, if any.
+    #[inline]
     pub(crate) fn next_ready_at(&self) -> Option<u64> {
         self.provisioning.peek().map(|Reverse((at, _))| *at)
     }
@@ -178,16 +187,19 @@ impl Pool {
     }
 
     /// Busy slots of the ready workers.
+    #[inline]
     pub(crate) fn busy_ready_slots(&self) -> u64 {
         self.busy_ready_slots
     }
 
     /// Task slots per worker.
+    #[inline]
     pub(crate) fn slots_per_worker(&self) -> u32 {
         self.slots
     }
 
     /// Takes a slot on the lowest-id ready worker with one free: `(worker, generation)`.
+    #[inline]
     pub(crate) fn take_slot(&mut self) -> Option<(u32, u32)> {
         let w = self.free.first()?;
         let worker = &mut self.workers[w as usize];
@@ -201,6 +213,7 @@ impl Pool {
 
     /// A task on worker `w` ended at `t`: its slot is free again, and a draining
     /// worker with nothing left to run terminates.
+    #[inline]
     pub(crate) fn release_slot(&mut self, w: u32, t: u64) {
         let worker = &mut self.workers[w as usize];
         worker.busy -= 1;
@@ -221,6 +234,7 @@ impl Pool {
 
     /// The next worker whose provisioning ends at or before `t` (no longer counted as
     /// provisioning: the caller makes it ready or fails it).
+    #[inline]
     pub(crate) fn next_provisioned(&mut self, t: u64) -> Option<u32> {
         while let Some(&Reverse((at, id))) = self.provisioning.peek() {
             if at > t {
@@ -237,6 +251,7 @@ impl Pool {
     }
 
     /// A provisioned worker becomes ready.
+    #[inline]
     pub(crate) fn make_ready(&mut self, id: u32) {
         self.workers[id as usize].state = WState::Ready;
         self.n_ready += 1;
@@ -290,6 +305,7 @@ impl Pool {
     }
 
     /// Whether worker `w` of `generation` is still up to crash (ready or draining).
+    #[inline]
     pub(crate) fn can_crash(&self, w: u32, generation: u32) -> bool {
         let worker = &self.workers[w as usize];
         worker.generation == generation && matches!(worker.state, WState::Ready | WState::Draining)

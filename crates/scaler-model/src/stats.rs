@@ -18,6 +18,7 @@ impl TimeIntegral {
     }
 
     /// The count changes to `value` at `t` (nothing happens if it is unchanged).
+    #[inline]
     pub fn set(&mut self, t: u64, value: u64) {
         if value != self.value {
             self.integral += u128::from(self.value) * u128::from(t - self.since_ms);
@@ -59,6 +60,7 @@ enum Waits {
 }
 
 impl Waits {
+    #[inline]
     fn push(&mut self, w: u64) {
         match self {
             Waits::Narrow(v) => match u32::try_from(w) {
@@ -107,6 +109,7 @@ impl WaitStats {
     }
 
     /// A task waited `wait` ms; waits above `slo_ms` violate the SLO.
+    #[inline]
     pub(crate) fn record(&mut self, wait: u64, slo_ms: u64) {
         self.waits.push(wait);
         self.sum_ms += u128::from(wait);

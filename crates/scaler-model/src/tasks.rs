@@ -68,16 +68,19 @@ impl Tasks {
     }
 
     /// Queued tasks.
+    #[inline]
     pub(crate) fn pending(&self) -> u64 {
         self.queue.len() as u64
     }
 
     /// True when no task waits.
+    #[inline]
     pub(crate) fn queue_is_empty(&self) -> bool {
         self.queue.is_empty()
     }
 
     /// Running tasks (valid heap entries).
+    #[inline]
     pub(crate) fn running(&self) -> u64 {
         self.running_count
     }
@@ -88,11 +91,13 @@ impl Tasks {
     }
 
     /// The earliest end of a running task (void entries included).
+    #[inline]
     pub(crate) fn next_end(&self) -> Option<u64> {
         self.running.peek().map(|Reverse(r)| r.end_ms)
     }
 
     /// A task arrives at `t`, at the back of the queue.
+    #[inline]
     pub(crate) fn arrive(&mut self, t: u64, task: Task) {
         self.queue.push_back(Queued { arrival_ms: task.arrival_ms, duration_ms: task.duration_ms, retry: false });
         self.queue_len.set(t, self.queue.len() as u64);
@@ -102,6 +107,7 @@ impl Tasks {
     }
 
     /// The head of the queue, taken at `t`.
+    #[inline]
     pub(crate) fn pop_queued(&mut self, t: u64) -> Option<Queued> {
         let task = self.queue.pop_front();
         self.queue_len.set(t, self.queue.len() as u64);
@@ -109,6 +115,7 @@ impl Tasks {
     }
 
     /// `task` starts at `t` on `worker` of `generation` (a task of zero duration never runs).
+    #[inline]
     pub(crate) fn start(&mut self, t: u64, worker: u32, generation: u32, task: Queued) {
         self.running.push(Reverse(RunningTask {
             end_ms: t + task.duration_ms,
@@ -122,6 +129,7 @@ impl Tasks {
 
     /// The next running task that ends at or before `t`; entries for which `valid` is
     /// false (voided by a crash) are dropped.
+    #[inline]
     pub(crate) fn pop_ended(&mut self, t: u64, valid: impl Fn(&RunningTask) -> bool) -> Option<RunningTask> {
         while let Some(&Reverse(r)) = self.running.peek() {
             if r.end_ms > t {
@@ -137,6 +145,7 @@ impl Tasks {
     }
 
     /// A task of `dur` ms completed at `t`.
+    #[inline]
     pub(crate) fn complete(&mut self, t: u64, dur: u64) {
         self.completed += 1;
         self.last_event_ms = t;

@@ -31,20 +31,32 @@ pub trait TaskSource {
     fn next_task(&mut self) -> Result<Option<Task>, Self::Error>;
 }
 
+/// Items in memory, owned or shared between runs.
+#[derive(Clone, Debug)]
+enum Items<T> {
+    Owned(Vec<T>),
+    Shared(Arc<[T]>),
+}
+
 /// Items in memory (possibly shared between runs), handed out in order.
 #[derive(Clone, Debug)]
 struct Cursor<T> {
-    items: Arc<[T]>,
+    items: Items<T>,
     next: usize,
 }
 
 impl<T: Copy> Cursor<T> {
-    fn new(items: Arc<[T]>) -> Cursor<T> {
+    fn new(items: Items<T>) -> Cursor<T> {
         Cursor { items, next: 0 }
     }
 
+    #[inline]
     fn next_item(&mut self) -> Option<T> {
-        let t = self.items.get(self.next).copied();
+        let items = match &self.items {
+            Items::Owned(v) => v.as_slice(),
+            Items::Shared(a) => a,
+        };
+        let t = items.get(self.next).copied();
         self.next += 1;
         t
     }
@@ -60,20 +72,22 @@ impl VecSource {
     /// A source over `tasks`, which must be sorted by arrival.
     #[must_use]
     pub fn new(tasks: Vec<Task>) -> VecSource {
-        VecSource::shared(tasks.into())
+        debug_assert!(tasks.windows(2).all(|w| w[0].arrival_ms <= w[1].arrival_ms));
+        VecSource { tasks: Cursor::new(Items::Owned(tasks)) }
     }
 
     /// A source over tasks shared with other runs, sorted by arrival.
     #[must_use]
     pub fn shared(tasks: Arc<[Task]>) -> VecSource {
         debug_assert!(tasks.windows(2).all(|w| w[0].arrival_ms <= w[1].arrival_ms));
-        VecSource { tasks: Cursor::new(tasks) }
+        VecSource { tasks: Cursor::new(Items::Shared(tasks)) }
     }
 }
 
 impl TaskSource for VecSource {
     type Error = Infallible;
 
+    #[inline]
     fn next_task(&mut self) -> Result<Option<Task>, Infallible> {
         Ok(self.tasks.next_item())
     }
@@ -136,7 +150,7 @@ impl MemoryRows {
     /// A stream over `rows` from the first.
     #[must_use]
     pub fn new(rows: Arc<[RateRow]>) -> MemoryRows {
-        MemoryRows(Cursor::new(rows))
+        MemoryRows(Cursor::new(Items::Shared(rows)))
     }
 }
 

@@ -167,7 +167,10 @@ fn inconsistent_exact_counts_are_refused_with_their_position() {
     write(dir.path(), "c.toml", "[scaler]\n");
     let head = format!("{},ready_workers,busy_slots,total_slots\n", HEADER.trim_end());
     for (row, expect) in [
-        ("0,4,1,2,10,0.5,4,3,4", "column 6 (worker_utilization): 0.5 does not match busy_slots / total_slots = 3 / 4 (= 0.75)"),
+        (
+            "0,4,1,2,10,0.5,4,3,4",
+            "column 6 (worker_utilization): 0.5 does not match busy_slots / total_slots = 3 / 4 (= 0.75)",
+        ),
         ("0,4,1,2,10,1,4,5,4", "column 8 (busy_slots): busy_slots = 5: must be <= total_slots"),
         ("0,4,1,2,10,0.5,5,2,4", "column 7 (ready_workers): ready_workers = 5: must be <= current_workers"),
         ("0,4,1,2,10,0.5,4,,4", "column 8 (busy_slots): is empty, but the other exact columns"),
