@@ -371,3 +371,72 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_table_for_a_policy_that_is_not_selected_is_refused() {
+    let err = |t: &str| crate::try_cfg(t).unwrap_err();
+    // Whatever order the keys come in.
+    for text in ["[hpa]\ntarget_utilization_percent = 60\n", "policy = \"step\"\n[hpa]\ntolerance = 0.2\n"] {
+        let e = err(text);
+        assert!(e.contains("a [scaler.hpa] table applies only when policy = \"hpa\""), "{e}");
+    }
+    let mut b = scaler_core::ScalerConfig::builder();
+    b.set("queue.target_drain_s", &scaler_core::ConfigValue::Integer(30)).unwrap();
+    b.set("policy", &scaler_core::ConfigValue::String("queue".into())).unwrap();
+    assert_eq!(b.build().unwrap().policy(), scaler_core::PolicyKind::Queue);
+    // The threshold policy has no table of its own.
+    assert!(err("[threshold]\nx = 1\n").contains("has no table"));
+    // The one warm-up: the step policy's own is refused and names the one to use.
+    assert!(err("policy = \"step\"\n[step]\nwarmup_s = 60\n").contains("use `warmup_period`"));
+}
+
+#[test]
+fn every_configured_number_is_read_exactly() {
+    use scaler_core::PolicyConfig;
+    // Decimals that a binary float cannot hold keep their value.
+    let c = cfg("policy = \"queue\"\n[queue]\nutilization_target = 0.3\n");
+    let PolicyConfig::Queue(q) = c.policy_config() else { panic!() };
+    assert_eq!(q.utilization_target.units(), 300_000_000);
+    // ceil((0 * 60 + 9 * 20) / (60 * 1 * 0.3)) = ceil(180 / 18) = 10 exactly (in floats,
+    // 9 * 20 / 60 = 3.0 and 3.0 / 0.3 = 10.000000000000002, whose ceil is 11).
+    assert_eq!(q.needed(9, 0, 20_000), 10);
+    let c = cfg("policy = \"predictive\"\n[predictive]\nalpha = 0.1\ntarget_utilization = 0.7\n");
+    let PolicyConfig::Predictive(p) = c.policy_config() else { panic!() };
+    assert_eq!((p.alpha.units(), p.target_utilization.units()), (100_000_000, 700_000_000));
+    let c = cfg("policy = \"hpa\"\n[hpa]\ntarget_average_value = 2.5\ntolerance = 0.05\n");
+    let PolicyConfig::Hpa(h) = c.policy_config() else { panic!() };
+    assert_eq!(h.target_average_value_m, 2500);
+    // Kubernetes holds the tolerance as a float64: the nearest to the decimal as written.
+    assert_eq!(h.tolerance.scale_up, 0.05);
+    let c = cfg("policy = \"step\"\n[step]\nupper_threshold = 0.7\nscale_out = [{ lower = 0.1, adjustment = 2 }]\n");
+    let PolicyConfig::Step(s) = c.policy_config() else { panic!() };
+    assert_eq!((s.upper_threshold.units(), s.scale_out[0].lower), (700_000_000, Some(100_000_000)));
+}
+
+#[test]
+fn reasons_serialize_as_their_file_codes() {
+    for r in scaler_core::Reason::ALL {
+        assert_eq!(serde_json::to_string(r).unwrap(), format!("\"{}\"", r.as_str()));
+        assert_eq!(scaler_core::Reason::from_code(r.as_str()), Some(*r));
+        assert_eq!(serde_json::from_str::<scaler_core::Reason>(&format!("\"{r}\"")).unwrap(), *r);
+    }
+    assert_eq!(scaler_core::Reason::from_code("nonsense"), None);
+}
+
+#[test]
+fn an_unready_pod_without_a_sample_is_unready_not_missing() {
+    use scaler_core::hpa::{resource_replicas, PodClass, ResourcePod, Tolerance};
+    let ready = |u| ResourcePod { class: PodClass::Ready, request_m: 1000, usage_m: Some(u) };
+    let pending = ResourcePod { class: PodClass::Unready, request_m: 1000, usage_m: None };
+    // Two ready pods at 100 % against a 50 % target, one Pending pod. Unready pods count at 0
+    // when scaling up: utilization 200 / 3 = 66 %, ratio 1.32, ceil(1.32 * 3) = 4. Had the
+    // Pending pod been missing, the same arithmetic would apply only through the missing rule
+    // (0 when scaling up) — but a missing pod is also counted when scaling down, which an
+    // unready one is not: at 20 % usage the ready pods alone decide.
+    let up = resource_replicas(3, 50, Tolerance::default(), &[ready(1000), ready(1000), pending]).unwrap();
+    assert_eq!(up.replicas, 4);
+    let down = resource_replicas(3, 50, Tolerance::default(), &[ready(100), ready(100), pending]).unwrap();
+    // ratio 10 / 50 = 0.2 over the 2 ready pods: ceil(0.2 * 2) = 1 (missing would have given
+    // (100 + 100 + 1000) / 3000 = 40 %: ceil(0.8 * 3) = 3).
+    assert_eq!(down.replicas, 1);
+}
