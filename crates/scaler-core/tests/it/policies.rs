@@ -394,12 +394,12 @@ fn a_table_for_a_policy_that_is_not_selected_is_refused() {
 fn every_configured_number_is_read_exactly() {
     use scaler_core::PolicyConfig;
     // Decimals that a binary float cannot hold keep their value.
-    let c = cfg("policy = \"queue\"\n[queue]\nutilization_target = 0.3\n");
+    let c = cfg("policy = \"queue\"\n[queue]\nutilization_target = 0.7\n");
     let PolicyConfig::Queue(q) = c.policy_config() else { panic!() };
-    assert_eq!(q.utilization_target.units(), 300_000_000);
-    // ceil((0 * 60 + 9 * 20) / (60 * 1 * 0.3)) = ceil(180 / 18) = 10 exactly (in floats,
-    // 9 * 20 / 60 = 3.0 and 3.0 / 0.3 = 10.000000000000002, whose ceil is 11).
-    assert_eq!(q.needed(9, 0, 20_000), 10);
+    assert_eq!(q.utilization_target.units(), 700_000_000);
+    // ceil((0 * 60 + 7 * 60) / (60 * 1 * 0.7)) = ceil(420 / 42) = 10 exactly (in floats,
+    // 7 * 60 / 60 = 7.0 and 7.0 / 0.7 = 10.000000000000002, whose ceil is 11).
+    assert_eq!(q.needed(7, 0, 60_000), 10);
     let c = cfg("policy = \"predictive\"\n[predictive]\nalpha = 0.1\ntarget_utilization = 0.7\n");
     let PolicyConfig::Predictive(p) = c.policy_config() else { panic!() };
     assert_eq!((p.alpha.units(), p.target_utilization.units()), (100_000_000, 700_000_000));
