@@ -397,9 +397,9 @@ fn every_configured_number_is_read_exactly() {
     let c = cfg("policy = \"queue\"\n[queue]\nutilization_target = 0.7\n");
     let PolicyConfig::Queue(q) = c.policy_config() else { panic!() };
     assert_eq!(q.utilization_target.units(), 700_000_000);
-    // ceil((0 * 60 + 7 * 60) / (60 * 1 * 0.7)) = ceil(420 / 42) = 10 exactly (in floats,
-    // 7 * 60 / 60 = 7.0 and 7.0 / 0.7 = 10.000000000000002, whose ceil is 11).
-    assert_eq!(q.needed(7, 0, 60_000), 10);
+    // ceil((0 * 60 + 21 * 30) / (60 * 1 * 0.7)) = ceil(630 / 42) = 15 exactly (in floats,
+    // 21 * 30 / 60 = 10.5 and 10.5 / 0.7 = 15.000000000000002, whose ceil is 16).
+    assert_eq!(q.needed(21, 0, 30_000), 15);
     let c = cfg("policy = \"predictive\"\n[predictive]\nalpha = 0.1\ntarget_utilization = 0.7\n");
     let PolicyConfig::Predictive(p) = c.policy_config() else { panic!() };
     assert_eq!((p.alpha.units(), p.target_utilization.units()), (100_000_000, 700_000_000));
