@@ -8,6 +8,15 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use scaler_benches::{observation, pool_observation, warm_scaler};
 use scaler_core::{Outcome, TimeMs};
 
+/// One step of the core with its outcome reported, as every driver does it.
+fn step(s: &mut scaler_core::Scaler, t: u64, o: scaler_core::Observation) -> scaler_core::Decision {
+    let tick = s.tick(TimeMs(t), Some(o)).expect("in order");
+    if let Some(ticket) = tick.ticket {
+        s.outcome(ticket, Outcome::Applied).expect("pending");
+    }
+    tick.decision
+}
+
 fn observe_decide(c: &mut Criterion) {
     let mut g = c.benchmark_group("observe_decide");
     g.throughput(Throughput::Elements(1));
@@ -15,13 +24,9 @@ fn observe_decide(c: &mut Criterion) {
         g.bench_with_input(BenchmarkId::from_parameter(samples), &samples, |b, &samples| {
             let (mut s, mut t, mut rng) = warm_scaler(samples);
             b.iter(|| {
-                let o = observation(t, &mut rng);
-                let tick = s.tick(TimeMs(t), Some(o)).expect("in order");
-                if let Some(ticket) = tick.ticket {
-                    s.outcome(ticket, Outcome::Applied).expect("pending");
-                }
+                let d = step(&mut s, t, observation(t, &mut rng));
                 t += 1;
-                std::hint::black_box(tick.decision)
+                std::hint::black_box(d)
             });
             assert!(s.window().len() as u64 <= samples);
         });
@@ -36,13 +41,9 @@ fn observe_decide_pool(c: &mut Criterion) {
         g.bench_with_input(BenchmarkId::from_parameter(samples), &samples, |b, &samples| {
             let (mut s, mut t, mut rng) = warm_scaler(samples);
             b.iter(|| {
-                let o = pool_observation(t, &mut rng);
-                let tick = s.tick(TimeMs(t), Some(o)).expect("in order");
-                if let Some(ticket) = tick.ticket {
-                    s.outcome(ticket, Outcome::Applied).expect("pending");
-                }
+                let d = step(&mut s, t, pool_observation(t, &mut rng));
                 t += 1;
-                std::hint::black_box(tick.decision)
+                std::hint::black_box(d)
             });
         });
     }
