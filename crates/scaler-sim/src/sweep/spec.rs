@@ -152,6 +152,25 @@ pub fn parse_spec(doc: &Doc, base: &Scenario) -> Result<SweepSpec, InputError> {
             "the [sweep] table lists no values to try, e.g. scaler.cooldown_period = [60, 120, 300]",
         ));
     }
+    // A policy's key must apply to some setting: otherwise it would be swept for nothing.
+    let selectable: Vec<String> = match axes.iter().find(|a| a.key == "scaler.policy") {
+        Some(a) => a.values.iter().map(|v| v.trim_matches('"').to_string()).collect(),
+        None => vec![base.scaler.policy().as_str().to_string()],
+    };
+    for a in &axes {
+        if let Some(p) = policy_table_of(&a.key) {
+            if !selectable.iter().any(|s| s == p) {
+                return Err(doc.error_node(
+                    node,
+                    format!(
+                        "sweep key `{}` is a setting of policy = \"{p}\", which no setting of this sweep selects (policy = {}): add \"{p}\" to sweep.scaler.policy or remove the key",
+                        a.key,
+                        selectable.iter().map(|s| format!("\"{s}\"")).collect::<Vec<_>>().join(" or ")
+                    ),
+                ));
+            }
+        }
+    }
     let objective = objective.unwrap_or(Objective {
         maximize: false,
         metric: metric_index("cost").expect("known"),

@@ -199,6 +199,10 @@ fn bad_sweeps_are_refused_before_any_work() {
         ("objective = \"minimize p95\"", "unknown metric `p95`"),
         ("cluster.slots = [1, 2]", "sweep key `cluster.slots` does not exist"),
         ("seed = [1]", "unknown key `sweep.seed`"),
+        (
+            "scaler.hpa.tolerance = [0.1, 0.2]",
+            "sweep key `scaler.hpa.tolerance` is a setting of policy = \"hpa\", which no setting of this sweep selects",
+        ),
     ];
     for (line, expect) in cases {
         let text = if line.starts_with("objective") {
