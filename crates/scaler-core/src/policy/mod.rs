@@ -3,7 +3,7 @@
 //! A policy owns its settings (read, validated and printed by itself), its state (plain
 //! data, serializable) and its decision; the rules every policy shares (SPEC section 4,
 //! rules 1 to 4: no metrics, below `min_workers`, above `max_workers`, cooldown) are
-//! written once here, in [`decide`], and a policy's verdict is clamped to
+//! written once here (`shared_rules`, applied by `PolicyConfig`'s dispatch), and a policy's verdict is clamped to
 //! `[min_workers, max_workers]` here too.
 //!
 //! Adding a policy: write one module with a type implementing [`Policy`], and add one
