@@ -8,7 +8,8 @@
 //! 3. [`Scaler::outcome`] reports what happened, tied to the decision by its [`Ticket`].
 //!
 //! Only an [`Outcome::Applied`] starts the cooldown (SPEC section 4), counts toward the
-//! warm-up and feeds the policy's memory (HPA's rate-limit events).
+//! warm-up and feeds the policy's memory (HPA's rate-limit events); an
+//! [`Outcome::Unknown`] (a call that timed out) starts the cooldown only.
 
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
@@ -33,9 +34,14 @@ pub enum Outcome {
     /// The pool was asked for the target and the request succeeded: the cooldown starts at
     /// the decision's time.
     Applied,
-    /// The request failed, or its effect is unknown: no cooldown starts, and the next tick
-    /// decides again from what it observes.
+    /// The request failed: no cooldown starts, and the next tick decides again from what it
+    /// observes.
     Failed,
+    /// The request's effect is unknown (it timed out: it may have been applied, or may still
+    /// be): the cooldown starts, so that a late effect cannot be compounded by further
+    /// scalings, but nothing else counts it as applied (no warm-up, no policy memory); the
+    /// next decision is made from a fresh observation.
+    Unknown,
 }
 
 /// The result of one step: the decision, and a ticket when it asks for a scaling.
@@ -228,6 +234,9 @@ impl Scaler {
             return Err(OutcomeError::NotPending);
         }
         self.pending = None;
+        if outcome == Outcome::Unknown {
+            self.last_scaled_at = Some(d.at);
+        }
         if outcome == Outcome::Applied {
             let at = d.at;
             self.last_scaled_at = Some(at);

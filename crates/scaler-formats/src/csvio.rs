@@ -44,6 +44,8 @@ pub struct CsvReader<R> {
     pos: usize,
     end: usize,
     eof: bool,
+    /// The current line is the file's last and has no line end (a torn write).
+    unterminated: bool,
     /// The current line, without its line end, as a range of `chunk`.
     line: (usize, usize),
     unquoted: Vec<u8>,
@@ -92,6 +94,7 @@ impl<R: Read> CsvReader<R> {
             pos: 0,
             end: 0,
             eof: false,
+            unterminated: false,
             line: (0, 0),
             unquoted: Vec::new(),
             fields: Vec::with_capacity(16),
@@ -191,6 +194,13 @@ impl<R: Read> CsvReader<R> {
         }
     }
 
+    /// True when the current row is the file's last and has no line end: what a crash or a
+    /// full disk leaves of a row being written.
+    #[must_use]
+    pub fn unterminated(&self) -> bool {
+        self.unterminated
+    }
+
     /// The current row's line number.
     #[must_use]
     pub fn line(&self) -> u64 {
@@ -248,6 +258,7 @@ impl<R: Read> CsvReader<R> {
             if let Some(i) = memchr::memchr(b'\n', &self.chunk[self.pos..self.end]) {
                 self.line = (self.pos, self.pos + i);
                 self.pos += i + 1;
+                self.unterminated = false;
                 break;
             }
             if self.end - self.pos > MAX_LINE_BYTES {
@@ -263,6 +274,7 @@ impl<R: Read> CsvReader<R> {
                 }
                 self.line = (self.pos, self.end);
                 self.pos = self.end;
+                self.unterminated = true;
                 break;
             }
             // Keep the partial line, make room, read more.

@@ -110,6 +110,12 @@ impl<R: Read> ObservationReader<R> {
         self.csv.line()
     }
 
+    /// True when the current row is the last and has no line end (a torn write).
+    #[must_use]
+    pub fn unterminated(&self) -> bool {
+        self.csv.unterminated()
+    }
+
     /// The file's name as given.
     #[must_use]
     pub fn path(&self) -> &Path {
@@ -130,6 +136,8 @@ pub struct Row {
     pub line: u64,
     /// The observation, or the reason the row is invalid.
     pub obs: Result<Observation, InputError>,
+    /// The row is the file's last and has no line end (a torn write).
+    pub torn: bool,
 }
 
 const BATCH_ROWS: usize = 4096;
@@ -151,7 +159,7 @@ pub fn for_each_batch<R: Read + Send>(
             batch.clear();
             while batch.len() < BATCH_ROWS {
                 match reader.next_observation() {
-                    Ok(Some(obs)) => batch.push(Row { line: reader.line(), obs }),
+                    Ok(Some(obs)) => batch.push(Row { line: reader.line(), obs, torn: reader.unterminated() }),
                     Ok(None) => break,
                     Err(e) => {
                         let _ = tx.send(Err(e));

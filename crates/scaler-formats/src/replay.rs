@@ -31,6 +31,9 @@ pub struct ReplayReport {
     pub scale_ups: u64,
     /// Scale-down decisions.
     pub scale_downs: u64,
+    /// An invalid last row without a line end (what a crash or a full disk leaves of a row
+    /// being recorded), skipped in any case.
+    pub torn_last_row: Option<InputError>,
 }
 
 /// Replays the observations file at `observations` through a scaler with `config`,
@@ -68,6 +71,10 @@ pub fn replay<W: Write>(
         for row in rows {
             let obs = match &row.obs {
                 Ok(o) => *o,
+                Err(e) if row.torn => {
+                    report.torn_last_row = Some(e.clone());
+                    continue;
+                }
                 Err(e) => {
                     skip(e.clone(), &mut report)?;
                     continue;

@@ -289,6 +289,16 @@ pub struct ScalingMetrics {
     pub record_errors: u64,
     /// State files that could not be written or read.
     pub state_errors: u64,
+    /// Scaling calls that timed out (counted in `scaling_failures` too); their effect is
+    /// unknown, so each started the cooldown.
+    pub scaling_timeouts: u64,
+    /// Scalings not started because a timed-out call was still running.
+    pub scalings_deferred: u64,
+    /// Torn rows (an incomplete last line after a crash) cut from the recording when it was
+    /// reopened.
+    pub torn_rows_dropped: u64,
+    /// The file observations are recorded to (a new segment when the clock restarted).
+    pub recording_path: Option<PathBuf>,
 }
 
 /// Why an external call did not return a value.
@@ -315,14 +325,25 @@ async fn call<T: Send + 'static>(
     timeout: Duration,
     fut: impl Future<Output = Result<T, BoxError>> + Send + 'static,
 ) -> Result<T, CallError> {
-    let handle = tokio::spawn(fut);
-    let abort = handle.abort_handle();
-    match tokio::time::timeout(timeout, handle).await {
+    call_tracked(timeout, fut).await.0
+}
+
+/// [`call`], and on a timeout the call's task too: it was asked to stop (aborted), but a
+/// call that blocks or ignores cancellation may still be running.
+async fn call_tracked<T: Send + 'static>(
+    timeout: Duration,
+    fut: impl Future<Output = Result<T, BoxError>> + Send + 'static,
+) -> (Result<T, CallError>, Option<JoinHandle<Result<T, BoxError>>>) {
+    let mut handle = tokio::spawn(fut);
+    let result = match tokio::time::timeout(timeout, &mut handle).await {
         Err(_) => {
-            abort.abort();
-            Err(CallError::Timeout(timeout))
+            handle.abort();
+            return (Err(CallError::Timeout(timeout)), Some(handle));
         }
-        Ok(Err(join)) => {
+        Ok(r) => r,
+    };
+    let result = match result {
+        Err(join) => {
             let msg = if join.is_panic() {
                 let p = join.into_panic();
                 p.downcast_ref::<&str>()
@@ -334,9 +355,10 @@ async fn call<T: Send + 'static>(
             };
             Err(CallError::Panicked(msg))
         }
-        Ok(Ok(Err(e))) => Err(CallError::Failed(e)),
-        Ok(Ok(Ok(v))) => Ok(v),
-    }
+        Ok(Err(e)) => Err(CallError::Failed(e)),
+        Ok(Ok(v)) => Ok(v),
+    };
+    (result, None)
 }
 
 /// Turns what the registry and distributor said into the pool's snapshot, or says why not.
@@ -400,14 +422,50 @@ struct Recorder {
     file: File,
 }
 
+/// The path of segment `k` of a recording: `observations.csv` → `observations.1.csv`.
+fn segment_path(path: &std::path::Path, k: u32) -> PathBuf {
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = match path.extension() {
+        Some(e) => format!("{stem}.{k}.{}", e.to_string_lossy()),
+        None => format!("{stem}.{k}"),
+    };
+    path.with_file_name(name)
+}
+
 impl Recorder {
-    fn open(path: &PathBuf) -> std::io::Result<Recorder> {
-        let mut file = OpenOptions::new().create(true).append(true).open(path)?;
+    /// Opens the recording. An existing one is continued only when the clock continues
+    /// (`resumed` from a state file) and its header is this version's; otherwise the
+    /// observations go to a new segment (`name.1.csv`, `name.2.csv`, ...), so that every file
+    /// has non-decreasing timestamps that `replay` accepts. A torn last row (no line end, from a
+    /// crash) is cut before appending; returns how many rows were cut.
+    fn open(path: &std::path::Path, resumed: bool) -> std::io::Result<(Recorder, u64)> {
+        let mut target = path.to_path_buf();
+        let mut torn = 0;
+        let usable = |p: &std::path::Path| -> std::io::Result<bool> {
+            let text = std::fs::read(p)?;
+            Ok(text.is_empty() || text.starts_with(OBSERVATIONS_HEADER.as_bytes()))
+        };
+        if target.exists() && std::fs::metadata(&target)?.len() > 0 && !(resumed && usable(&target)?) {
+            let mut k = 1;
+            while segment_path(path, k).exists() {
+                k += 1;
+            }
+            target = segment_path(path, k);
+        }
+        if target.exists() {
+            let text = std::fs::read(&target)?;
+            if !text.is_empty() && !text.ends_with(b"\n") {
+                let keep = text.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+                OpenOptions::new().write(true).open(&target)?.set_len(keep as u64)?;
+                torn = 1;
+            }
+        }
+        let mut file = OpenOptions::new().create(true).append(true).open(&target)?;
         if file.metadata()?.len() == 0 {
             file.write_all(OBSERVATIONS_HEADER.as_bytes())?;
             file.flush()?;
         }
-        Ok(Recorder { path: path.clone(), file })
+        Ok((Recorder { path: target, file }, torn))
     }
 
     fn record(&mut self, o: &Observation) -> std::io::Result<()> {
@@ -451,6 +509,16 @@ struct Inner<R, D, C> {
     cloud: Arc<C>,
     config: RuntimeConfig,
     shared: Mutex<Shared>,
+    /// A scaling call that timed out and may still be running: no other starts until it ends.
+    straggler: Mutex<Option<JoinHandle<Result<(), BoxError>>>>,
+}
+
+/// What [`AutoScaler::stop_monitoring`] found when it stopped.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StopReport {
+    /// A scaling call that timed out earlier was still running after waiting the call
+    /// timeout for it (it ignores cancellation); its effect is unknown.
+    pub call_still_running: bool,
 }
 
 /// The seed's `AutoScaler`: starts and stops a monitoring loop around `scaler-core`.
@@ -483,7 +551,14 @@ impl<R: WorkerRegistry, D: TaskDistributor, C: CloudManager> AutoScaler<R, D, C>
             resumed: false,
         };
         AutoScaler {
-            inner: Arc::new(Inner { registry, distributor, cloud: cloud_manager, config, shared: Mutex::new(shared) }),
+            inner: Arc::new(Inner {
+                registry,
+                distributor,
+                cloud: cloud_manager,
+                config,
+                shared: Mutex::new(shared),
+                straggler: Mutex::new(None),
+            }),
             task: tokio::sync::Mutex::new(None),
         }
     }
@@ -518,8 +593,18 @@ impl<R: WorkerRegistry, D: TaskDistributor, C: CloudManager> AutoScaler<R, D, C>
             s.metrics.monitoring = true;
             if s.recorder.is_none() {
                 if let Some(path) = &self.inner.config.record_observations {
-                    match Recorder::open(path) {
-                        Ok(r) => s.recorder = Some(r),
+                    match Recorder::open(path, s.resumed) {
+                        Ok((r, torn)) => {
+                            if torn > 0 {
+                                tracing::warn!(path = %r.path.display(), "cut a torn last row from the recording");
+                            }
+                            if r.path != *path {
+                                tracing::info!(path = %r.path.display(), "recording to a new segment (the clock restarted)");
+                            }
+                            s.metrics.torn_rows_dropped += torn;
+                            s.metrics.recording_path = Some(r.path.clone());
+                            s.recorder = Some(r);
+                        }
                         Err(e) => {
                             tracing::error!(path = %path.display(), error = %e, "cannot open the observations recording; continuing without it");
                             s.metrics.record_errors += 1;
@@ -535,7 +620,7 @@ impl<R: WorkerRegistry, D: TaskDistributor, C: CloudManager> AutoScaler<R, D, C>
 
     /// Stops the loop: an in-flight scaling call may finish (it is bounded by the call
     /// timeout), then the loop ends; no task is left running. The recording is flushed.
-    pub async fn stop_monitoring(&self) {
+    pub async fn stop_monitoring(&self) -> StopReport {
         let mut task = self.task.lock().await;
         if let Some((handle, tx)) = task.take() {
             let _ = tx.send(true);
@@ -546,6 +631,16 @@ impl<R: WorkerRegistry, D: TaskDistributor, C: CloudManager> AutoScaler<R, D, C>
                 abort.abort();
             }
         }
+        // A timed-out scaling call that is still running: wait for it (bounded), or report it.
+        let straggler = self.inner.straggler.lock().expect("straggler lock").take();
+        let mut report = StopReport::default();
+        if let Some(mut h) = straggler {
+            if tokio::time::timeout(self.inner.config.call_timeout, &mut h).await.is_err() {
+                tracing::error!("a timed-out scaling call is still running after stop; its effect is unknown");
+                report.call_still_running = true;
+                *self.inner.straggler.lock().expect("straggler lock") = Some(h);
+            }
+        }
         let mut s = self.inner.shared.lock().expect("state lock");
         s.metrics.monitoring = false;
         if let Some(r) = &mut s.recorder {
@@ -553,6 +648,7 @@ impl<R: WorkerRegistry, D: TaskDistributor, C: CloudManager> AutoScaler<R, D, C>
                 tracing::error!(path = %r.path.display(), error = %e, "flushing the observations recording failed");
             }
         }
+        report
     }
 
     /// The current metrics, the last decision and the configuration's window and cooldown.
@@ -666,11 +762,45 @@ async fn tick<R: WorkerRegistry, D: TaskDistributor, C: CloudManager>(inner: &In
         persist(inner, now);
         return;
     }
+    // Never two scaling calls at once: one that timed out may still be running.
+    let busy = {
+        let mut st = inner.straggler.lock().expect("straggler lock");
+        if st.as_ref().is_some_and(JoinHandle::is_finished) {
+            *st = None;
+        }
+        st.is_some()
+    };
+    if busy {
+        let mut s = inner.shared.lock().expect("state lock");
+        let _ = s.scaler.outcome(ticket, Outcome::Failed);
+        s.metrics.scalings_deferred += 1;
+        tracing::warn!(
+            at_s = secs(now.as_ms()),
+            to = decision.target_workers,
+            "an earlier scaling call that timed out is still running; not starting another"
+        );
+        drop(s);
+        persist(inner, now);
+        return;
+    }
     let cloud = Arc::clone(&inner.cloud);
     let target = decision.target_workers;
-    let result = call(timeout, async move { cloud.set_workers(target).await }).await;
+    let (result, straggler) = call_tracked(timeout, async move { cloud.set_workers(target).await }).await;
+    let timed_out = straggler.is_some();
+    if let Some(h) = straggler {
+        *inner.straggler.lock().expect("straggler lock") = Some(h);
+    }
     let mut s = inner.shared.lock().expect("state lock");
-    let outcome = if result.is_ok() { Outcome::Applied } else { Outcome::Failed };
+    // A timed-out call may have taken effect: its outcome is unknown (the cooldown starts, so
+    // that a late effect is not compounded; the next tick observes afresh).
+    let outcome = match (&result, timed_out) {
+        (Ok(()), _) => Outcome::Applied,
+        (Err(_), true) => Outcome::Unknown,
+        (Err(_), false) => Outcome::Failed,
+    };
+    if timed_out {
+        s.metrics.scaling_timeouts += 1;
+    }
     if let Err(e) = s.scaler.outcome(ticket, outcome) {
         tracing::error!(error = %e, "scaling outcome not taken");
     }
@@ -692,7 +822,7 @@ async fn tick<R: WorkerRegistry, D: TaskDistributor, C: CloudManager>(inner: &In
                 to = target,
                 reason = %decision.reason,
                 error = %e,
-                "scaling failed; no cooldown starts, the next tick decides again"
+                "scaling failed; the next tick decides again from a fresh observation (a timed-out call starts the cooldown, since it may have taken effect)"
             );
         }
     }

@@ -505,6 +505,9 @@ impl Progress {
 }
 
 fn report_skips(r: &ReplayReport) {
+    if let Some(e) = &r.torn_last_row {
+        eprintln!("skipped a torn last row (no line end, as a crash leaves it): {e}");
+    }
     if r.skipped > 0 {
         let first = r.first_skipped.as_ref().map(|e| format!("; first: {e}")).unwrap_or_default();
         eprintln!("skipped {} invalid row(s){first}", r.skipped);

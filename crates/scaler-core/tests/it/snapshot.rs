@@ -100,3 +100,25 @@ fn an_outcome_answers_only_its_own_decision() {
     // Reported once only.
     assert!(s.outcome(second.ticket.unwrap(), Outcome::Applied).is_err());
 }
+
+#[test]
+fn an_unknown_outcome_starts_the_cooldown_and_nothing_else() {
+    let mut s = Scaler::new(cfg("min_workers = 1\nmax_workers = 10\ncooldown_period = 60\nwarmup_period = 600\n"));
+    let p = PoolSnapshot {
+        ready_workers: 2,
+        provisioning_workers: 0,
+        busy_slots: 2,
+        slots_per_worker: 1,
+        pending_tasks: 5,
+        running_tasks: 2,
+        avg_task_duration: DurationMs::ZERO,
+    };
+    let t = s.tick(TimeMs(0), Some(Observation::from_pool(TimeMs(0), &p).unwrap())).unwrap();
+    s.outcome(t.ticket.unwrap(), Outcome::Unknown).unwrap();
+    assert_eq!(s.last_scaled_at(), Some(TimeMs(0)));
+    assert!(s.snapshot().warming.is_empty(), "an unknown effect is not warming capacity");
+    let held = s.tick(TimeMs(30_000), Some(Observation::from_pool(TimeMs(30_000), &p).unwrap())).unwrap();
+    assert_eq!(held.decision.reason.as_str(), "cooldown");
+    let again = s.tick(TimeMs(60_000), Some(Observation::from_pool(TimeMs(60_000), &p).unwrap())).unwrap();
+    assert_eq!(again.decision.reason.as_str(), "utilization_high");
+}

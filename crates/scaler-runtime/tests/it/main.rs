@@ -47,9 +47,15 @@ struct Fake {
     metrics_mode: Mutex<Mode>,
     cloud_mode: Mutex<Mode>,
     cloud_delay: Mutex<Duration>,
+    /// Apply the target at once, then take `cloud_delay` to confirm.
+    apply_first: Mutex<bool>,
+    /// Block the thread (ignoring cancellation) for this long, then apply.
+    block: Mutex<Duration>,
     calls: Mutex<Vec<(u64, u32)>>,
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
+    /// Milliseconds since start of every set_workers call.
+    call_times_ms: Mutex<Vec<u128>>,
     start: tokio::time::Instant,
 }
 
@@ -60,9 +66,12 @@ impl Fake {
             metrics_mode: Mutex::new(Mode::Ok),
             cloud_mode: Mutex::new(Mode::Ok),
             cloud_delay: Mutex::new(Duration::ZERO),
+            apply_first: Mutex::new(false),
+            block: Mutex::new(Duration::ZERO),
             calls: Mutex::new(Vec::new()),
             in_flight: AtomicUsize::new(0),
             max_in_flight: AtomicUsize::new(0),
+            call_times_ms: Mutex::new(Vec::new()),
             start: tokio::time::Instant::now(),
         })
     }
@@ -89,6 +98,15 @@ impl Fake {
             *g = if n <= 1 { Mode::Ok } else { Mode::FailTimes(n - 1) };
         }
         cur
+    }
+}
+
+/// Decrements the in-flight count if a call is dropped (aborted) before it ends.
+struct InFlight<'a>(&'a AtomicUsize);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -144,8 +162,23 @@ impl CloudManager for Fake {
         let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
         self.max_in_flight.fetch_max(now, Ordering::SeqCst);
         self.calls.lock().unwrap().push((self.start.elapsed().as_secs(), target));
+        self.call_times_ms.lock().unwrap().push(self.start.elapsed().as_millis());
+        let block = *self.block.lock().unwrap();
+        if !block.is_zero() {
+            // A call that ignores cancellation: it holds its thread, whatever the caller does.
+            std::thread::sleep(block);
+            self.pool.lock().unwrap().workers = target;
+            self.in_flight.fetch_sub(1, Ordering::SeqCst);
+            return Ok(());
+        }
+        if *self.apply_first.lock().unwrap() {
+            self.pool.lock().unwrap().workers = target;
+        }
         let delay = *self.cloud_delay.lock().unwrap();
+        // Leaves `in_flight` correct even when the call is aborted during the delay.
+        let guard = InFlight(&self.in_flight);
         tokio::time::sleep(delay).await;
+        std::mem::forget(guard);
         let result = misbehave(Fake::mode(&self.cloud_mode)).await;
         if result.is_ok() {
             self.pool.lock().unwrap().workers = target;
@@ -490,4 +523,129 @@ fn the_runtime_observes_as_the_simulator_does() {
         distinct.insert((pool.ready_workers, obs.current_workers - pool.ready_workers, pool.busy_slots));
     }
     assert!(distinct.len() > 10, "the run should visit many pool states ({})", distinct.len());
+}
+
+fn fast_config(interval_ms: u64, cooldown_ms: u64, timeout_ms: u64) -> RuntimeConfig {
+    let sc = ScalerConfig::builder()
+        .min_workers(1)
+        .max_workers(100)
+        .cooldown_period(DurationMs(cooldown_ms))
+        .metrics_window(DurationMs(interval_ms))
+        .evaluation_interval(DurationMs(interval_ms))
+        .build()
+        .unwrap();
+    RuntimeConfig::new(sc).call_timeout(Duration::from_millis(timeout_ms))
+}
+
+/// A cloud that applies at once but confirms after 300 ms, with a 100 ms call timeout and
+/// ticks every 200 ms: the timed-out calls' effect is unknown, so each starts the 1 s
+/// cooldown and the pool cannot run away (before: 2 to 50 workers in nine ticks).
+#[tokio::test(start_paused = true)]
+async fn a_cloud_that_confirms_late_does_not_run_away() {
+    let fake = Fake::new(2, 100, 50);
+    *fake.apply_first.lock().unwrap() = true;
+    *fake.cloud_delay.lock().unwrap() = Duration::from_millis(300);
+    let s = scaler(&fake, fast_config(200, 1000, 100));
+    s.start_monitoring().await;
+    tokio::time::sleep(Duration::from_millis(3100)).await;
+    let report = s.stop_monitoring().await;
+    assert!(!report.call_still_running);
+    let times = fake.call_times_ms.lock().unwrap().clone();
+    assert!(times.len() >= 3, "{times:?}");
+    for w in times.windows(2) {
+        assert!(w[1] - w[0] >= 1000, "scaled within the cooldown: {times:?}");
+    }
+    // Four scalings in 3.1 s: 2 -> 3 -> 4 -> 6 -> 9, not 50.
+    assert!(fake.workers_now() <= 9, "{} workers", fake.workers_now());
+    let m = s.get_scaling_metrics();
+    assert_eq!(m.scaling_timeouts, times.len() as u64);
+    assert_eq!(fake.max_in_flight.load(Ordering::SeqCst), 1);
+    assert_eq!(fake.in_flight.load(Ordering::SeqCst), 0);
+}
+
+/// A cloud call that blocks its thread for 300 ms (cancellation cannot end it), a 50 ms
+/// timeout and ticks every 100 ms: no second call starts while it runs, and stop waits for it
+/// or says that it is still running.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_that_ignores_cancellation_never_overlaps_the_next() {
+    let fake = Fake::new(2, 100, 50);
+    *fake.block.lock().unwrap() = Duration::from_millis(300);
+    let s = scaler(&fake, fast_config(100, 0, 50));
+    s.start_monitoring().await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let report = s.stop_monitoring().await;
+    assert_eq!(fake.max_in_flight.load(Ordering::SeqCst), 1, "calls overlapped");
+    let m = s.get_scaling_metrics();
+    assert!(m.scaling_timeouts >= 1, "{m:?}");
+    assert!(m.scalings_deferred >= 1, "{m:?}");
+    // Nothing runs after stop, or stop said so.
+    if !report.call_still_running {
+        assert_eq!(fake.in_flight.load(Ordering::SeqCst), 0);
+    }
+    let calls = fake.calls().len();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(fake.calls().len(), calls, "a call started after stop");
+    assert_eq!(fake.in_flight.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_restart_without_state_records_a_new_segment_and_cuts_a_torn_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("obs.csv");
+    let fake = Fake::new(2, 1, 0);
+    let cfg = || config(1, 10, 60).record_observations(&path);
+    let first = scaler(&fake, cfg());
+    run_for(&first, 121).await;
+    first.stop_monitoring().await;
+    // A crash mid-write leaves a torn row.
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str("180,2,0");
+    std::fs::write(&path, &text).unwrap();
+    let second = scaler(&fake, cfg());
+    run_for(&second, 61).await;
+    second.stop_monitoring().await;
+    let m = second.get_scaling_metrics();
+    let seg = dir.path().join("obs.1.csv");
+    assert_eq!(m.recording_path.as_deref(), Some(seg.as_path()));
+    // Each file starts at its own clock and replays on its own.
+    for p in [&path, &seg] {
+        let t = std::fs::read_to_string(p).unwrap();
+        assert!(t.starts_with(scaler_core::OBSERVATIONS_HEADER), "{t}");
+        assert!(t.lines().nth(1).unwrap().starts_with("0,"), "{t}");
+        let toml_path = dir.path().join("c.toml");
+        std::fs::write(
+            &toml_path,
+            "[scaler]\nmin_workers = 1\nmax_workers = 10\ncooldown_period = 60\nmetrics_window = 60\n",
+        )
+        .unwrap();
+        let sc = scaler_formats::scenario::read_scaler_config(&toml_path).unwrap();
+        let mut out = Vec::new();
+        let report = scaler_formats::replay::replay(&sc, p, &mut out, std::path::Path::new("-"), false).unwrap();
+        // The first file keeps its torn row; replay skips it and says so.
+        assert_eq!(report.torn_last_row.is_some(), *p == path, "{}", p.display());
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_resumed_recording_continues_the_file_and_cuts_a_torn_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("obs.csv");
+    let state = dir.path().join("state.json");
+    let fake = Fake::new(2, 1, 0);
+    let cfg = || config(1, 10, 60).record_observations(&path).state_file(&state);
+    let first = scaler(&fake, cfg());
+    run_for(&first, 61).await;
+    first.stop_monitoring().await;
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str("120,2,0");
+    std::fs::write(&path, &text).unwrap();
+    let second = scaler(&fake, cfg());
+    run_for(&second, 61).await;
+    second.stop_monitoring().await;
+    let m = second.get_scaling_metrics();
+    assert_eq!(m.torn_rows_dropped, 1);
+    assert_eq!(m.recording_path.as_deref(), Some(path.as_path()));
+    let t = std::fs::read_to_string(&path).unwrap();
+    let times: Vec<&str> = t.lines().skip(1).map(|l| l.split(',').next().unwrap()).collect();
+    assert_eq!(times, ["0", "60", "120"], "{t}");
 }

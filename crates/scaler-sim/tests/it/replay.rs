@@ -92,7 +92,8 @@ fn hostile_inputs_get_one_clear_line_and_no_output() {
             format!("{HEADER}0,1,0,0,inf,0.5\n"),
             "inf.csv:2: column 5 (avg_task_duration_s): \"inf\" must be a number of seconds",
         ),
-        ("trunc.csv", format!("{HEADER}0,1,0,0,1,0.5\n60,1,0"), "trunc.csv:3: row has 3 fields but the header has 6"),
+        // A short row in the middle is an error; a torn last row (no line end) is skipped below.
+        ("short.csv", format!("{HEADER}0,1,0,0,1,0.5\n60,1,0\n"), "short.csv:3: row has 3 fields but the header has 6"),
         ("trail.csv", format!("{HEADER}0,1,0,0,1,0.5,\n"), "trail.csv:2: row has 7 fields but the header has 6"),
         (
             "neg.csv",
@@ -122,6 +123,17 @@ fn hostile_inputs_get_one_clear_line_and_no_output() {
         assert!(!err.contains("panicked") && !err.contains("RUST_BACKTRACE"));
         assert!(!d.join("o.csv").exists(), "{name}: output written");
     }
+    // A torn last row, as a crash or a full disk leaves a recording: skipped and reported.
+    write(d, "trunc.csv", &format!("{HEADER}0,1,0,0,1,0.5\n60,1,0"));
+    let out = run_in(d, &["replay", "--config", "c.toml", "--observations", "trunc.csv", "--out", "o.csv"]);
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with("skipped a torn last row (no line end, as a crash leaves it): trunc.csv:3: row has 3 fields"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(d.join("o.csv")).unwrap().lines().count(), 2);
+    std::fs::remove_file(d.join("o.csv")).unwrap();
     // An --out that cannot be written: its folder is a file.
     write(d, "ok.csv", &format!("{HEADER}0,1,0,0,1,0.5\n"));
     write(d, "afile", "x");
