@@ -9,6 +9,14 @@
 //! vectors taken from Kubernetes' own tests.
 //!
 //! Quantities ending in `_m` are milli-units, as in Kubernetes. Ages are milliseconds.
+//!
+//! Overflow: every function here accepts any `i64` and never panics, in debug or release.
+//! Integer sums, products and differences *saturate* at `i64::MIN`/`i64::MAX` (Kubernetes
+//! works in `int32`/`int64` and never reaches these magnitudes; a saturated count is then
+//! clamped to `[min, max]` by the caller like any other proposal), divisions use
+//! `saturating_div` (`i64::MIN / -1` is `i64::MAX`), averages are summed in `i128` (exact), and
+//! `f64` to `i64` casts are Rust's saturating casts (NaN becomes 0, infinities the bounds).
+//! Tested with extreme values in `tests/it/hpa_extremes.rs`.
 
 use alloc::vec::Vec;
 
@@ -111,9 +119,10 @@ fn percent(usage_m: i64, request_m: i64) -> Result<i64, HpaError> {
     if request_m == 0 {
         return Err(HpaError::NoRequests);
     }
-    Ok(usage_m.saturating_mul(100) / request_m)
+    Ok(usage_m.saturating_mul(100).saturating_div(request_m))
 }
 
+/// `ceil(ratio * n)`; the cast to `i64` saturates (NaN gives 0).
 #[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)]
 fn ceil_mul(ratio: f64, n: i64) -> i64 {
     libm_ceil(ratio * n as f64) as i64
@@ -150,17 +159,17 @@ pub fn resource_replicas(
         match (p.class, p.usage_m) {
             (PodClass::Ignored, _) => {}
             (PodClass::Unready, _) => {
-                t.unready_count += 1;
+                t.unready_count = t.unready_count.saturating_add(1);
                 t.unready_request_m = t.unready_request_m.saturating_add(p.request_m);
             }
             (PodClass::Missing, _) | (PodClass::Ready, None) => {
-                t.missing_count += 1;
+                t.missing_count = t.missing_count.saturating_add(1);
                 t.missing_request_m = t.missing_request_m.saturating_add(p.request_m);
                 t.missing_fallback_usage_m =
                     t.missing_fallback_usage_m.saturating_add(p.request_m.saturating_mul(fallback) / 100);
             }
             (PodClass::Ready, Some(u)) => {
-                t.ready_count += 1;
+                t.ready_count = t.ready_count.saturating_add(1);
                 t.ready_usage_m = t.ready_usage_m.saturating_add(u);
                 t.ready_request_m = t.ready_request_m.saturating_add(p.request_m);
             }
@@ -183,7 +192,7 @@ pub fn resource_replicas_from_totals(
         return Err(HpaError::NoMetrics);
     }
     let util = percent(t.ready_usage_m, t.ready_request_m)?;
-    let raw = t.ready_usage_m / t.ready_count;
+    let raw = t.ready_usage_m.saturating_div(t.ready_count);
     #[allow(clippy::cast_precision_loss)]
     let ratio = util as f64 / target_percent as f64;
     let scale_up_with_unready = t.unready_count > 0 && ratio > 1.0;
@@ -199,11 +208,11 @@ pub fn resource_replicas_from_totals(
     if ratio != 1.0 {
         // ... and nothing when scaling up.
         requests = requests.saturating_add(t.missing_request_m);
-        count += t.missing_count;
+        count = count.saturating_add(t.missing_count);
     }
     if scale_up_with_unready {
         requests = requests.saturating_add(t.unready_request_m);
-        count += t.unready_count;
+        count = count.saturating_add(t.unready_count);
     }
     #[allow(clippy::cast_precision_loss)]
     let new_ratio = percent(usage, requests)? as f64 / target_percent as f64;
@@ -252,7 +261,11 @@ pub fn pods_metric_replicas(
         if values.is_empty() {
             return Err(HpaError::NoMetrics);
         }
-        let avg = values.iter().sum::<i64>() / i64::try_from(values.len()).unwrap_or(i64::MAX);
+        // Summed in i128: exact for any number of i64 values a slice can hold, and the
+        // average of i64 values is an i64 again.
+        let sum: i128 = values.iter().map(|&v| i128::from(v)).sum();
+        let len = i128::try_from(values.len()).unwrap_or(i128::MAX);
+        let avg = i64::try_from(sum / len).unwrap_or(if sum < 0 { i64::MIN } else { i64::MAX });
         #[allow(clippy::cast_precision_loss)]
         Ok((avg as f64 / target_average_m as f64, avg))
     };
@@ -466,8 +479,14 @@ pub struct ScaleEvent {
     pub replicas: i64,
 }
 
+/// Replicas changed by the events younger than `period_ms`, saturating.
 fn changed_within(period_ms: u64, events: &[ScaleEvent]) -> i64 {
-    events.iter().filter(|e| e.age_ms < period_ms).map(|e| e.replicas).sum()
+    events.iter().filter(|e| e.age_ms < period_ms).fold(0i64, |acc, e| acc.saturating_add(e.replicas))
+}
+
+/// The replica count at the start of a period: `current - added + removed`, saturating.
+fn period_start(current: i64, period_ms: u64, up_events: &[ScaleEvent], down_events: &[ScaleEvent]) -> i64 {
+    current.saturating_sub(changed_within(period_ms, up_events)).saturating_add(changed_within(period_ms, down_events))
 }
 
 /// The highest replica count the scale-up rules allow (`calculateScaleUpLimitWithScalingRules`).
@@ -479,10 +498,11 @@ pub fn scale_up_limit(current: i64, up_events: &[ScaleEvent], down_events: &[Sca
         SelectPolicy::Max => (i64::from(i32::MIN), i64::max),
     };
     for p in &rules.policies {
-        let start = current - changed_within(p.period_ms, up_events) + changed_within(p.period_ms, down_events);
+        let start = period_start(current, p.period_ms, up_events, down_events);
         #[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)]
         let proposed = match p.kind {
-            PolicyType::Pods => start + p.value,
+            PolicyType::Pods => start.saturating_add(p.value),
+            // The float product's cast saturates.
             PolicyType::Percent => libm_ceil(start as f64 * (1.0 + p.value as f64 / 100.0)) as i64,
         };
         result = pick(result, proposed);
@@ -499,11 +519,11 @@ pub fn scale_down_limit(current: i64, up_events: &[ScaleEvent], down_events: &[S
         SelectPolicy::Max => (i64::from(i32::MAX), i64::min),
     };
     for p in &rules.policies {
-        let start = current - changed_within(p.period_ms, up_events) + changed_within(p.period_ms, down_events);
+        let start = period_start(current, p.period_ms, up_events, down_events);
         #[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)]
         let proposed = match p.kind {
-            PolicyType::Pods => start - p.value,
-            // Go's int32(float64) truncates toward zero.
+            PolicyType::Pods => start.saturating_sub(p.value),
+            // Go's int32(float64) truncates toward zero; Rust's cast also saturates.
             PolicyType::Percent => (start as f64 * (1.0 - p.value as f64 / 100.0)) as i64,
         };
         result = pick(result, proposed);
@@ -545,6 +565,7 @@ pub fn rate_limit(
 /// most `max(factor * current, 4)`, within `[min, max]`.
 #[must_use]
 pub fn legacy_limit(current: i64, desired: i64, min: i64, max: i64, factor: f64) -> (i64, &'static str) {
+    // The cast saturates at the i64 bounds; a NaN product gives 4 (`f64::max` ignores NaN).
     #[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)]
     let up_limit = (factor * current as f64).max(4.0) as i64;
     let (allowed_max, reason) = if max > up_limit { (up_limit, "ScaleUpLimit") } else { (max, "TooManyReplicas") };

@@ -2,6 +2,7 @@
 
 mod config;
 mod exact;
+mod hpa_extremes;
 mod hpa_vectors;
 mod model;
 mod policies;
