@@ -8,12 +8,118 @@ use std::path::{Path, PathBuf};
 use crate::csvio::io_reason;
 use crate::error::{InputError, SimError};
 
-/// Writes `path` atomically: `write` fills a buffered temporary file; on success it
-/// is flushed, synced and renamed over `path`; on any error it is removed.
+/// Where an output path leads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// `-`: standard output.
+    Stdout,
+    /// Something that is not a regular file (`/dev/stdout`, `/dev/null`, a pipe): written
+    /// directly, since it cannot be replaced.
+    Direct(PathBuf),
+    /// A regular file (or one to create), written atomically. A symbolic link leads to its
+    /// target, which is replaced while the link stays a link.
+    File(PathBuf),
+}
+
+/// Resolves an output path: `-`, a device or pipe, or a regular file through any links.
+pub fn resolve_output(path: &Path) -> Result<Target, InputError> {
+    if path.as_os_str() == "-" {
+        return Ok(Target::Stdout);
+    }
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_dir() => Err(InputError::file(path, "is a directory; give a file name")),
+        // A regular file, through any links: the real file is replaced, the links stay.
+        Ok(m) if m.is_file() => std::fs::canonicalize(path)
+            .map(Target::File)
+            .map_err(|e| InputError::file(path, format!("cannot resolve: {}", io_reason(&e)))),
+        // A device or a pipe (`/dev/stdout` leads to one): opened by its name.
+        Ok(_) => Ok(Target::Direct(path.to_path_buf())),
+        // Nothing there yet: follow a dangling link to the name it gives, one link at a time.
+        Err(_) => {
+            let mut p = path.to_path_buf();
+            for _ in 0..40 {
+                match std::fs::symlink_metadata(&p) {
+                    Ok(m) if m.file_type().is_symlink() => {
+                        let to = std::fs::read_link(&p)
+                            .map_err(|e| InputError::file(path, format!("cannot read the link: {}", io_reason(&e))))?;
+                        p = match p.parent() {
+                            Some(dir) if to.is_relative() => dir.join(to),
+                            _ => to,
+                        };
+                    }
+                    _ => return Ok(Target::File(p)),
+                }
+            }
+            Err(InputError::file(path, "has too many levels of symbolic links"))
+        }
+    }
+}
+
+/// The identity of an existing file, following links: its device and inode (elsewhere, its
+/// canonical path).
+fn identity(path: &Path) -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::metadata(path).ok()?;
+        Some(format!("{}:{}", m.dev(), m.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::canonicalize(path).ok().map(|p| p.to_string_lossy().into_owned())
+    }
+}
+
+/// Refuses an output that is one of the inputs, however either is named (through links,
+/// `..`, or another spelling): writing it would destroy the input.
+pub fn refuse_input_as_output(output: &Path, inputs: &[&Path]) -> Result<(), InputError> {
+    let Some(out) = identity(output) else { return Ok(()) };
+    for input in inputs {
+        if identity(input).as_deref() == Some(out.as_str()) {
+            return Err(InputError::file(
+                output,
+                format!(
+                    "is also an input ({}): writing it would destroy that input; choose another output",
+                    input.display()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// [`refuse_input_as_output`] for each file `names` a command writes into `dir`.
+pub fn refuse_outputs_over_inputs(dir: &Path, names: &[&str], inputs: &[&Path]) -> Result<(), InputError> {
+    names.iter().try_for_each(|n| refuse_input_as_output(&dir.join(n), inputs))
+}
+
+/// Writes `path`: atomically for a regular file (`write` fills a buffered temporary file;
+/// on success it is flushed, synced and renamed over the file, through any symbolic link,
+/// which stays a link; on any error it is removed), directly for standard output (`-`) and
+/// for what is not a regular file (`/dev/stdout`, `/dev/null`, a pipe).
 pub fn write_atomically<T>(
     path: &Path,
     write: impl FnOnce(&mut BufWriter<File>) -> Result<T, SimError>,
 ) -> Result<T, SimError> {
+    let target = match resolve_output(path)? {
+        Target::File(p) => p,
+        Target::Stdout => {
+            #[cfg(unix)]
+            let file = {
+                use std::os::fd::AsFd;
+                let fd = std::io::stdout().as_fd().try_clone_to_owned().map_err(|e| SimError::io(path, e))?;
+                File::from(fd)
+            };
+            #[cfg(not(unix))]
+            let file = File::create("CON").map_err(|e| SimError::io(path, e))?;
+            return write_directly(path, file, write);
+        }
+        Target::Direct(p) => {
+            let file = std::fs::OpenOptions::new().write(true).open(&p).map_err(|e| SimError::io(path, e))?;
+            return write_directly(path, file, write);
+        }
+    };
+    let path = target.as_path();
     if path.is_dir() {
         return Err(InputError::file(path, "is a directory; give a file name").into());
     }
@@ -35,6 +141,17 @@ pub fn write_atomically<T>(
     let file = w.into_inner().map_err(|e| SimError::io(path, e.into_error()))?;
     file.sync_all().map_err(|e| SimError::io(path, e))?;
     tmp_path.persist(path).map_err(|e| SimError::io(path, e.error))?;
+    Ok(value)
+}
+
+fn write_directly<T>(
+    path: &Path,
+    file: File,
+    write: impl FnOnce(&mut BufWriter<File>) -> Result<T, SimError>,
+) -> Result<T, SimError> {
+    let mut w = BufWriter::with_capacity(1 << 16, file);
+    let value = write(&mut w)?;
+    w.flush().map_err(|e| SimError::io(path, e))?;
     Ok(value)
 }
 

@@ -248,6 +248,11 @@ fn dispatch(cli: Cli) -> Result<(), SimError> {
             let sc = scenario::load(&scenario, &overrides)?;
             println!("seed: {}", sc.seed);
             let out_dir = out.unwrap_or_else(|| Path::new("out").join(&sc.name));
+            scaler_formats::output::refuse_outputs_over_inputs(
+                &out_dir,
+                RUN_OUTPUTS,
+                &[scenario.as_path(), sc.trace.path.as_path()],
+            )?;
             let rerun = || {
                 let mut cmd = format!("scaler-sim run {} --seed {}", scenario.display(), sc.seed);
                 for s in &set {
@@ -284,6 +289,11 @@ fn dispatch(cli: Cli) -> Result<(), SimError> {
                 None => (0, 1),
             };
             let out = out.unwrap_or_else(|| Path::new("out").join(format!("{}-sweep", base.name)));
+            scaler_formats::output::refuse_outputs_over_inputs(
+                &out,
+                SWEEP_OUTPUTS,
+                &[scenario.as_path(), base.trace.path.as_path()],
+            )?;
             println!("seeds: {:?}", spec.seeds);
             println!(
                 "sweeping {} settings x {} seed(s) of {} into {}",
@@ -361,6 +371,9 @@ fn dispatch(cli: Cli) -> Result<(), SimError> {
             let overrides = Overrides { trace, ..Overrides::default() };
             let stem = base.file_stem().map_or_else(|| "compare".into(), |s| s.to_string_lossy().into_owned());
             let out = out.unwrap_or_else(|| Path::new("out").join(format!("{stem}-compare")));
+            let mut inputs: Vec<&Path> = vec![base.as_path()];
+            inputs.extend(policies.iter().map(PathBuf::as_path));
+            scaler_formats::output::refuse_outputs_over_inputs(&out, COMPARE_OUTPUTS, &inputs)?;
             let entries = scaler_sim::compare::compare(&base, &policies, &overrides, &out)?;
             print!("{}", scaler_sim::compare::table(&entries));
             println!("wrote {}", out.display());
@@ -407,13 +420,22 @@ fn dispatch(cli: Cli) -> Result<(), SimError> {
             let duration = duration.as_deref().map(gen::parse_duration).transpose()?;
             let bin_s = bin_s.unwrap_or(if form == gen::Form::Rates { 60.0 } else { 1.0 });
             let spec = gen::GenSpec { components, span_s, bin_s, form, duration, seed };
-            println!("seed: {seed}");
+            // When the trace goes to standard output (`-o -`, `/dev/stdout`), messages go to stderr.
+            let to_file =
+                matches!(scaler_formats::output::resolve_output(&out)?, scaler_formats::output::Target::File(_));
+            let say = |m: String| if to_file { println!("{m}") } else { eprintln!("{m}") };
+            say(format!("seed: {seed}"));
             let report = gen::generate(&spec, &out)?;
-            println!("wrote {} ({} rows, {} tasks)", out.display(), report.rows, report.tasks);
+            say(format!("wrote {} ({} rows, {} tasks)", out.display(), report.rows, report.tasks));
             Ok(())
         }
         Command::Replay { config, observations, out, skip_invalid } => {
             let cfg = read_scaler_config(&config)?;
+            if let Some(o) = &out {
+                scaler_formats::output::refuse_input_as_output(o, &[observations.as_path(), config.as_path()])?;
+            }
+            // `--out -` is standard output, written only once the whole input validated.
+            let out = out.filter(|o| o.as_os_str() != "-");
             let report = match &out {
                 Some(path) => scaler_formats::output::write_atomically(path, |w| {
                     replay(&cfg, &observations, w, path, skip_invalid)
@@ -433,6 +455,40 @@ fn dispatch(cli: Cli) -> Result<(), SimError> {
         }
     }
 }
+
+/// The files `run` writes into its output folder.
+const RUN_OUTPUTS: &[&str] = &["timeline.csv", "observations.csv", "summary.json", "timeline.png", "timeline.svg"];
+
+/// The files `compare` writes into its output folder.
+const COMPARE_OUTPUTS: &[&str] = &[
+    "compare.csv",
+    "chart_compare_frontier.png",
+    "chart_compare_frontier.svg",
+    "chart_compare_timeline.png",
+    "chart_compare_timeline.svg",
+    "chart_compare_cost.png",
+    "chart_compare_cost.svg",
+];
+
+/// The files `sweep` writes into its output folder.
+const SWEEP_OUTPUTS: &[&str] = &[
+    "results.csv",
+    "results.partial.csv",
+    "pareto.csv",
+    "recommendation.json",
+    "sweep.json",
+    "report.html",
+    "baseline_timeline.csv",
+    "recommended_timeline.csv",
+    "chart_cost.png",
+    "chart_cost.svg",
+    "chart_frontier.png",
+    "chart_frontier.svg",
+    "chart_heatmap.png",
+    "chart_heatmap.svg",
+    "chart_timeline.png",
+    "chart_timeline.svg",
+];
 
 fn finish_sweep(
     out: &Path,

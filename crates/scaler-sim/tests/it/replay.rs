@@ -200,3 +200,62 @@ fn inconsistent_exact_counts_are_refused_with_their_position() {
     let out = run_in(dir.path(), &["replay", "--config", "c.toml", "--observations", "o.csv"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// An output that is an input is refused, however it is spelled; nothing is destroyed.
+#[test]
+fn an_output_that_is_an_input_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "c.toml", "[scaler]\n");
+    let obs = format!("{HEADER}0,1,0,0,1,0.5\n");
+    write(d, "o.csv", &obs);
+    std::os::unix::fs::symlink("o.csv", d.join("alias.csv")).unwrap();
+    for out in ["o.csv", "./o.csv", "alias.csv", "c.toml"] {
+        let r = run_in(d, &["replay", "--config", "c.toml", "--observations", "o.csv", "--out", out]);
+        assert_eq!(r.status.code(), Some(2), "{out}");
+        let err = String::from_utf8_lossy(&r.stderr);
+        assert!(err.contains("is also an input") && err.contains("would destroy that input"), "{out}: {err}");
+        assert_eq!(std::fs::read_to_string(d.join("o.csv")).unwrap(), obs);
+        assert_eq!(std::fs::read_to_string(d.join("c.toml")).unwrap(), "[scaler]\n");
+    }
+    // `run --out .` beside a trace named timeline.csv.
+    write(d, "timeline.csv", "arrival_s,duration_s\n0,5\n");
+    write(d, "s.toml", "[trace]\npath = \"timeline.csv\"\n[scaler]\n");
+    let r = run_in(d, &["run", "s.toml", "--out", "."]);
+    assert_eq!(r.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&r.stderr).contains("is also an input"));
+    assert_eq!(std::fs::read_to_string(d.join("timeline.csv")).unwrap(), "arrival_s,duration_s\n0,5\n");
+}
+
+/// A symbolic link as the output is written through (it stays a link); `-` and `/dev/stdout`
+/// are standard output, written directly.
+#[test]
+fn links_stay_links_and_standard_output_is_written_directly() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "c.toml", "[scaler]\n");
+    write(d, "o.csv", &format!("{HEADER}0,1,0,0,1,0.5\n"));
+    write(d, "real.csv", "old\n");
+    std::os::unix::fs::symlink("real.csv", d.join("link.csv")).unwrap();
+    let r = run_in(d, &["replay", "--config", "c.toml", "--observations", "o.csv", "--out", "link.csv"]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    assert!(std::fs::symlink_metadata(d.join("link.csv")).unwrap().file_type().is_symlink());
+    assert!(std::fs::read_to_string(d.join("real.csv")).unwrap().starts_with("timestamp_s,action"));
+    // `--out -`: the decisions on standard output.
+    let r = run_in(d, &["replay", "--config", "c.toml", "--observations", "o.csv", "--out", "-"]);
+    assert!(r.status.success());
+    assert!(String::from_utf8_lossy(&r.stdout).starts_with("timestamp_s,action"));
+    assert!(!d.join("-").exists());
+    // gen to standard output, by `-` and by /dev/stdout: the trace on stdout, messages on stderr,
+    // and /dev/stdout is still what it was.
+    let before = std::fs::symlink_metadata("/dev/stdout").map(|m| m.file_type().is_symlink()).ok();
+    for o in ["-", "/dev/stdout"] {
+        let r = run_in(d, &["gen", "poisson:rate=1", "--span-s", "20", "--duration", "exponential:mean=5", "--seed", "3", "-o", o]);
+        assert!(r.status.success(), "{o}: {}", String::from_utf8_lossy(&r.stderr));
+        let out = String::from_utf8_lossy(&r.stdout);
+        assert!(out.starts_with("arrival_s,duration_s\n"), "{o}: {out}");
+        assert!(String::from_utf8_lossy(&r.stderr).contains("seed: 3"), "{o}");
+    }
+    assert_eq!(std::fs::symlink_metadata("/dev/stdout").map(|m| m.file_type().is_symlink()).ok(), before);
+    assert!(!d.join("-").exists());
+}
