@@ -250,7 +250,10 @@ fn links_stay_links_and_standard_output_is_written_directly() {
     // and /dev/stdout is still what it was.
     let before = std::fs::symlink_metadata("/dev/stdout").map(|m| m.file_type().is_symlink()).ok();
     for o in ["-", "/dev/stdout"] {
-        let r = run_in(d, &["gen", "poisson:rate=1", "--span-s", "20", "--duration", "exponential:mean=5", "--seed", "3", "-o", o]);
+        let r = run_in(
+            d,
+            &["gen", "poisson:rate=1", "--span-s", "20", "--duration", "exponential:mean=5", "--seed", "3", "-o", o],
+        );
         assert!(r.status.success(), "{o}: {}", String::from_utf8_lossy(&r.stderr));
         let out = String::from_utf8_lossy(&r.stdout);
         assert!(out.starts_with("arrival_s,duration_s\n"), "{o}: {out}");
