@@ -204,7 +204,7 @@ pub fn from_doc(doc: &Doc, overrides: &Overrides) -> Result<Scenario, InputError
         initial_workers,
         slots_per_worker: u32::try_from(slots).unwrap_or(1),
         provision_delay: cluster_t.seconds("provision_delay_s", false)?.unwrap_or(DurationMs::ZERO),
-        price_per_worker_hour: cluster_t.number("price_per_worker_hour")?.unwrap_or(1.0),
+        price_per_worker_hour: price(&cluster_t)?,
         billing_increment: cluster_t.seconds("billing_increment_s", true)?.unwrap_or(DurationMs(1000)),
         billing_minimum: cluster_t.seconds("billing_minimum_s", false)?.unwrap_or(DurationMs::ZERO),
         slo_wait: cluster_t.seconds("slo_wait_s", false)?.unwrap_or(DurationMs(60_000)),
@@ -264,6 +264,25 @@ pub fn from_doc(doc: &Doc, overrides: &Overrides) -> Result<Scenario, InputError
     })
 }
 
+/// The highest `price_per_worker_hour` accepted. The cost is the price times billed worker
+/// hours; with at most [`MAX_SIM_WORKERS`] workers over any trace a `u64` of milliseconds can
+/// span (about 5e12 hours), a price up to this bound keeps every cost below 1e31, far from
+/// `f64`'s overflow to infinity (which JSON cannot hold).
+pub const MAX_PRICE_PER_WORKER_HOUR: f64 = 1e12;
+
+fn price(cluster_t: &Tbl<'_>) -> Result<f64, InputError> {
+    let v = cluster_t.number("price_per_worker_hour")?.unwrap_or(1.0);
+    if v > MAX_PRICE_PER_WORKER_HOUR {
+        let node = cluster_t.get("price_per_worker_hour").expect("present");
+        return Err(cluster_t.bad(
+            "price_per_worker_hour",
+            node,
+            "must be at most 1e12 per worker-hour (a higher price can overflow the cost to infinity)",
+        ));
+    }
+    Ok(v)
+}
+
 /// Replaces `${VAR}` in a path with the environment variable's value.
 fn expand_env(text: &str) -> Result<String, String> {
     let mut out = String::new();
@@ -317,7 +336,7 @@ fn duration_dist(doc: &Doc, node: &Node) -> Result<DurationDist, InputError> {
         }
         Ok(v)
     };
-    Ok(match dist {
+    let d = match dist {
         "exponential" => DurationDist::Exponential { mean_s: positive("mean_s", "the mean in seconds")? },
         "lognormal" => DurationDist::LogNormal {
             mean_s: positive("mean_s", "the mean in seconds")?,
@@ -344,7 +363,13 @@ fn duration_dist(doc: &Doc, node: &Node) -> Result<DurationDist, InputError> {
             }
             DurationDist::Uniform { min_s, max_s }
         }
-    })
+    };
+    // Validate by constructing: the sampler's own constructor is the rule.
+    d.check().map_err(|e| match tbl.get(e.key) {
+        Some(at) => tbl.bad(e.key, at, e.rule),
+        None => doc.error_node(node, format!("trace.duration.{e}")),
+    })?;
+    Ok(d)
 }
 
 /// A table being read: refuses unknown keys, reads typed values with located errors.

@@ -1,12 +1,23 @@
 //! `summary.json`: a run's summary with its seed and scenario name.
 
-use scaler_model::Summary;
+use scaler_model::{Summary, METRICS};
 
+use crate::error::InputError;
 use crate::scenario::Scenario;
 
 /// The summary as pretty JSON with the run's seed and scenario name added.
-#[must_use]
-pub fn summary_json(summary: &Summary, scenario: &Scenario) -> String {
+///
+/// # Errors
+/// A metric that is not a finite number (JSON has no infinity or NaN, and `serde_json` would
+/// write `null`): refused, naming the metric, rather than written as `null`. Validation keeps
+/// every metric finite (prices are capped, counts are integers), so this is a last guard.
+pub fn summary_json(summary: &Summary, scenario: &Scenario) -> Result<String, InputError> {
+    if let Some((name, v)) = METRICS.iter().zip(summary.values()).find(|(_, v)| !v.is_finite()) {
+        return Err(InputError::file(
+            &scenario.path,
+            format!("summary.json: {name} = {v} is not a finite number; JSON cannot hold it (refused rather than written as null)"),
+        ));
+    }
     let mut v = serde_json::to_value(summary).expect("plain struct");
     if let Some(obj) = v.as_object_mut() {
         obj.insert("seed".into(), serde_json::Value::from(scenario.seed));
@@ -14,5 +25,5 @@ pub fn summary_json(summary: &Summary, scenario: &Scenario) -> String {
     }
     let mut s = serde_json::to_string_pretty(&v).expect("serializable");
     s.push('\n');
-    s
+    Ok(s)
 }

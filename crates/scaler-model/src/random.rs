@@ -85,26 +85,134 @@ enum Sampler {
     Uniform(Uniform<f64>),
 }
 
-impl DurationSampler {
-    /// A sampler for `dist` with its own random stream.
+/// Why a [`DurationDist`] cannot be sampled: the parameter (`mean_s`, `cv`, `alpha`, `min_s`
+/// or `max_s`), its value and the rule it breaks. Readers prefix the key with where it was
+/// written (`trace.duration.cv`, `gen --duration lognormal:cv=...`).
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("{key} = {}: {rule}", short(*.value))]
+pub struct DistError {
+    /// The parameter, as the distribution names it.
+    pub key: &'static str,
+    /// Its value.
+    pub value: f64,
+    /// The rule it breaks.
+    pub rule: &'static str,
+}
+
+impl DistError {
+    /// The value as the message shows it (scientific notation when long).
     #[must_use]
-    pub fn new(dist: DurationDist, rng: ChaCha8Rng) -> DurationSampler {
-        let dist = match dist {
-            DurationDist::Exponential { mean_s } => Sampler::Exp(Exp::new(1.0 / mean_s).expect("mean > 0 (validated)")),
-            DurationDist::LogNormal { mean_s, cv } => {
-                let sigma2 = (1.0 + cv * cv).ln();
-                let mu = mean_s.ln() - sigma2 / 2.0;
-                Sampler::LogNormal(LogNormal::new(mu, sigma2.sqrt()).expect("finite (validated)"))
-            }
-            DurationDist::Pareto { mean_s, alpha } => {
-                let scale = mean_s * (alpha - 1.0) / alpha;
-                Sampler::Pareto(Pareto::new(scale, alpha).expect("scale > 0, alpha > 1 (validated)"))
-            }
-            DurationDist::Uniform { min_s, max_s } => {
-                Sampler::Uniform(Uniform::new_inclusive(min_s, max_s).expect("min <= max (validated)"))
+    pub fn shown_value(&self) -> String {
+        short(self.value)
+    }
+}
+
+/// A value as `{}` writes it, or in scientific notation when that would be long (`1.35e154`).
+fn short(v: f64) -> String {
+    let plain = v.to_string();
+    if plain.len() > 20 {
+        format!("{v:e}")
+    } else {
+        plain
+    }
+}
+
+impl DurationDist {
+    /// Checks that the distribution can be sampled, by building its sampler: the
+    /// distribution's own constructor is the rule, so what passes here never fails later
+    /// (a `cv` whose square overflows, a Pareto scale that underflows to 0, a uniform range
+    /// too wide for `f64`). Readers call this when they validate.
+    ///
+    /// # Errors
+    /// The first parameter the constructor refuses.
+    pub fn check(&self) -> Result<(), DistError> {
+        Sampler::build(*self).map(|_| ())
+    }
+}
+
+impl Sampler {
+    fn build(dist: DurationDist) -> Result<Sampler, DistError> {
+        let err = |key, value, rule| DistError { key, value, rule };
+        let positive = |key, v: f64| {
+            if v > 0.0 && v.is_finite() {
+                Ok(v)
+            } else {
+                Err(err(key, v, "must be a finite number > 0"))
             }
         };
-        DurationSampler { dist, rng }
+        Ok(match dist {
+            DurationDist::Exponential { mean_s } => {
+                positive("mean_s", mean_s)?;
+                Sampler::Exp(
+                    Exp::new(1.0 / mean_s).map_err(|_| err("mean_s", mean_s, "1 / mean_s must be a rate >= 0"))?,
+                )
+            }
+            DurationDist::LogNormal { mean_s, cv } => {
+                positive("mean_s", mean_s)?;
+                positive("cv", cv)?;
+                let sigma2 = (1.0 + cv * cv).ln();
+                if !sigma2.is_finite() {
+                    return Err(err("cv", cv, "too large: ln(1 + cv^2) overflows (cv must be below about 1e154)"));
+                }
+                let mu = mean_s.ln() - sigma2 / 2.0;
+                Sampler::LogNormal(
+                    LogNormal::new(mu, sigma2.sqrt())
+                        .map_err(|_| err("cv", cv, "the log-normal's sigma must be finite"))?,
+                )
+            }
+            DurationDist::Pareto { mean_s, alpha } => {
+                positive("mean_s", mean_s)?;
+                if !(alpha > 1.0 && alpha.is_finite()) {
+                    return Err(err("alpha", alpha, "must be a finite number > 1 (the mean is infinite otherwise)"));
+                }
+                let scale = mean_s * (alpha - 1.0) / alpha;
+                if !(scale > 0.0 && scale.is_finite()) {
+                    return Err(err(
+                        "mean_s",
+                        mean_s,
+                        "the Pareto scale mean_s * (alpha - 1) / alpha must be a finite number > 0 (it under- or overflows)",
+                    ));
+                }
+                Sampler::Pareto(
+                    Pareto::new(scale, alpha)
+                        .map_err(|_| err("mean_s", mean_s, "the Pareto scale must be a finite number > 0"))?,
+                )
+            }
+            DurationDist::Uniform { min_s, max_s } => {
+                if !(min_s >= 0.0 && min_s.is_finite()) {
+                    return Err(err("min_s", min_s, "must be a finite number >= 0"));
+                }
+                if !(max_s >= min_s && max_s.is_finite()) {
+                    return Err(err("max_s", max_s, "must be a finite number >= min_s"));
+                }
+                Sampler::Uniform(
+                    Uniform::new_inclusive(min_s, max_s)
+                        .map_err(|_| err("max_s", max_s, "max_s - min_s is too wide a range to sample"))?,
+                )
+            }
+        })
+    }
+}
+
+impl DurationSampler {
+    /// A sampler for `dist` with its own random stream.
+    ///
+    /// # Panics
+    /// If `dist.check()` fails: readers refuse such a distribution when they validate it.
+    #[must_use]
+    pub fn new(dist: DurationDist, rng: ChaCha8Rng) -> DurationSampler {
+        match DurationSampler::try_new(dist, rng) {
+            Ok(s) => s,
+            Err(e) => panic!("unchecked duration distribution: {e}"),
+        }
+    }
+
+    /// A sampler for `dist` with its own random stream, or why `dist` cannot be sampled.
+    ///
+    /// # Errors
+    /// As [`DurationDist::check`].
+    pub fn try_new(dist: DurationDist, rng: ChaCha8Rng) -> Result<DurationSampler, DistError> {
+        Ok(DurationSampler { dist: Sampler::build(dist)?, rng })
     }
 
     /// The next duration, in ms (rounded to the nearest ms; capped at about 31,000 years).

@@ -238,6 +238,18 @@ pub fn parse_component(arg: &str, span_s: f64) -> Result<Component, InputError> 
 /// Parses a duration such as `exponential:mean=30`, `lognormal:mean=30,cv=2`,
 /// `pareto:mean=30,alpha=2.5`, `uniform:min=1,max=9` or `constant:value=30`.
 pub fn parse_duration(arg: &str) -> Result<GenDuration, InputError> {
+    let d = parse_duration_unchecked(arg)?;
+    if let GenDuration::Dist(dist) = d {
+        // Validate by constructing: the sampler's own constructor is the rule.
+        dist.check().map_err(|e| {
+            let key = e.key.strip_suffix("_s").unwrap_or(e.key);
+            arg_error(arg, format!("{key} = {}: {}", e.shown_value(), e.rule))
+        })?;
+    }
+    Ok(d)
+}
+
+fn parse_duration_unchecked(arg: &str) -> Result<GenDuration, InputError> {
     let (name, rest) = arg.split_once(':').unwrap_or((arg, ""));
     let need = |p: &[(String, f64)], k: &str| -> Result<f64, InputError> {
         let v =
@@ -358,6 +370,10 @@ pub fn generate(spec: &GenSpec, out: &Path) -> Result<GenReport, SimError> {
     if !(spec.span_s > 0.0 && spec.bin_s > 0.0 && spec.bin_s.is_finite() && spec.span_s.is_finite()) {
         return Err(arg_error("--span-s", "span and bin must be > 0").into());
     }
+    if let Some(GenDuration::Dist(d)) = spec.duration {
+        // Before the output file is opened, so that nothing is written for a refused spec.
+        d.check().map_err(|e| arg_error("--duration", e.to_string()))?;
+    }
     write_atomically(out, |w| generate_to(spec, w, out))
 }
 
@@ -375,7 +391,10 @@ fn generate_to<W: Write>(spec: &GenSpec, w: &mut W, out: &Path) -> Result<GenRep
     };
     let mut place_rng = stream_rng(spec.seed, streams::ARRIVALS);
     let mut sampler = match spec.duration {
-        Some(GenDuration::Dist(d)) => Some(DurationSampler::new(d, stream_rng(spec.seed, streams::DURATIONS))),
+        Some(GenDuration::Dist(d)) => Some(
+            DurationSampler::try_new(d, stream_rng(spec.seed, streams::DURATIONS))
+                .map_err(|e| arg_error("--duration", e.to_string()))?,
+        ),
         _ => None,
     };
     let constant_ms = match spec.duration {

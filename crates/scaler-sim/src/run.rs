@@ -109,7 +109,7 @@ pub fn run_to_dir(scenario: &Scenario, out: &Path) -> Result<RunResult, SimError
         outputs.write(1, &line)
     })
     .and_then(|summary| {
-        let json = summary_json(&summary, scenario);
+        let json = summary_json(&summary, scenario)?;
         outputs.write(2, json.as_bytes())?;
         Ok(summary)
     });

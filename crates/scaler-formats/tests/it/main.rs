@@ -1,3 +1,4 @@
 //! The one integration-test binary of scaler-formats.
 
 mod csv;
+mod scenario;

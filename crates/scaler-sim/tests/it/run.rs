@@ -234,6 +234,24 @@ fn gen_is_seeded_and_deterministic() {
 }
 
 #[test]
+fn gen_refuses_a_distribution_its_sampler_cannot_build() {
+    let dir = tempfile::tempdir().unwrap();
+    for (dist, want) in [
+        (
+            "lognormal:mean=10,cv=1.35e154",
+            "lognormal:mean=10,cv=1.35e154: cv = 1.35e154: too large: ln(1 + cv^2) overflows",
+        ),
+        ("pareto:mean=5e-324,alpha=2", "pareto:mean=5e-324,alpha=2: mean = 5e-324: the Pareto scale"),
+    ] {
+        let r = run_in(dir.path(), &["gen", "poisson:rate=1", "--span-s", "10", "--duration", dist, "-o", "x.csv"]);
+        assert_eq!(r.status.code(), Some(2), "{dist}");
+        let e = String::from_utf8_lossy(&r.stderr);
+        assert!(e.contains(want) && !e.contains("panicked"), "{dist}: {e}");
+        assert!(!dir.path().join("x.csv").exists());
+    }
+}
+
+#[test]
 fn real_traces_when_available() {
     let Some(dir) = std::env::var_os("SCALER_REAL_TRACES") else {
         eprintln!(
