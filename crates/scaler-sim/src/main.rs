@@ -332,6 +332,7 @@ fn dispatch(cli: Cli) -> Result<(), SimError> {
             let doc = Doc::read(&manifest.scenario)?;
             let base = scenario::from_doc(&doc, &Overrides::default())?;
             let spec = sweep::parse_spec(&doc, &base)?;
+            sweep::check_manifest_settings(&shards, &manifest, &spec)?;
             let mut all = std::collections::BTreeMap::new();
             for p in &partials {
                 for r in sweep::read_results(p, &spec)? {

@@ -35,7 +35,8 @@ pub use frontier::{change_pct, frontier, recommend, Outcome};
 pub use objective::{parse_objective, Constraint, Objective, Op};
 pub use present::{recommendation, recommendation_json, recommendation_text};
 pub use runner::{
-    gather_shards, parse_shard, read_results, run_seeds, run_shard, run_summary, timeline_of, Manifest, SweepRequest,
+    check_manifest_settings, gather_shards, parse_shard, read_results, run_seeds, run_shard, run_summary, timeline_of,
+    Manifest, SweepRequest,
 };
 pub use scaler_formats::results::SettingResult;
 pub use spec::{current_value, parse_spec, setting_scenario, Axis, SweepSpec};

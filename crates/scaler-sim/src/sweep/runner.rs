@@ -215,11 +215,31 @@ pub fn timeline_of(sc: &Scenario, trace: &LoadedTrace, seed: u64) -> Result<Vec<
     Ok(rows)
 }
 
+/// Checks that the manifest `merge` gathered describes the sweep its scenario now defines
+/// (the same number of settings), so that no result index can fall outside the sweep.
+pub fn check_manifest_settings(dirs: &[PathBuf], m: &Manifest, spec: &SweepSpec) -> Result<(), InputError> {
+    if m.settings == spec.settings() {
+        return Ok(());
+    }
+    let mpath = dirs.first().map_or_else(|| PathBuf::from("sweep.json"), |d| d.join("sweep.json"));
+    Err(InputError::file(
+        &mpath,
+        format!(
+            "settings = {}: the scenario's [sweep] now has {} settings (the scenario changed since the sweep ran?)",
+            m.settings,
+            spec.settings()
+        ),
+    ))
+}
+
 /// Checks that shard folders belong to one sweep and cover it; returns their manifest
-/// and the union of their results.
+/// and the union of their results. Every index and count read from a `sweep.json` is
+/// validated (a shard count of at least 1, an index below it, at least one setting; nothing
+/// is sized by a count read from the file) and a refusal names the file and the JSON path.
 pub fn gather_shards(dirs: &[PathBuf]) -> Result<(Manifest, Vec<PathBuf>), InputError> {
     let mut first: Option<Manifest> = None;
-    let mut seen = vec![false; 0];
+    // The shard indices seen; a set, not a vector sized by a count read from the file.
+    let mut seen = std::collections::BTreeSet::new();
     let mut partials = Vec::new();
     for d in dirs {
         let mpath = d.join("sweep.json");
@@ -227,11 +247,22 @@ pub fn gather_shards(dirs: &[PathBuf]) -> Result<(Manifest, Vec<PathBuf>), Input
             .map_err(|e| InputError::file(&mpath, format!("cannot read: {}", io_reason(&e))))?;
         let m: Manifest =
             serde_json::from_str(&text).map_err(|e| InputError::file(&mpath, format!("not a sweep manifest: {e}")))?;
+        // Every number read from the file is checked before it sizes or indexes anything.
+        let [index, count] = m.shard;
+        if count == 0 {
+            return Err(InputError::file(&mpath, "shard[1] = 0: the shard count must be at least 1"));
+        }
+        if index >= count {
+            return Err(InputError::file(
+                &mpath,
+                format!("shard[0] = {index}: the shard index must be below the shard count shard[1] = {count}"),
+            ));
+        }
+        if m.settings == 0 {
+            return Err(InputError::file(&mpath, "settings = 0: a sweep has at least one setting"));
+        }
         match &first {
-            None => {
-                seen = vec![false; m.shard[1]];
-                first = Some(m.clone());
-            }
+            None => first = Some(m.clone()),
             Some(f) => {
                 if f.fingerprint != m.fingerprint
                     || f.settings != m.settings
@@ -245,14 +276,14 @@ pub fn gather_shards(dirs: &[PathBuf]) -> Result<(Manifest, Vec<PathBuf>), Input
                 }
             }
         }
-        if seen[m.shard[0]] {
-            return Err(InputError::file(&mpath, format!("shard {}/{} is given twice", m.shard[0], m.shard[1])));
+        if !seen.insert(index) {
+            return Err(InputError::file(&mpath, format!("shard {index}/{count} is given twice")));
         }
-        seen[m.shard[0]] = true;
         partials.push(d.join("results.partial.csv"));
     }
     let m = first.ok_or_else(|| InputError::file(Path::new("merge"), "give at least one shard folder"))?;
-    if let Some(missing) = seen.iter().position(|s| !s) {
+    // At most `dirs.len() + 1` indices are looked at: the indices seen are distinct.
+    if let Some(missing) = (0..m.shard[1]).find(|i| !seen.contains(i)) {
         return Err(InputError::file(Path::new("merge"), format!("shard {missing}/{} is missing", m.shard[1])));
     }
     Ok((m, partials))

@@ -331,3 +331,60 @@ fn a_sweep_can_vary_the_policy_and_its_keys() {
     let stdout = String::from_utf8_lossy(&r.stdout);
     assert!(stdout.contains("scaler.policy = \""), "{stdout}");
 }
+
+#[test]
+fn corrupt_manifests_are_refused_with_file_and_json_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = |name: &str, settings: &str, shard: &str| {
+        let d = dir.path().join(name);
+        std::fs::create_dir_all(&d).unwrap();
+        let text = format!(
+            "{{\"scenario\": \"/nowhere/s.toml\", \"fingerprint\": \"00\", \"settings\": {settings}, \"shard\": {shard}}}"
+        );
+        write(&d, "sweep.json", &text);
+        d
+    };
+    let err = |dirs: &[std::path::PathBuf]| scaler_sim::sweep::gather_shards(dirs).unwrap_err().to_string();
+    // An index beyond its count (it used to index out of bounds).
+    let e = err(&[manifest("a", "4", "[7, 2]")]);
+    assert!(
+        e.contains("a/sweep.json: shard[0] = 7: the shard index must be below the shard count shard[1] = 2"),
+        "{e}"
+    );
+    // A count of 0.
+    let e = err(&[manifest("b", "4", "[0, 0]")]);
+    assert!(e.contains("b/sweep.json: shard[1] = 0: the shard count must be at least 1"), "{e}");
+    // A huge count allocates nothing: the first missing shard is named.
+    let e = err(&[manifest("c", "4", &format!("[0, {}]", usize::MAX))]);
+    assert!(e.contains(&format!("shard 1/{} is missing", usize::MAX)), "{e}");
+    // No settings.
+    let e = err(&[manifest("d", "0", "[0, 1]")]);
+    assert!(e.contains("d/sweep.json: settings = 0"), "{e}");
+    // Negative or fractional numbers, a short shard array, and not JSON at all.
+    for (name, settings, shard) in [("e", "-1", "[0, 1]"), ("f", "4", "[0.5, 1]"), ("g", "4", "[0]")] {
+        let e = err(&[manifest(name, settings, shard)]);
+        assert!(e.contains(&format!("{name}/sweep.json: not a sweep manifest")), "{e}");
+    }
+    let h = manifest("h", "4", "[0, 1]");
+    write(&h, "sweep.json", "\u{0}\u{1}garbage");
+    assert!(err(&[h]).contains("h/sweep.json: not a sweep manifest"));
+    // The same index twice.
+    let e = err(&[manifest("i", "4", "[1, 2]"), manifest("j", "4", "[1, 2]")]);
+    assert!(e.contains("j/sweep.json: shard 1/2 is given twice"), "{e}");
+}
+
+#[test]
+fn merge_refuses_a_manifest_whose_settings_differ_from_the_scenario() {
+    let dir = setup();
+    let shard = dir.path().join("shard");
+    std::fs::create_dir_all(&shard).unwrap();
+    let scenario = dir.path().join("s.toml");
+    let m = serde_json::json!({ "scenario": scenario, "fingerprint": "00", "settings": 999_999, "shard": [0, 1] });
+    write(&shard, "sweep.json", &m.to_string());
+    write(&shard, "results.partial.csv", "");
+    let r = run_in(dir.path(), &["merge", "shard", "--out", "merged"]);
+    assert_eq!(r.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&r.stderr);
+    assert!(e.contains("shard/sweep.json: settings = 999999: the scenario's [sweep] now has"), "{e}");
+    assert!(!dir.path().join("merged").exists());
+}
