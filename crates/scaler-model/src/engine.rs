@@ -14,7 +14,7 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use scaler_core::{Action, Observation, Outcome, PoolSnapshot, Scaler, ScalerConfig, TimeMs};
+use scaler_core::{Action, Observation, Outcome, PoolSnapshot, Reason, Scaler, ScalerConfig, TimeMs};
 
 use crate::error::{invariant, ModelError};
 use crate::faults::{FaultStreams, Faults};
@@ -37,8 +37,15 @@ pub struct SimParams {
     pub seed: u64,
 }
 
-/// With work left but no arrival or completion for this long, a run is stopped.
-const NO_PROGRESS_LIMIT_MS: u64 = 30 * 86_400_000;
+/// With tasks waiting, no worker alive or provisioning and no task arriving later, the
+/// scaler is the only thing that can still move the run. Its inputs no longer change once
+/// its warm-up, metrics window and cooldown have passed; if it then holds (decides no scale
+/// up) for this many consecutive ticks, the run is stopped as stuck.
+const HOLD_LIMIT_TICKS: u64 = 10_000;
+
+/// A task whose run expects more than this many crashes (crash rate x duration) completes
+/// with probability below `e^-50` per attempt: it can never finish, and the run is stopped.
+const HOPELESS_EXPECTED_CRASHES: f64 = 50.0;
 
 /// The simulator's state.
 pub struct Engine {
@@ -61,6 +68,13 @@ pub struct Engine {
     scale_downs: u64,
     ticks: u64,
     next_tick_ms: u64,
+    /// Consecutive ticks at which the pool was idle-stuck (see [`Engine::idle_stuck`]) and the
+    /// scaler decided no scale up, and the time the first of them happened.
+    holding: (u64, u64),
+    /// A task started that crashes make impossible to finish: its duration, ms.
+    hopeless_ms: Option<u64>,
+    /// The reason of the last decision (for the stuck message).
+    last_reason: Option<Reason>,
 }
 
 impl Engine {
@@ -85,6 +99,9 @@ impl Engine {
             scale_downs: 0,
             ticks: 0,
             next_tick_ms: 0,
+            holding: (0, 0),
+            hopeless_ms: None,
+            last_reason: None,
             params,
         };
         for id in 0..initial {
@@ -120,13 +137,7 @@ impl Engine {
             if let Some(Reverse((at, ..))) = self.crash_at.peek() {
                 next = next.min(*at);
             }
-            if next > self.tasks.last_progress_ms.saturating_add(NO_PROGRESS_LIMIT_MS) {
-                return Err(invariant(format!(
-                    "no task arrived or completed for {} days of simulated time (at {t} ms); are faults preventing every worker from starting?",
-                    NO_PROGRESS_LIMIT_MS / 86_400_000
-                ))
-                .into());
-            }
+            self.check_progress(t, next_arrival.is_some())?;
             if let Some(a) = &next_arrival {
                 next = next.min(a.arrival_ms);
             }
@@ -136,6 +147,84 @@ impl Engine {
             t = next;
         }
         Ok(self.finish()?)
+    }
+
+    /// True when tasks wait and nothing but the scaler can ever run them: no task is running
+    /// (so none completes, crashes or frees a slot), none arrives later, and no worker is
+    /// alive or provisioning (so none becomes ready).
+    fn idle_stuck(&self, arrival_ahead: bool) -> bool {
+        !self.tasks.queue_is_empty() && self.tasks.running() == 0 && !arrival_ahead && self.pool.current() == 0
+    }
+
+    /// Stops a run that truly cannot progress, saying what is stuck. Long idle gaps in the
+    /// trace, long tasks and long provisioning are all progress still to come and never stop
+    /// a run; only these do:
+    /// - tasks wait, nothing runs or arrives, no worker is alive or provisioning, and no
+    ///   worker can ever be added (`max_workers = 0`, every provisioning fails, or every
+    ///   scaling call fails);
+    /// - the same, and the scaler, whose inputs no longer change, has held for
+    ///   [`HOLD_LIMIT_TICKS`] consecutive ticks since its warm-up, window and cooldown passed;
+    /// - a task was started that crashes make impossible to finish.
+    fn check_progress(&self, t: u64, arrival_ahead: bool) -> Result<(), ModelError> {
+        if let Some(d) = self.hopeless_ms {
+            #[allow(clippy::cast_precision_loss)]
+            let expected = self.params.faults.crash_rate_per_hour * d as f64 / 3_600_000.0;
+            return Err(ModelError::Stuck(format!(
+                "a task of {} s can never complete: with crash_rate_per_hour = {} its worker is expected to crash {expected:.0} times during each attempt (at {t} ms)",
+                d as f64 / 1000.0,
+                self.params.faults.crash_rate_per_hour
+            )));
+        }
+        if !self.idle_stuck(arrival_ahead) {
+            return Ok(());
+        }
+        let f = &self.params.faults;
+        let never = if self.params.scaler.max_workers() == 0 {
+            Some("max_workers = 0".to_string())
+        } else if f.provision_failure >= 1.0 {
+            Some(format!("every provisioning fails (provision_failure = {})", f.provision_failure))
+        } else if f.scaling_failure >= 1.0 {
+            Some(format!("every scaling call fails (scaling_failure = {})", f.scaling_failure))
+        } else {
+            None
+        };
+        let waiting = self.tasks.pending();
+        if let Some(why) = never {
+            return Err(ModelError::Stuck(format!(
+                "{waiting} tasks wait at {t} ms with no worker alive or provisioning and no task arriving later, and no worker can ever start: {why}"
+            )));
+        }
+        let (held, since) = self.holding;
+        let cfg = &self.params.scaler;
+        let settle = cfg
+            .warmup_period()
+            .as_ms()
+            .saturating_add(cfg.metrics_window().as_ms())
+            .saturating_add(cfg.cooldown_period().as_ms());
+        if held >= HOLD_LIMIT_TICKS && t.saturating_sub(since) >= settle {
+            let reason = self.scaler_reason();
+            return Err(ModelError::Stuck(format!(
+                "{waiting} tasks wait at {t} ms with no worker alive or provisioning and no task arriving later, and the scaler has not scaled up for {held} ticks (since {since} ms; its last reason: {reason})"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Counts the consecutive ticks at which the pool is idle-stuck and the scaler holds.
+    fn note_hold(&mut self, t: u64, action: Action, arrival_ahead: bool) {
+        if action != Action::ScaleUp && self.idle_stuck(arrival_ahead) {
+            if self.holding.0 == 0 {
+                self.holding.1 = t;
+            }
+            self.holding.0 += 1;
+        } else {
+            self.holding = (0, t);
+        }
+    }
+
+    /// The last decision's reason code, for messages.
+    fn scaler_reason(&self) -> &'static str {
+        self.last_reason.map_or("none", |r| r.as_str())
     }
 
     /// Everything that happens at instant `t`, in the order of SPEC 6.3.
@@ -180,6 +269,8 @@ impl Engine {
         // 5. tick.
         if t == self.next_tick_ms {
             let row = self.tick(t)?;
+            self.note_hold(t, row.decision.action, next_arrival.is_some());
+            self.last_reason = Some(row.decision.reason);
             on_tick(&row)?;
             self.next_tick_ms = t.checked_add(interval).ok_or_else(|| invariant("tick time overflow".into()))?;
         }
@@ -236,6 +327,12 @@ impl Engine {
                 if task.duration_ms == 0 {
                     self.zero_started.push(w);
                 } else {
+                    #[allow(clippy::cast_precision_loss)]
+                    let expected_crashes =
+                        self.params.faults.crash_rate_per_hour * task.duration_ms as f64 / 3_600_000.0;
+                    if expected_crashes > HOPELESS_EXPECTED_CRASHES {
+                        self.hopeless_ms = Some(task.duration_ms);
+                    }
                     self.tasks.start(t, w, generation, task);
                 }
             }

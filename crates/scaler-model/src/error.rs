@@ -8,6 +8,10 @@ pub enum ModelError {
     /// An invariant of the model does not hold (conservation, bounds, time order, ...).
     #[error("simulation invariant broken: {0}")]
     Invariant(String),
+    /// The run can never finish: tasks wait that nothing can ever run (the message says
+    /// what is stuck). A property of the scenario, not a bug.
+    #[error("the run cannot progress: {0}")]
+    Stuck(String),
 }
 
 impl From<Infallible> for ModelError {

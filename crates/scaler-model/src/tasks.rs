@@ -48,8 +48,6 @@ pub(crate) struct Tasks {
     pub(crate) completed: u64,
     /// The last arrival or completion.
     pub(crate) last_event_ms: u64,
-    /// The last arrival or completion (for the no-progress guard).
-    pub(crate) last_progress_ms: u64,
 }
 
 impl Tasks {
@@ -63,7 +61,6 @@ impl Tasks {
             arrived: 0,
             completed: 0,
             last_event_ms: 0,
-            last_progress_ms: 0,
         }
     }
 
@@ -101,7 +98,6 @@ impl Tasks {
     pub(crate) fn arrive(&mut self, t: u64, task: Task) {
         self.queue.push_back(Queued { arrival_ms: task.arrival_ms, duration_ms: task.duration_ms, retry: false });
         self.queue_len.set(t, self.queue.len() as u64);
-        self.last_progress_ms = t;
         self.arrived += 1;
         self.last_event_ms = t;
     }
@@ -149,7 +145,6 @@ impl Tasks {
     pub(crate) fn complete(&mut self, t: u64, dur: u64) {
         self.completed += 1;
         self.last_event_ms = t;
-        self.last_progress_ms = t;
         self.completions.record(TimeMs(t), DurationMs(dur));
     }
 
