@@ -1,4 +1,4 @@
 //! The one integration-test binary of scaler-model.
 
-mod sim;
 mod progress;
+mod sim;
