@@ -49,7 +49,8 @@ pub enum TraceFormat {
 /// The `[trace]` table.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TraceSpec {
-    /// The trace file, resolved against the scenario's folder.
+    /// The trace file, resolved against the scenario's folder (against the working folder
+    /// when the path begins with `${VAR}` or comes from `--set`/`--trace`).
     pub path: PathBuf,
     /// The format, or `None` to detect it from the header.
     pub format: Option<TraceFormat>,
@@ -128,8 +129,14 @@ pub fn from_doc(doc: &Doc, overrides: &Overrides) -> Result<Scenario, InputError
                 trace_t.string("path")?.ok_or_else(|| trace_t.missing("path", "the trace file to replay"))?;
             let expanded = expand_env(text).map_err(|m| doc.error_node(node, format!("trace.path = {text:?}: {m}")))?;
             let p = PathBuf::from(expanded);
+            // A path that begins with `${VAR}` is the variable's value, and a relative value is
+            // resolved as a shell user means it: from the working folder (the README's
+            // `SCALER_REAL_TRACES=../shared/traces`), not from the scenario's folder.
+            let from_env = text.starts_with("${");
             if p.is_absolute() || node.origin.is_some() {
                 p
+            } else if from_env {
+                std::env::current_dir().map_or_else(|_| p.clone(), |cwd| cwd.join(&p))
             } else {
                 base.join(p)
             }

@@ -8,7 +8,10 @@ use crate::run_in;
 #[test]
 fn shared_kubernetes_vectors_all_pass() {
     let Some(dir) = std::env::var_os("SCALER_CONFORMANCE") else {
-        eprintln!("notice: SCALER_CONFORMANCE is not set; skipping the Kubernetes HPA vectors (CI sets it to ../shared/conformance)");
+        crate::skip_notice(
+            "`conformance hpa` on Kubernetes' HPA vectors (CI sets it to ../shared/conformance)",
+            "SCALER_CONFORMANCE",
+        );
         return;
     };
     let file = Path::new(&dir).join("hpa_vectors.json");

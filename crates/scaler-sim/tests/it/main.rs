@@ -36,3 +36,14 @@ pub fn golden(path: &Path, actual: &str) -> Result<(), String> {
         ))
     }
 }
+
+/// Says that a test was skipped and why: `NOTICE: <what> skipped: <var> is not set`, on
+/// stdout (shown with `--nocapture`) and written straight to the process's stderr, which
+/// libtest does not capture, so that a plain `cargo test` shows it too (`eprintln!` would be
+/// captured with the test's output and shown only on failure).
+pub fn skip_notice(what: &str, var: &str) {
+    use std::io::Write;
+    let line = format!("NOTICE: {what} skipped: {var} is not set");
+    println!("{line}");
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}

@@ -252,11 +252,42 @@ fn gen_refuses_a_distribution_its_sampler_cannot_build() {
 }
 
 #[test]
+fn a_relative_environment_path_is_resolved_from_the_working_folder() {
+    // cwd = a/b; the variable says ../traces (a/traces); the scenario lives in sims/.
+    // Resolved from the scenario's folder it would be sims/../traces, which does not exist.
+    let dir = tempfile::tempdir().unwrap();
+    let (cwd, traces, sims) = (dir.path().join("a/b"), dir.path().join("a/traces"), dir.path().join("sims"));
+    for d in [&cwd, &traces, &sims] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    write(&traces, "t.csv", "arrival_s,duration_s\n0,1\n5,1\n");
+    write(&sims, "s.toml", "[trace]\npath = \"${SCALER_TEST_TRACES_DIR}/t.csv\"\n");
+    let run = |var: &str| {
+        std::process::Command::new(crate::bin())
+            .args(["run", "../../sims/s.toml", "--out", "out"])
+            .env("SCALER_TEST_TRACES_DIR", var)
+            .current_dir(&cwd)
+            .output()
+            .unwrap()
+    };
+    let r = run("../traces");
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let summary: serde_json::Value = serde_json::from_str(&read(&cwd.join("out"), "summary.json")).unwrap();
+    assert_eq!(summary["tasks"], 2);
+    // An error names the path as resolved, from the working folder.
+    let r = run("../nowhere");
+    assert_eq!(r.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&r.stderr);
+    assert!(e.contains(&cwd.join("../nowhere/t.csv").display().to_string()), "{e}");
+    // A path that does not begin with a variable stays relative to the scenario's folder.
+    write(&sims, "s.toml", "[trace]\npath = \"../a/traces/t.csv\"\n");
+    assert!(run("unused").status.success());
+}
+
+#[test]
 fn real_traces_when_available() {
     let Some(dir) = std::env::var_os("SCALER_REAL_TRACES") else {
-        eprintln!(
-            "notice: SCALER_REAL_TRACES is not set; skipping the real-trace runs (CI sets it to ../shared/traces)"
-        );
+        crate::skip_notice("the real-trace runs (CI sets it to ../shared/traces)", "SCALER_REAL_TRACES");
         return;
     };
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");

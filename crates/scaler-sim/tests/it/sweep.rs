@@ -267,7 +267,10 @@ fn chart_text_renders_with_the_embedded_font() {
 #[test]
 fn report_in_a_real_browser() {
     let Some(chromium) = std::env::var_os("SCALER_CHROMIUM") else {
-        eprintln!("notice: SCALER_CHROMIUM is not set; skipping the headless-browser test of report.html (.ci/run installs chromium and sets it)");
+        crate::skip_notice(
+            "the headless-browser test of report.html (.ci/run installs chromium and sets it)",
+            "SCALER_CHROMIUM",
+        );
         return;
     };
     let dir = setup();
