@@ -1,5 +1,6 @@
 //! Errors that point at the input that caused them: file, line, column, rule.
 
+use std::borrow::Cow;
 use std::convert::Infallible;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -51,14 +52,37 @@ impl InputError {
     }
 }
 
+/// `text` with every control character (C0, DEL, C1: `\0`, `\n`, ESC, ...) escaped as Rust
+/// writes it in a string literal (`\0`, `\n`, `\u{1b}`), so that text taken from an input
+/// can neither move the cursor, recolour the terminal nor forge a line of output.
+#[must_use]
+pub fn escape_control(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
 impl fmt::Display for InputError {
+    /// One line; the path, the column name and the message (which may quote the input)
+    /// have their control characters escaped ([`escape_control`]).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let p = self.path.display();
+        let path = self.path.display().to_string();
+        let p = escape_control(&path);
+        let m = escape_control(&self.message);
         match &self.location {
-            Location::File => write!(f, "{p}: {}", self.message),
-            Location::Line(l) => write!(f, "{p}:{l}: {}", self.message),
-            Location::LineCol(l, c) => write!(f, "{p}:{l}:{c}: {}", self.message),
-            Location::Field(l, c, name) => write!(f, "{p}:{l}: column {c} ({name}): {}", self.message),
+            Location::File => write!(f, "{p}: {m}"),
+            Location::Line(l) => write!(f, "{p}:{l}: {m}"),
+            Location::LineCol(l, c) => write!(f, "{p}:{l}:{c}: {m}"),
+            Location::Field(l, c, name) => write!(f, "{p}:{l}: column {c} ({}): {m}", escape_control(name)),
         }
     }
 }
@@ -73,7 +97,7 @@ pub enum SimError {
     #[error(transparent)]
     Model(#[from] ModelError),
     /// Reading or writing failed.
-    #[error("{path}: {source}")]
+    #[error("{}: {source}", escape_control(&path.display().to_string()))]
     Io {
         /// The file involved.
         path: PathBuf,
