@@ -163,7 +163,12 @@ pub fn read_timeline(path: &Path, label: &str) -> Result<Timeline, InputError> {
         csv.require(["time_s", "current_workers", "ready", "pending_tasks", "running_tasks", "action", "cost"])?;
     let mut tl = Timeline { label: label.to_string(), ..Timeline::default() };
     let num = |csv: &CsvReader<std::fs::File>, i: usize| -> Result<f64, InputError> {
-        csv.get(i)?.parse::<f64>().map_err(|_| csv.field_error(i, "must be a number"))
+        let x = csv.get(i)?.parse::<f64>().map_err(|_| csv.field_error(i, "must be a number"))?;
+        // The plotting library loops on infinities and NaN: refuse them here.
+        if !x.is_finite() {
+            return Err(csv.field_error(i, format!("{x} is not a finite number")));
+        }
+        Ok(x)
     };
     loop {
         match csv.next_row()? {

@@ -338,6 +338,20 @@ impl Rate {
                     let (mut is_on, mut until) = self.onoff_state.unwrap_or((false, 0.0));
                     while until <= t {
                         is_on = !is_on;
+                        let gap = t - until;
+                        if gap > on + off {
+                            // Many switches before `t` (sojourns short against the bins): draw
+                            // the state at `t` from the chain's exact transition law instead of
+                            // stepping through every switch (which could take forever), then
+                            // its residual sojourn, memoryless.
+                            let (rate_on, rate_off) = (1.0 / on, 1.0 / off);
+                            let pi_on = rate_off / (rate_on + rate_off);
+                            let decay = (-(rate_on + rate_off) * gap).exp();
+                            let p_on = if is_on { pi_on + (1.0 - pi_on) * decay } else { pi_on - pi_on * decay };
+                            let u: f64 = self.rng.random();
+                            is_on = u < p_on;
+                            until = t;
+                        }
                         let mean = if is_on { on } else { off };
                         let u: f64 = self.rng.random();
                         until += -mean * (1.0 - u).ln();

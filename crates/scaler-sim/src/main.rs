@@ -94,8 +94,8 @@ enum Command {
         /// index (Kubernetes Indexed Jobs, Slurm arrays, GNU parallel). Combine with `merge`.
         #[arg(long, value_name = "I/N")]
         shard: Option<String>,
-        /// Worker threads (default: one per core).
-        #[arg(long, value_name = "N", default_value_t = 0)]
+        /// Worker threads (default: one per core; at most 256).
+        #[arg(long, value_name = "N", default_value_t = 0, value_parser = threads_arg)]
         threads: usize,
     },
     /// Run several scaler configurations on one workload and compare them side by side.
@@ -133,8 +133,8 @@ enum Command {
         /// The first seed (runs use seed, seed + 1, ...).
         #[arg(long, default_value_t = 1)]
         seed: u64,
-        /// Worker threads (default: one per core).
-        #[arg(long, default_value_t = 0)]
+        /// Worker threads (default: one per core; at most 256).
+        #[arg(long, default_value_t = 0, value_parser = threads_arg)]
         threads: usize,
         /// Use this trace file instead of trace.path.
         #[arg(long, value_name = "FILE.csv")]
@@ -455,6 +455,19 @@ fn dispatch(cli: Cli) -> Result<(), SimError> {
             Ok(())
         }
     }
+}
+
+/// The most worker threads a command starts: more only cost memory and scheduling on any
+/// machine this runs on (each simulation is single-threaded and CPU-bound).
+const MAX_THREADS: usize = 256;
+
+/// `--threads N`: a whole number from 0 (one per core) to [`MAX_THREADS`].
+fn threads_arg(text: &str) -> Result<usize, String> {
+    let n: usize = text.parse().map_err(|_| format!("{text:?} is not a whole number of threads"))?;
+    if n > MAX_THREADS {
+        return Err(format!("{n} threads is more than the {MAX_THREADS} allowed (0 means one per core)"));
+    }
+    Ok(n)
 }
 
 /// The files `run` writes into its output folder.

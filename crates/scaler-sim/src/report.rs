@@ -23,6 +23,19 @@ pub struct ResultsTable {
 /// Reads `results.csv` (its header tells the swept keys).
 pub fn read_results_table(path: &Path) -> Result<ResultsTable, InputError> {
     let t = results::read(path, None)?;
+    // The plotting library loops on infinities and NaN: refuse them here.
+    for r in &t.rows {
+        if let Some((k, v)) = r.result.metrics.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+            return Err(InputError::file(
+                path,
+                format!(
+                    "setting {}: {} = {v} is not a finite number",
+                    r.result.index,
+                    METRICS.get(k).copied().unwrap_or("?")
+                ),
+            ));
+        }
+    }
     let rows = t.rows.into_iter().map(|r| (r.result.index, r.values, r.result.status, r.result.metrics)).collect();
     Ok(ResultsTable { axes: t.axes, rows })
 }

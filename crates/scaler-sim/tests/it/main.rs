@@ -3,6 +3,7 @@
 mod cases;
 mod conformance;
 mod fuzz_corpus;
+mod hostile;
 mod replay;
 mod run;
 mod sweep;

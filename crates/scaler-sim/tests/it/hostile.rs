@@ -1,0 +1,73 @@
+//! Valid input that used to hang (issue "Hostile input, round two", item 3): each case must
+//! finish, quickly, with a result or one clear error.
+
+use std::time::{Duration, Instant};
+
+use crate::run_in;
+
+fn write(dir: &std::path::Path, name: &str, text: &str) {
+    std::fs::write(dir.join(name), text).unwrap();
+}
+
+/// An on/off generator with sojourns far shorter than its bins: the chain's state at each bin
+/// is drawn from its transition law, not stepped through ten billion switches.
+#[test]
+fn an_onoff_pattern_with_sub_millisecond_periods_finishes() {
+    let dir = tempfile::tempdir().unwrap();
+    let start = Instant::now();
+    let r = run_in(
+        dir.path(),
+        &[
+            "gen",
+            "poisson:rate=0.5",
+            "onoff:on=0.000001,off=0.000003,high=4,low=0.5",
+            "--span-s",
+            "86400",
+            "--form",
+            "rates",
+            "--bin-s",
+            "60",
+            "--seed",
+            "2",
+            "-o",
+            "t.csv",
+        ],
+    );
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    assert!(start.elapsed() < Duration::from_secs(30), "took {:?}", start.elapsed());
+    let text = std::fs::read_to_string(dir.path().join("t.csv")).unwrap();
+    assert_eq!(text.lines().count(), 1 + 1440);
+    // Time on is a quarter (1 : 3): the mean multiplier is 4/4 + 0.5 * 3/4 = 1.375, so about
+    // 0.5 * 1.375 * 60 = 41 arrivals per bin.
+    let total: u64 = text.lines().skip(1).map(|l| l.split(',').nth(1).unwrap().parse::<u64>().unwrap()).sum();
+    let mean = total as f64 / 1440.0;
+    assert!((35.0..48.0).contains(&mean), "mean arrivals per bin {mean}");
+}
+
+/// `plot` on files holding infinities or NaN refuses them (the plotting library loops on them).
+#[test]
+fn plot_refuses_non_finite_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir(d.join("run")).unwrap();
+    write(
+        &d.join("run"),
+        "timeline.csv",
+        "time_s,current_workers,ready,provisioning,draining,pending_tasks,running_tasks,worker_utilization,window_utilization,action,target_workers,reason,cost\n\
+         0,1,1,0,0,0,0,0,0,hold,1,within_band,0\n60,1,1,0,0,inf,0,0,0,hold,1,within_band,NaN\n",
+    );
+    let start = Instant::now();
+    let r = run_in(d, &["plot", "run"]);
+    assert_eq!(r.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(err.contains("is not a finite number"), "{err}");
+    assert!(start.elapsed() < Duration::from_secs(30));
+}
+
+#[test]
+fn thread_counts_are_capped() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = run_in(dir.path(), &["sweep", "nothing.toml", "--threads", "20000"]);
+    assert_eq!(r.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&r.stderr).contains("more than the 256 allowed"));
+}
