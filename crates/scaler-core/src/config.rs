@@ -248,6 +248,9 @@ pub const KEYS: &[&str] = &[
     "warmup_period",
 ];
 
+/// The most seasonal terms the predictive policy keeps (`season / evaluation_interval`).
+pub const MAX_SEASON_SLOTS: u64 = 1_000_000;
+
 /// The top-level keys and the policies' table names, for suggestions.
 fn known_keys() -> alloc::vec::Vec<&'static str> {
     KEYS.iter().copied().chain(PolicyKind::ALL.iter().map(|k| k.as_str())).collect()
@@ -614,6 +617,20 @@ impl ConfigBuilder {
             .cloned()
             .unwrap_or_else(|| PolicyConfig::default_for(self.kind));
         c.policy.validate()?;
+        if let PolicyConfig::Predictive(p) = &c.policy {
+            // One seasonal term per evaluation interval of the season: bound the memory.
+            let slots = p.season.as_ms() / c.evaluation_interval.as_ms().max(1);
+            if slots > MAX_SEASON_SLOTS {
+                return Err(ConfigError::invalid(
+                    "predictive.season_s",
+                    &p.season,
+                    format!(
+                        "holds {slots} evaluation intervals of {} s; at most {MAX_SEASON_SLOTS} (a longer evaluation_interval or a shorter season)",
+                        c.evaluation_interval
+                    ),
+                ));
+            }
+        }
         let c = &c;
         if c.max_workers < 1 {
             return Err(ConfigError::invalid("max_workers", &c.max_workers, "must be >= 1"));

@@ -72,6 +72,9 @@ pub struct Node {
 /// A table's entries: key, the key's byte range, and the value.
 pub type Table = Vec<(String, Range<usize>, Node)>;
 
+/// The largest scenario or configuration file read (16 MiB).
+pub const MAX_TOML_BYTES: u64 = 16 << 20;
+
 /// A parsed TOML file.
 #[derive(Clone, Debug)]
 pub struct Doc {
@@ -91,8 +94,30 @@ impl Doc {
         if meta.is_dir() {
             return Err(InputError::file(path, "is a directory, not a file"));
         }
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| InputError::file(path, format!("cannot read: {}", io_reason(&e))))?;
+        // A scenario is a small file: read at most MAX_TOML_BYTES (a path such as /dev/zero
+        // must not be read forever).
+        let cannot = |e: std::io::Error| InputError::file(path, format!("cannot read: {}", io_reason(&e)));
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(
+            &mut std::io::Read::take(std::fs::File::open(path).map_err(cannot)?, MAX_TOML_BYTES + 1),
+            &mut bytes,
+        )
+        .map_err(cannot)?;
+        if bytes.len() as u64 > MAX_TOML_BYTES {
+            return Err(InputError::file(
+                path,
+                format!(
+                    "is larger than {} MiB: a scenario or configuration is a small TOML file",
+                    MAX_TOML_BYTES >> 20
+                ),
+            ));
+        }
+        let text = String::from_utf8(bytes).map_err(|e| {
+            InputError::file(
+                path,
+                format!("is not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()),
+            )
+        })?;
         Doc::parse(path, text)
     }
 

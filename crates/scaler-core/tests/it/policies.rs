@@ -440,3 +440,12 @@ fn an_unready_pod_without_a_sample_is_unready_not_missing() {
     // (100 + 100 + 1000) / 3000 = 40 %: ceil(0.8 * 3) = 3).
     assert_eq!(down.replicas, 1);
 }
+
+#[test]
+fn a_predictive_season_of_too_many_ticks_is_refused() {
+    let e = crate::try_cfg("policy = \"predictive\"\nevaluation_interval = 0.001\n[predictive]\nseason_s = 31536000\n")
+        .unwrap_err();
+    assert!(e.contains("predictive.season_s = 31536000: holds 31536000000 evaluation intervals"), "{e}");
+    // A day at 15 s ticks is fine.
+    cfg("policy = \"predictive\"\nevaluation_interval = 15\n[predictive]\nseason_s = 86400\n");
+}

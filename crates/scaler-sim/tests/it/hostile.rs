@@ -71,3 +71,20 @@ fn thread_counts_are_capped() {
     assert_eq!(r.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&r.stderr).contains("more than the 256 allowed"));
 }
+
+/// A scenario, configuration or sweep file that never ends (/dev/zero) is refused after a
+/// bounded read, not read until memory runs out.
+#[test]
+fn an_endless_scenario_file_is_refused_after_a_bounded_read() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        vec!["run", "/dev/zero"],
+        vec!["sweep", "/dev/zero"],
+        vec!["replay", "--config", "/dev/zero", "--observations", "o.csv"],
+    ] {
+        let r = run_in(dir.path(), &args);
+        assert_eq!(r.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&r.stderr);
+        assert!(err.contains("/dev/zero: is larger than 16 MiB"), "{args:?}: {err}");
+    }
+}

@@ -412,6 +412,9 @@ fn soak_reports_runs_and_simulated_hours() {
     let out = String::from_utf8_lossy(&r.stdout);
     assert!(out.starts_with("seeds: 7..37\n30 runs, 30 held, "), "{out}");
     assert!(out.contains("crashes"));
+    // Results are folded as they come: the report is the same whatever the thread count.
+    let one = run_in(dir.path(), &["soak", "s.toml", "--runs", "30", "--seed", "7", "--threads", "1"]);
+    assert_eq!(String::from_utf8_lossy(&one.stdout), out);
     // [faults] in a scenario is validated.
     write(dir.path(), "f.toml", &(SCENARIO.to_string() + "[faults]\nprovision_failure = 1.5\n"));
     let r = run_in(dir.path(), &["run", "f.toml", "--out", "o"]);
