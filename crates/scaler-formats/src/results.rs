@@ -1,6 +1,10 @@
 //! `results.csv` and `results.partial.csv` of a sweep: one row per setting
 //! (`setting`, the swept keys' values, `status`, then every metric). One writer
-//! ([`header`], [`line()`]) and one reader ([`read`]).
+//! ([`header`], [`line()`]) and one reader ([`read`], and [`read_sweep`] for a sweep's own
+//! files, which tells a torn last row from a corrupt one).
+//!
+//! A row is written with its line end in one write, so what an interrupted write leaves is
+//! at most one torn row, the last: no line end, or a field count that does not match.
 
 use std::path::Path;
 
@@ -28,6 +32,8 @@ pub struct ResultRow {
     pub result: SettingResult,
     /// The swept keys' values, as TOML text.
     pub values: Vec<String>,
+    /// The row's line in the file (the header is line 1).
+    pub line: u64,
 }
 
 /// A results file as read back.
@@ -46,6 +52,35 @@ pub struct Expected<'a> {
     pub axes: &'a [String],
     /// Settings in the sweep (indices must be below).
     pub settings: usize,
+}
+
+/// What [`read_sweep`] does with a torn last row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TornRow {
+    /// Refuse it, naming the file and the line (`merge`, a finished file).
+    Refuse,
+    /// Leave it out and say so in [`SweepTable::torn`] (`--resume`: the setting runs again).
+    Drop,
+}
+
+/// A torn last row that [`read_sweep`] left out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Torn {
+    /// Its line (the header is line 1).
+    pub line: u64,
+    /// Where it starts in the file, in bytes: the length to cut the file back to.
+    pub offset: u64,
+    /// What is wrong with it (`has no line end`, `row has 3 fields but the header has 20`).
+    pub reason: String,
+}
+
+/// A sweep's own results file as read back by [`read_sweep`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct SweepTable {
+    /// The well-formed rows.
+    pub table: ResultsTable,
+    /// The torn last row left out, if any (only with [`TornRow::Drop`]).
+    pub torn: Option<Torn>,
 }
 
 /// The header line (no newline).
@@ -68,6 +103,15 @@ pub fn csv_field(s: &str) -> String {
     }
 }
 
+/// The line of a result whose setting has `values`, with its line end: what is written
+/// to `results.partial.csv` in one write, so that an interrupted write tears at most this row.
+#[must_use]
+pub fn line_with_end(r: &SettingResult, values: &[&str]) -> Vec<u8> {
+    let mut text = line(r, values);
+    text.push('\n');
+    text.into_bytes()
+}
+
 /// The line of a result whose setting has `values` (no newline).
 #[must_use]
 pub fn line(r: &SettingResult, values: &[&str]) -> String {
@@ -83,8 +127,23 @@ pub fn line(r: &SettingResult, values: &[&str]) -> String {
 }
 
 /// Reads a results file. With `expected`, the columns must be that sweep's and every
-/// index inside it; without, the header tells the swept keys.
+/// index inside it; without, the header tells the swept keys. A malformed row is refused
+/// wherever it is; a well-formed last row without a line end is accepted (a file saved by
+/// an editor).
 pub fn read(path: &Path, expected: Option<Expected<'_>>) -> Result<ResultsTable, InputError> {
+    read_rows(path, expected, None).map(|t| t.table)
+}
+
+/// Reads a sweep's own results file (`results.partial.csv`, `results.csv`), which its
+/// writer always ends with a line end. A malformed row before the last is refused with the
+/// file and its line; the last row is torn when it has no line end or its field count does
+/// not match: refused with [`TornRow::Refuse`], left out and reported with [`TornRow::Drop`].
+pub fn read_sweep(path: &Path, expected: Expected<'_>, torn: TornRow) -> Result<SweepTable, InputError> {
+    read_rows(path, Some(expected), Some(torn))
+}
+
+/// The one reader. `torn`: `None` for [`read`]'s lenient last row.
+fn read_rows(path: &Path, expected: Option<Expected<'_>>, torn: Option<TornRow>) -> Result<SweepTable, InputError> {
     let mut csv = CsvReader::open(path)?;
     let (axes, status_col) = match expected {
         Some(e) => {
@@ -111,11 +170,41 @@ pub fn read(path: &Path, expected: Option<Expected<'_>>) -> Result<ResultsTable,
         }
     };
     let mut rows = Vec::new();
+    // A malformed row is only known to be torn when nothing follows it.
+    let mut pending: Option<(InputError, u64)> = None;
     loop {
-        match csv.next_row()? {
+        let next = csv.next_row()?;
+        if let Some((e, line)) = pending.take() {
+            if !matches!(next, Next::End) {
+                return Err(match torn {
+                    None => e,
+                    Some(_) => InputError {
+                        message: format!(
+                            "{}: a malformed row before the last (the file was damaged or edited)",
+                            e.message
+                        ),
+                        ..e
+                    },
+                });
+            }
+            pending = Some((e, line));
+        }
+        match next {
             Next::End => break,
-            Next::Bad(e) => return Err(e),
+            Next::Bad(e) => {
+                let e = if csv.unterminated() {
+                    InputError { message: format!("has no line end ({})", e.message), ..e }
+                } else {
+                    e
+                };
+                pending = Some((e, csv.line()));
+                continue;
+            }
             Next::Row => {}
+        }
+        if csv.unterminated() && torn.is_some() {
+            pending = Some((InputError::line(path, csv.line(), "has no line end"), csv.line()));
+            continue;
         }
         let index: usize = csv.get(0)?.parse().map_err(|_| csv.field_error(0, "not a setting index"))?;
         if let Some(e) = expected {
@@ -137,7 +226,54 @@ pub fn read(path: &Path, expected: Option<Expected<'_>>) -> Result<ResultsTable,
         } else {
             Vec::new()
         };
-        rows.push(ResultRow { result: SettingResult { index, status, metrics }, values });
+        rows.push(ResultRow { result: SettingResult { index, status, metrics }, values, line: csv.line() });
     }
-    Ok(ResultsTable { axes, rows })
+    let torn = match (pending, torn) {
+        (None, _) => None,
+        (Some((e, _)), None) => return Err(e),
+        (Some((e, _)), Some(TornRow::Refuse)) => {
+            return Err(InputError {
+                message: format!(
+                    "{}: a torn last row (the sweep was interrupted while writing it; continue it with --resume)",
+                    e.message
+                ),
+                ..e
+            })
+        }
+        (Some((e, line)), Some(TornRow::Drop)) => Some(Torn {
+            line,
+            offset: line_start(path, line).map_err(|err| {
+                InputError::line(path, line, format!("cannot read: {}", crate::csvio::io_reason(&err)))
+            })?,
+            reason: e.message,
+        }),
+    };
+    Ok(SweepTable { table: ResultsTable { axes, rows }, torn })
+}
+
+/// The byte offset at which line `line` (1-based, as [`CsvReader`] counts) starts: after
+/// the file's `line - 1`-th line end. Streams the file.
+fn line_start(path: &Path, line: u64) -> std::io::Result<u64> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path)?;
+    let mut buf = vec![0u8; 1 << 16];
+    let (mut seen, mut offset) = (0u64, 0u64);
+    if line <= 1 {
+        return Ok(0);
+    }
+    loop {
+        let n = match f.read(&mut buf) {
+            Ok(0) => return Ok(offset),
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        for i in memchr::memchr_iter(b'\n', &buf[..n]) {
+            seen += 1;
+            if seen == line - 1 {
+                return Ok(offset + i as u64 + 1);
+            }
+        }
+        offset += n as u64;
+    }
 }

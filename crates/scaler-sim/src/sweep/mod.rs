@@ -4,9 +4,12 @@
 //! The scenario's `[sweep]` table lists values for any `scaler.*` or `cluster.*` key;
 //! the settings are their cartesian product (the last key varies fastest). Each
 //! setting runs once per seed, in parallel, on a trace parsed once and shared.
-//! Finished settings are appended to `results.partial.csv` as they complete, so an
-//! interrupted sweep continues with `--resume`; `--shard I/N` runs every N-th
-//! setting, and `merge` combines shard folders into the files one machine writes.
+//! Finished settings are appended to `results.partial.csv` as they complete (one write
+//! per row), so an interrupted sweep continues with `--resume`; `--shard I/N` runs every
+//! N-th setting, and `merge` combines shard folders into the files one machine writes.
+//! `sweep.json` records the SHA-256 of the scenario (text, resolved trace path, seeds,
+//! swept values) and of the trace's content: `--resume` and `merge` refuse a folder whose
+//! inputs changed since, naming the scenario or the trace.
 //!
 //! `spec` reads the table, `objective` the objective language, `runner` runs the
 //! settings (in parallel, sharded, resumable), `frontier` picks the recommendation
@@ -35,8 +38,8 @@ pub use frontier::{change_pct, frontier, recommend, Outcome};
 pub use objective::{parse_objective, Constraint, Objective, Op};
 pub use present::{recommendation, recommendation_json, recommendation_text};
 pub use runner::{
-    check_manifest_settings, gather_shards, parse_shard, read_results, run_seeds, run_shard, run_summary, timeline_of,
-    Manifest, SweepRequest,
+    check_manifest_settings, gather_shards, inputs, parse_shard, read_results, run_seeds, run_shard, run_shard_report,
+    run_summary, timeline_of, Inputs, Manifest, ShardRun, SweepRequest,
 };
 pub use scaler_formats::results::SettingResult;
 pub use spec::{current_value, parse_spec, setting_scenario, Axis, SweepSpec};

@@ -4,16 +4,17 @@
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
 use rayon::prelude::*;
+use sha2::{Digest, Sha256};
 
 use scaler_formats::csvio::io_reason;
 use scaler_formats::error::{InputError, SimError};
-use scaler_formats::results::{self, Expected, SettingResult};
-use scaler_formats::scenario::Scenario;
+use scaler_formats::results::{self, Expected, SettingResult, Torn, TornRow};
+use scaler_formats::scenario::{self, Overrides, Scenario};
 use scaler_formats::tomldoc::Doc;
 use scaler_model::trace::LoadedTrace;
 use scaler_model::{simulate, TickRow, METRICS};
@@ -60,16 +61,123 @@ pub fn parse_shard(text: &str) -> Result<(usize, usize), String> {
     Ok((i, n))
 }
 
-/// FNV-1a of the scenario's text and the trace's size: resuming or merging a sweep
-/// whose inputs changed is refused.
-fn fingerprint(doc: &Doc, trace_path: &Path) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let len = std::fs::metadata(trace_path).map(|m| m.len()).unwrap_or(0);
-    for b in doc.text.as_bytes().iter().chain(len.to_le_bytes().iter()) {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
+/// What a sweep's results depend on, as they are now: the scenario as the sweep uses it
+/// and the trace's content. Stored in `sweep.json`; `--resume` and `merge` refuse a folder
+/// whose inputs differ, naming what changed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Inputs {
+    /// SHA-256 (hex) of the scenario's text, the trace path it resolves to, the seeds and
+    /// every swept key with its values (which generate every setting's override list).
+    pub scenario_sha256: String,
+    /// The trace file the scenario resolves to (absolute when it exists).
+    pub trace: PathBuf,
+    /// SHA-256 (hex) of the trace file's bytes.
+    pub trace_sha256: String,
+    /// The trace file's size in bytes (shown, not compared: the hash covers it).
+    pub trace_bytes: u64,
+}
+
+/// Feeds one length-prefixed field to the hash, so that no two field lists hash alike.
+fn field(h: &mut Sha256, bytes: &[u8]) {
+    h.update((bytes.len() as u64).to_le_bytes());
+    h.update(bytes);
+}
+
+fn hex(digest: &[u8]) -> String {
+    use std::fmt::Write as _;
+    digest.iter().fold(String::with_capacity(2 * digest.len()), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+/// The SHA-256 of a file's content, streamed, and its size.
+fn hash_file(path: &Path) -> std::io::Result<(String, u64)> {
+    let mut f = File::open(path)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut len = 0u64;
+    loop {
+        let n = match f.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        h.update(&buf[..n]);
+        len += n as u64;
     }
-    format!("{h:016x}")
+    Ok((hex(&h.finalize()), len))
+}
+
+/// The inputs of the sweep `spec` of the scenario `doc`, whose trace is `trace_path`
+/// (the trace is read through once, streamed, for its hash).
+pub fn inputs(doc: &Doc, spec: &SweepSpec, trace_path: &Path) -> Result<Inputs, InputError> {
+    let trace = std::fs::canonicalize(trace_path).unwrap_or_else(|_| trace_path.to_path_buf());
+    let mut h = Sha256::new();
+    field(&mut h, b"scaler sweep scenario v1");
+    field(&mut h, doc.text.as_bytes());
+    field(&mut h, trace.as_os_str().as_encoded_bytes());
+    field(&mut h, &(spec.seeds.len() as u64).to_le_bytes());
+    for seed in &spec.seeds {
+        h.update(seed.to_le_bytes());
+    }
+    field(&mut h, &(spec.axes.len() as u64).to_le_bytes());
+    for axis in &spec.axes {
+        field(&mut h, axis.key.as_bytes());
+        field(&mut h, &(axis.values.len() as u64).to_le_bytes());
+        for v in &axis.values {
+            field(&mut h, v.as_bytes());
+        }
+    }
+    let (trace_sha256, trace_bytes) = hash_file(&trace).map_err(|e| {
+        InputError::file(trace_path, format!("cannot read the trace to fingerprint it: {}", io_reason(&e)))
+    })?;
+    Ok(Inputs { scenario_sha256: hex(&h.finalize()), trace, trace_sha256, trace_bytes })
+}
+
+/// The first 16 hex digits of a hash, for messages.
+fn short(hash: &str) -> &str {
+    hash.get(..16).unwrap_or(hash)
+}
+
+/// Why a manifest without the hashes is refused.
+const PREDATES: &str = "this sweep.json predates change detection (it has no content hashes of the scenario and \
+                        the trace), so its results cannot be checked against the inputs; start a new --out";
+
+/// Why the sweep a manifest describes was not made from `now`'s inputs, in a sentence for
+/// `cannot {what}: ...`; `None` when it was.
+fn changed_inputs(old: &Manifest, now: &Inputs) -> Option<String> {
+    let (Some(scenario_sha256), Some(trace), Some(trace_sha256)) =
+        (&old.scenario_sha256, &old.trace, &old.trace_sha256)
+    else {
+        return Some(PREDATES.into());
+    };
+    let scenario = old.scenario.display();
+    if *trace != now.trace {
+        return Some(format!(
+            "the scenario {scenario} now reads the trace {} but this sweep used {}; start a new --out or restore the scenario",
+            now.trace.display(),
+            trace.display()
+        ));
+    }
+    if *scenario_sha256 != now.scenario_sha256 {
+        return Some(format!(
+            "the scenario {scenario} changed since this sweep started (hash {}, now {}); start a new --out or restore the scenario",
+            short(scenario_sha256),
+            short(&now.scenario_sha256)
+        ));
+    }
+    if *trace_sha256 != now.trace_sha256 {
+        return Some(format!(
+            "the trace {} changed since this sweep started (content hash {}, now {}, {} bytes); start a new --out or restore the trace",
+            trace.display(),
+            short(trace_sha256),
+            short(&now.trace_sha256),
+            now.trace_bytes
+        ));
+    }
+    None
 }
 
 /// What `sweep` is asked to do.
@@ -89,31 +197,95 @@ pub struct SweepRequest {
     pub progress: bool,
 }
 
-/// Reads finished settings from a results file (partial or final) of this sweep.
+/// Reads finished settings from a results file (partial or final) of this sweep, as
+/// `merge` does: a malformed or torn row anywhere is refused with the file and line, and so
+/// is a row whose swept values are not the ones the sweep now gives its setting.
 pub fn read_results(path: &Path, spec: &SweepSpec) -> Result<Vec<SettingResult>, InputError> {
+    read_sweep_results(path, spec, TornRow::Refuse).map(|(r, _)| r)
+}
+
+/// Reads a sweep's results file; with [`TornRow::Drop`] a torn last row is left out and
+/// returned.
+fn read_sweep_results(
+    path: &Path,
+    spec: &SweepSpec,
+    torn: TornRow,
+) -> Result<(Vec<SettingResult>, Option<Torn>), InputError> {
     let axes = spec.keys();
-    let table = results::read(path, Some(Expected { axes: &axes, settings: spec.settings() }))?;
-    Ok(table.rows.into_iter().map(|r| r.result).collect())
+    let read = results::read_sweep(path, Expected { axes: &axes, settings: spec.settings() }, torn)?;
+    let mut out = Vec::with_capacity(read.table.rows.len());
+    for row in read.table.rows {
+        let want = spec.values(row.result.index);
+        if let Some(k) = (0..want.len()).find(|&k| row.values[k] != want[k]) {
+            return Err(InputError::line(
+                path,
+                row.line,
+                format!(
+                    "setting {} has {} = {} but the sweep now gives it {} (the scenario changed since this row was written)",
+                    row.result.index, axes[k], row.values[k], want[k]
+                ),
+            ));
+        }
+        out.push(row.result);
+    }
+    Ok((out, read.torn))
 }
 
 /// The manifest a sweep folder carries, so that `--resume` and `merge` can check it.
+///
+/// A manifest written before change detection (with only a `fingerprint` of the scenario's
+/// text and the trace's size) still reads, without the hashes; `--resume` and `merge` refuse
+/// it, saying so.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize, PartialEq)]
 pub struct Manifest {
     /// The scenario file (absolute).
     pub scenario: PathBuf,
-    /// Fingerprint of the scenario's text and trace.
-    pub fingerprint: String,
+    /// [`Inputs::scenario_sha256`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scenario_sha256: Option<String>,
+    /// [`Inputs::trace`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace: Option<PathBuf>,
+    /// [`Inputs::trace_sha256`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace_sha256: Option<String>,
+    /// [`Inputs::trace_bytes`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace_bytes: Option<u64>,
     /// Settings in the whole sweep.
     pub settings: usize,
     /// `[index, count]`.
     pub shard: [usize; 2],
 }
 
+/// What [`run_shard_report`] did: every result known for the shard, and what the caller
+/// should tell the user (a torn row dropped on resume).
+#[derive(Clone, Debug)]
+pub struct ShardRun {
+    /// Every result known for the shard (resumed ones included), by setting.
+    pub results: Vec<SettingResult>,
+    /// Notices, one sentence each.
+    pub notices: Vec<String>,
+}
+
+/// True when the file holds a line end (its header was written whole).
+fn has_line_end(path: &Path) -> std::io::Result<bool> {
+    let mut f = File::open(path)?;
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        match f.read(&mut buf) {
+            Ok(0) => return Ok(false),
+            Ok(n) if buf[..n].contains(&b'\n') => return Ok(true),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 /// Runs the sweep's share of settings, appending each to `results.partial.csv`.
-/// Returns every result known for that share (resumed ones included).
-///
-/// `progress(done, total)` is called once when the settings start (with those already
-/// done by an earlier run) and again after each finished setting.
+/// Returns every result known for that share (resumed ones included); the notices of
+/// [`run_shard_report`] are dropped.
 pub fn run_shard(
     req: &SweepRequest,
     doc: &Doc,
@@ -122,41 +294,103 @@ pub fn run_shard(
     trace: &LoadedTrace,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Vec<SettingResult>, SimError> {
+    run_shard_report(req, doc, spec, base, trace, progress).map(|r| r.results)
+}
+
+/// Runs the sweep's share of settings, appending each to `results.partial.csv` as one
+/// write (the whole line with its line end), so that a kill tears at most the last row.
+///
+/// With `--resume`, the folder's `sweep.json` must describe this very sweep: the same
+/// scenario file, shard, scenario hash (text, trace path, seeds, swept values) and trace
+/// content hash; otherwise it is refused, naming what changed. A torn last row (no line
+/// end, or a field count that does not match) is cut from the file and its setting runs
+/// again, with a notice; a malformed row before the last is refused with file and line.
+///
+/// `progress(done, total)` is called once when the settings start (with those already
+/// done by an earlier run) and again after each finished setting.
+pub fn run_shard_report(
+    req: &SweepRequest,
+    doc: &Doc,
+    spec: &SweepSpec,
+    base: &Scenario,
+    trace: &LoadedTrace,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<ShardRun, SimError> {
     let out = &req.out;
     std::fs::create_dir_all(out)
         .map_err(|e| InputError::file(out, format!("cannot create the output folder: {}", io_reason(&e))))?;
+    let now = inputs(doc, spec, &base.trace.path)?;
     let manifest = Manifest {
         scenario: std::fs::canonicalize(&req.scenario).unwrap_or_else(|_| req.scenario.clone()),
-        fingerprint: fingerprint(doc, &base.trace.path),
+        scenario_sha256: Some(now.scenario_sha256.clone()),
+        trace: Some(now.trace.clone()),
+        trace_sha256: Some(now.trace_sha256.clone()),
+        trace_bytes: Some(now.trace_bytes),
         settings: spec.settings(),
         shard: [req.shard.0, req.shard.1],
     };
     let manifest_path = out.join("sweep.json");
     let partial = out.join("results.partial.csv");
     let mut done: BTreeMap<usize, SettingResult> = BTreeMap::new();
-    if req.resume && partial.exists() {
-        let old: Manifest = std::fs::read_to_string(&manifest_path)
-            .ok()
-            .and_then(|t| serde_json::from_str(&t).ok())
-            .ok_or_else(|| InputError::file(&manifest_path, "cannot resume: this folder has no readable sweep.json"))?;
-        if old != manifest {
-            return Err(InputError::file(&manifest_path, "cannot resume: the scenario, its trace or the shard changed since this sweep started (start again without --resume)").into());
+    let mut notices = Vec::new();
+    // Resume only a partial file whose header was written whole; otherwise start it again.
+    let resuming = req.resume && partial.exists() && has_line_end(&partial).map_err(|e| SimError::io(&partial, e))?;
+    if resuming {
+        let refuse =
+            |why: String| -> SimError { InputError::file(&manifest_path, format!("cannot resume: {why}")).into() };
+        let text = std::fs::read_to_string(&manifest_path)
+            .map_err(|e| refuse(format!("this folder has no readable sweep.json ({})", io_reason(&e))))?;
+        let old: Manifest = serde_json::from_str(&text)
+            .map_err(|e| refuse(format!("this folder's sweep.json is not a sweep manifest: {e}")))?;
+        if old.scenario != manifest.scenario {
+            return Err(refuse(format!(
+                "this folder is a sweep of {}, not of {}; start a new --out",
+                old.scenario.display(),
+                manifest.scenario.display()
+            )));
         }
-        for r in read_results(&partial, spec)? {
+        if old.shard != manifest.shard {
+            return Err(refuse(format!(
+                "this folder holds shard {}/{}, not {}/{}; resume it with --shard {}/{} or start a new --out",
+                old.shard[0], old.shard[1], req.shard.0, req.shard.1, old.shard[0], old.shard[1]
+            )));
+        }
+        if let Some(why) = changed_inputs(&old, &now) {
+            return Err(refuse(why));
+        }
+        let (rows, torn) = read_sweep_results(&partial, spec, TornRow::Drop)?;
+        for r in rows {
             done.insert(r.index, r);
         }
+        if let Some(t) = torn {
+            // Cut the torn row so that the next row starts on a line of its own.
+            OpenOptions::new()
+                .write(true)
+                .open(&partial)
+                .and_then(|f| f.set_len(t.offset))
+                .map_err(|e| SimError::io(&partial, e))?;
+            notices.push(format!(
+                "{}:{}: dropped a torn last row ({}); its setting runs again",
+                partial.display(),
+                t.line,
+                t.reason
+            ));
+        }
     }
+    let mut file = if resuming {
+        OpenOptions::new().append(true).open(&partial).map_err(|e| SimError::io(&partial, e))?
+    } else {
+        // The partial file is started before the manifest is written: a kill between
+        // leaves an empty sweep under the old manifest, never old rows under a new one.
+        let mut f = File::create(&partial).map_err(|e| SimError::io(&partial, e))?;
+        let head = results::header(&spec.keys()) + "\n";
+        f.write_all(head.as_bytes()).and_then(|()| f.flush()).map_err(|e| SimError::io(&partial, e))?;
+        f
+    };
     let json = serde_json::to_string_pretty(&manifest).expect("serializable") + "\n";
     scaler_formats::output::write_atomically(&manifest_path, |w| {
         w.write_all(json.as_bytes()).map_err(|e| SimError::io(&manifest_path, e))
     })?;
-    let mut file = if req.resume && partial.exists() {
-        OpenOptions::new().append(true).open(&partial).map_err(|e| SimError::io(&partial, e))?
-    } else {
-        let mut f = File::create(&partial).map_err(|e| SimError::io(&partial, e))?;
-        writeln!(f, "{}", results::header(&spec.keys())).map_err(|e| SimError::io(&partial, e))?;
-        f
-    };
     let (si, sn) = req.shard;
     let todo: Vec<usize> = (0..spec.settings()).filter(|i| i % sn == si && !done.contains_key(i)).collect();
     let total = (0..spec.settings()).filter(|i| i % sn == si).count();
@@ -167,6 +401,7 @@ pub fn run_shard(
     progress(done.len(), total);
     let (tx, rx) = mpsc::channel::<Result<SettingResult, SimError>>();
     let mut first_error = None;
+    let mut write_failed = false;
     std::thread::scope(|s| {
         s.spawn(move || {
             pool.install(|| {
@@ -178,10 +413,14 @@ pub fn run_shard(
         for r in rx {
             match r {
                 Ok(r) => {
-                    if let Err(e) =
-                        writeln!(file, "{}", results::line(&r, &spec.values(r.index))).and_then(|()| file.flush())
-                    {
-                        first_error.get_or_insert(SimError::io(&partial, e));
+                    // One write per row: a kill tears at most this row, never glues two.
+                    // After a failed write nothing more is written: the torn row stays the last.
+                    let row = results::line_with_end(&r, &spec.values(r.index));
+                    if !write_failed {
+                        if let Err(e) = file.write_all(&row).and_then(|()| file.flush()) {
+                            write_failed = true;
+                            first_error.get_or_insert(SimError::io(&partial, e));
+                        }
                     }
                     done.insert(r.index, r);
                     progress(done.len(), total);
@@ -195,7 +434,7 @@ pub fn run_shard(
     if let Some(e) = first_error {
         return Err(e);
     }
-    Ok(done.into_values().collect())
+    Ok(ShardRun { results: done.into_values().collect(), notices })
 }
 
 /// One run's summary on the shared trace.
@@ -215,21 +454,33 @@ pub fn timeline_of(sc: &Scenario, trace: &LoadedTrace, seed: u64) -> Result<Vec<
     Ok(rows)
 }
 
-/// Checks that the manifest `merge` gathered describes the sweep its scenario now defines
-/// (the same number of settings), so that no result index can fall outside the sweep.
+/// Checks that the manifest `merge` gathered describes the sweep its scenario now defines:
+/// the same number of settings (so that no result index can fall outside the sweep), then
+/// the same inputs as they are now on disk: the scenario (its text after the trace path is
+/// resolved, its seeds and swept values) and the trace's content. A refusal names what
+/// changed; a manifest written before change detection is refused, saying so.
 pub fn check_manifest_settings(dirs: &[PathBuf], m: &Manifest, spec: &SweepSpec) -> Result<(), InputError> {
-    if m.settings == spec.settings() {
-        return Ok(());
-    }
     let mpath = dirs.first().map_or_else(|| PathBuf::from("sweep.json"), |d| d.join("sweep.json"));
-    Err(InputError::file(
-        &mpath,
-        format!(
-            "settings = {}: the scenario's [sweep] now has {} settings (the scenario changed since the sweep ran?)",
-            m.settings,
-            spec.settings()
-        ),
-    ))
+    if m.settings != spec.settings() {
+        return Err(InputError::file(
+            &mpath,
+            format!(
+                "settings = {}: the scenario's [sweep] now has {} settings (the scenario changed since the sweep ran?)",
+                m.settings,
+                spec.settings()
+            ),
+        ));
+    }
+    if m.scenario_sha256.is_none() || m.trace.is_none() || m.trace_sha256.is_none() {
+        return Err(InputError::file(&mpath, format!("cannot merge: {PREDATES}")));
+    }
+    let doc = Doc::read(&m.scenario)?;
+    let base = scenario::from_doc(&doc, &Overrides::default())?;
+    let now = inputs(&doc, spec, &base.trace.path)?;
+    match changed_inputs(m, &now) {
+        None => Ok(()),
+        Some(why) => Err(InputError::file(&mpath, format!("cannot merge: {why}"))),
+    }
 }
 
 /// Checks that shard folders belong to one sweep and cover it; returns their manifest
@@ -264,14 +515,24 @@ pub fn gather_shards(dirs: &[PathBuf]) -> Result<(Manifest, Vec<PathBuf>), Input
         match &first {
             None => first = Some(m.clone()),
             Some(f) => {
-                if f.fingerprint != m.fingerprint
-                    || f.settings != m.settings
-                    || f.shard[1] != m.shard[1]
-                    || f.scenario != m.scenario
-                {
+                let first_path = dirs[0].join("sweep.json");
+                let differs = if f.scenario != m.scenario {
+                    Some(format!("is a sweep of {}", m.scenario.display()))
+                } else if f.settings != m.settings || f.shard[1] != m.shard[1] {
+                    Some(format!("has {} settings in {} shards", m.settings, m.shard[1]))
+                } else if f.trace != m.trace {
+                    Some(format!("reads the trace {}", m.trace.as_deref().unwrap_or(Path::new("(unknown)")).display()))
+                } else if f.scenario_sha256 != m.scenario_sha256 {
+                    Some("ran a different version of the scenario (its hash differs)".to_string())
+                } else if f.trace_sha256 != m.trace_sha256 {
+                    Some("ran on a different content of the trace (its hash differs)".to_string())
+                } else {
+                    None
+                };
+                if let Some(d) = differs {
                     return Err(InputError::file(
                         &mpath,
-                        "belongs to another sweep (scenario, trace or shard count differ)",
+                        format!("belongs to another sweep than {}: it {d}", first_path.display()),
                     ));
                 }
             }
