@@ -391,3 +391,177 @@ fn merge_refuses_a_manifest_whose_settings_differ_from_the_scenario() {
     assert!(e.contains("shard/sweep.json: settings = 999999: the scenario's [sweep] now has"), "{e}");
     assert!(!dir.path().join("merged").exists());
 }
+
+fn stderr(r: &std::process::Output) -> String {
+    String::from_utf8_lossy(&r.stderr).into_owned()
+}
+
+/// The trace with one duration changed and its size kept.
+fn trace_edited_same_size() -> String {
+    let t = trace();
+    let mut b = t.into_bytes();
+    let at = b.len() - 2; // the last digit of the last row's duration
+    b[at] = if b[at] == b'9' { b'8' } else { b[at] + 1 };
+    String::from_utf8(b).unwrap()
+}
+
+#[test]
+fn resume_after_an_edit_of_the_scenario_or_of_the_trace_is_refused_naming_it() {
+    let dir = setup();
+    let r = run_in(dir.path(), &["sweep", "s.toml", "--out", "a"]);
+    assert!(r.status.success(), "{}", stderr(&r));
+    let manifest = read(&dir.path().join("a"), "sweep.json");
+    for key in ["\"scenario_sha256\"", "\"trace\"", "\"trace_sha256\"", "\"trace_bytes\""] {
+        assert!(manifest.contains(key), "{key} missing from {manifest}");
+    }
+    // The scenario: a value that keeps the settings' count.
+    write(dir.path(), "s.toml", &SCENARIO.replace("max_workers = 40", "max_workers = 41"));
+    let r = run_in(dir.path(), &["sweep", "s.toml", "--out", "a", "--resume"]);
+    assert_eq!(r.status.code(), Some(2));
+    let e = stderr(&r);
+    assert!(e.contains("cannot resume: the scenario ") && e.contains("s.toml changed since this sweep started"), "{e}");
+    assert!(e.contains("restore the scenario") && !e.contains("the trace "), "{e}");
+    // Restored, it resumes.
+    write(dir.path(), "s.toml", SCENARIO);
+    let r = run_in(dir.path(), &["sweep", "s.toml", "--out", "a", "--resume"]);
+    assert!(r.status.success(), "{}", stderr(&r));
+    // The trace: one duration changed, the same size (a size fingerprint would let it through).
+    let edited = trace_edited_same_size();
+    assert_eq!(edited.len(), trace().len());
+    assert_ne!(edited, trace());
+    write(dir.path(), "t.csv", &edited);
+    let r = run_in(dir.path(), &["sweep", "s.toml", "--out", "a", "--resume"]);
+    assert_eq!(r.status.code(), Some(2));
+    let e = stderr(&r);
+    assert!(e.contains("cannot resume: the trace ") && e.contains("t.csv changed since this sweep started"), "{e}");
+    assert!(e.contains("(content hash ") && e.contains("restore the trace"), "{e}");
+    // A manifest from before change detection is refused, saying so.
+    write(dir.path(), "t.csv", &trace());
+    let legacy: serde_json::Value = serde_json::from_str(&manifest).unwrap();
+    let legacy = serde_json::json!({
+        "scenario": legacy["scenario"], "fingerprint": "0123456789abcdef",
+        "settings": legacy["settings"], "shard": legacy["shard"],
+    });
+    write(&dir.path().join("a"), "sweep.json", &legacy.to_string());
+    let r = run_in(dir.path(), &["sweep", "s.toml", "--out", "a", "--resume"]);
+    assert_eq!(r.status.code(), Some(2));
+    assert!(stderr(&r).contains("predates change detection"), "{}", stderr(&r));
+}
+
+#[test]
+fn merge_checks_every_shard_against_the_scenario_and_trace_as_they_are_now() {
+    let dir = setup();
+    for i in 0..2 {
+        let r = run_in(dir.path(), &["sweep", "s.toml", "--out", &format!("shard{i}"), "--shard", &format!("{i}/2")]);
+        assert!(r.status.success(), "{}", stderr(&r));
+    }
+    let merge = |out: &str| run_in(dir.path(), &["merge", "shard0", "shard1", "--out", out]);
+    // The scenario edited after the shards ran: the shards agree with each other, not with it.
+    write(dir.path(), "s.toml", &SCENARIO.replace("max_workers = 40", "max_workers = 41"));
+    let r = merge("m1");
+    assert_eq!(r.status.code(), Some(2));
+    let e = stderr(&r);
+    assert!(e.contains("cannot merge: the scenario ") && e.contains("s.toml changed since this sweep started"), "{e}");
+    assert!(!dir.path().join("m1").exists());
+    write(dir.path(), "s.toml", SCENARIO);
+    // The trace edited, its size kept.
+    write(dir.path(), "t.csv", &trace_edited_same_size());
+    let r = merge("m2");
+    assert_eq!(r.status.code(), Some(2));
+    let e = stderr(&r);
+    assert!(e.contains("cannot merge: the trace ") && e.contains("t.csv changed since this sweep started"), "{e}");
+    assert!(!dir.path().join("m2").exists());
+    write(dir.path(), "t.csv", &trace());
+    // A torn row in the middle of a shard's results: refused with the file and the line.
+    let partial = dir.path().join("shard1/results.partial.csv");
+    let good = std::fs::read_to_string(&partial).unwrap();
+    let lines: Vec<&str> = good.lines().collect();
+    assert!(lines.len() >= 4, "{good}");
+    let torn = format!("{}\n{}{}\n{}\n", lines[0], &lines[1][..lines[1].len() / 2], lines[2], lines[3..].join("\n"));
+    std::fs::write(&partial, &torn).unwrap();
+    let r = merge("m3");
+    assert_eq!(r.status.code(), Some(2));
+    let e = stderr(&r);
+    assert!(e.contains("shard1/results.partial.csv:2: ") && e.contains("before the last"), "{e}");
+    // A torn last row: the shard is unfinished.
+    std::fs::write(&partial, &good[..good.len() - 5]).unwrap();
+    let r = merge("m4");
+    assert_eq!(r.status.code(), Some(2));
+    let e = stderr(&r);
+    assert!(e.contains(&format!("shard1/results.partial.csv:{}: has no line end", lines.len())), "{e}");
+    assert!(e.contains("--resume"), "{e}");
+    // Resumed, the shard merges.
+    let r = run_in(dir.path(), &["sweep", "s.toml", "--out", "shard1", "--shard", "1/2", "--resume"]);
+    assert!(r.status.success(), "{}", stderr(&r));
+    assert_eq!(std::fs::read_to_string(&partial).unwrap().lines().count(), lines.len());
+    let r = merge("m5");
+    assert!(r.status.success(), "{}", stderr(&r));
+}
+
+#[test]
+fn a_torn_last_row_is_redone_on_resume_and_the_results_equal_a_clean_run() {
+    let dir = setup();
+    let r = run_in(dir.path(), &["sweep", "s.toml", "--out", "clean"]);
+    assert!(r.status.success(), "{}", stderr(&r));
+    let clean = read(&dir.path().join("clean"), "results.csv");
+    let good = read(&dir.path().join("clean"), "results.partial.csv");
+    let lines: Vec<&str> = good.lines().collect();
+    let keep = lines[..4].join("\n") + "\n";
+    let cases = [
+        // Killed mid-row: no line end.
+        ("cut", format!("{keep}{}", &lines[4][..lines[4].len() / 2])),
+        // Killed mid-row, then the old two-write bug glued the next row onto it.
+        ("glued", format!("{keep}{}{}\n", &lines[4][..lines[4].len() / 2], lines[5])),
+        // Killed while the header was written.
+        ("header", lines[0][..10].to_string()),
+    ];
+    for (name, text) in cases {
+        let out = dir.path().join(name);
+        std::fs::create_dir_all(&out).unwrap();
+        std::fs::copy(dir.path().join("clean/sweep.json"), out.join("sweep.json")).unwrap();
+        write(&out, "results.partial.csv", &text);
+        let r = run_in(dir.path(), &["sweep", "s.toml", "--out", name, "--resume"]);
+        assert!(r.status.success(), "{name}: {}", stderr(&r));
+        assert_eq!(read(&out, "results.csv"), clean, "{name}");
+        // The torn row was cut: every row of the partial file is whole, each setting once.
+        let partial = read(&out, "results.partial.csv");
+        let fields = lines[0].split(',').count();
+        assert_eq!(partial.lines().count(), lines.len(), "{name}: {partial}");
+        assert!(partial.lines().all(|l| l.split(',').count() == fields), "{name}: {partial}");
+    }
+}
+
+#[test]
+fn the_torn_row_notice_is_returned_not_printed() {
+    use scaler_formats::scenario::{self, Overrides};
+    use scaler_formats::tomldoc::Doc;
+    let dir = setup();
+    let s = dir.path().join("s.toml");
+    let doc = Doc::read(&s).unwrap();
+    let base = scenario::from_doc(&doc, &Overrides::default()).unwrap();
+    let spec = scaler_sim::sweep::parse_spec(&doc, &base).unwrap();
+    let trace = scaler_formats::trace::load(&base.trace).unwrap();
+    let mut req = scaler_sim::sweep::SweepRequest {
+        scenario: s.clone(),
+        out: dir.path().join("lib"),
+        resume: false,
+        shard: (0, 1),
+        threads: 1,
+        progress: false,
+    };
+    let first = scaler_sim::sweep::run_shard_report(&req, &doc, &spec, &base, &trace, &mut |_, _| {}).unwrap();
+    assert!(first.notices.is_empty() && first.results.len() == spec.settings());
+    let partial = req.out.join("results.partial.csv");
+    let text = std::fs::read_to_string(&partial).unwrap();
+    std::fs::write(&partial, &text[..text.len() - 3]).unwrap();
+    req.resume = true;
+    let mut starts = Vec::new();
+    let again =
+        scaler_sim::sweep::run_shard_report(&req, &doc, &spec, &base, &trace, &mut |d, t| starts.push((d, t))).unwrap();
+    assert_eq!(starts[0], (spec.settings() - 1, spec.settings()), "only the torn setting runs again");
+    assert_eq!(again.results, first.results);
+    assert_eq!(again.notices.len(), 1, "{:?}", again.notices);
+    let n = &again.notices[0];
+    assert!(n.contains(&format!("results.partial.csv:{}: dropped a torn last row", 1 + spec.settings())), "{n}");
+    assert!(n.contains("its setting runs again"), "{n}");
+}
