@@ -132,7 +132,20 @@ pub struct GenSpec {
     pub duration: Option<GenDuration>,
     /// Seed.
     pub seed: u64,
+    /// At most this many bins (`span / bin`): the work and, for rates, the rows.
+    pub max_bins: u64,
+    /// At most this many tasks, expected (the rate's integral over the span).
+    pub max_tasks: u64,
 }
+
+/// Default of `--max-bins`.
+pub const DEFAULT_MAX_BINS: u64 = 100_000_000;
+/// Default of `--max-tasks`.
+pub const DEFAULT_MAX_TASKS: u64 = 1_000_000_000;
+
+/// Arrivals in one bin above which they are placed on the bin's milliseconds one by one
+/// (binomial splitting, O(1) memory) instead of drawn and sorted.
+const SORT_PLACEMENT_MAX: u64 = 1 << 16;
 
 fn arg_error(arg: &str, msg: impl Into<String>) -> InputError {
     InputError::file(Path::new(arg), msg)
@@ -388,7 +401,60 @@ pub fn generate(spec: &GenSpec, out: &Path) -> Result<GenReport, SimError> {
         // Before the output file is opened, so that nothing is written for a refused spec.
         d.check().map_err(|e| arg_error("--duration", e.to_string()))?;
     }
+    // Bounded work and output, checked before anything is written.
+    let bin_ms = seconds_to_ms(spec.bin_s).max(1);
+    let span_ms = seconds_to_ms(spec.span_s);
+    let bins = span_ms.div_ceil(bin_ms);
+    if bins > spec.max_bins {
+        return Err(arg_error(
+            "--span-s",
+            format!(
+                "{} s in bins of {} s is {bins} bins; at most {} (raise the limit with --max-bins)",
+                spec.span_s, spec.bin_s, spec.max_bins
+            ),
+        )
+        .into());
+    }
+    let expected = expected_tasks(spec, bin_ms, span_ms);
+    #[allow(clippy::cast_precision_loss)]
+    if !expected.is_finite() || expected > spec.max_tasks as f64 {
+        return Err(arg_error(
+            "pattern",
+            format!(
+                "the rate would make about {expected:.3e} tasks; at most {} (raise the limit with --max-tasks)",
+                spec.max_tasks
+            ),
+        )
+        .into());
+    }
     write_atomically(out, |w| generate_to(spec, w, out))
+}
+
+/// The rate's integral over the span (the expected task count), from a copy of the rate
+/// with its own random stream (so the trace's draws are unchanged).
+fn expected_tasks(spec: &GenSpec, bin_ms: u64, span_ms: u64) -> f64 {
+    let base = spec
+        .components
+        .iter()
+        .find_map(|c| if let Component::Poisson { rate } = c { Some(*rate) } else { None })
+        .unwrap_or(1.0);
+    let mut rate = Rate {
+        base,
+        components: spec.components.clone(),
+        onoff_state: None,
+        rng: stream_rng(spec.seed, streams::GENERATE ^ 0x5eed),
+    };
+    let (mut total, mut start) = (0.0, 0u64);
+    while start < span_ms {
+        let width = bin_ms.min(span_ms - start);
+        #[allow(clippy::cast_precision_loss)]
+        let mid_s = (start as f64 + width as f64 / 2.0) / 1000.0;
+        #[allow(clippy::cast_precision_loss)]
+        let lambda = rate.at(mid_s) * width as f64 / 1000.0;
+        total += lambda;
+        start += width;
+    }
+    total
 }
 
 fn generate_to<W: Write>(spec: &GenSpec, w: &mut W, out: &Path) -> Result<GenReport, SimError> {
@@ -453,6 +519,39 @@ fn generate_to<W: Write>(spec: &GenSpec, w: &mut W, out: &Path) -> Result<GenRep
                 }
                 o.buf.push(b'\n');
                 report.rows += 1;
+            }
+            Form::Tasks if count > SORT_PLACEMENT_MAX => {
+                // Each millisecond of the bin takes Binomial(remaining, 1 / slots left): the
+                // same law as placing every arrival uniformly, in O(1) memory.
+                let mut remaining = count;
+                for j in 0..width {
+                    if remaining == 0 {
+                        break;
+                    }
+                    #[allow(clippy::cast_precision_loss)]
+                    let p = 1.0 / (width - j) as f64;
+                    let here = if p >= 1.0 {
+                        remaining
+                    } else {
+                        rand_distr::Binomial::new(remaining, p)
+                            .map_err(|e| arg_error("pattern", format!("placing {remaining} arrivals: {e}")))?
+                            .sample(&mut place_rng)
+                    };
+                    remaining -= here;
+                    for _ in 0..here {
+                        let d = match (constant_ms, &mut sampler) {
+                            (Some(c), _) => c,
+                            (None, Some(s)) => s.sample_ms(),
+                            (None, None) => 0,
+                        };
+                        push_ms_as_seconds(&mut o.buf, start + j);
+                        o.buf.push(b',');
+                        push_ms_as_seconds(&mut o.buf, d);
+                        o.buf.push(b'\n');
+                        report.rows += 1;
+                        o.maybe_flush()?;
+                    }
+                }
             }
             Form::Tasks => {
                 offsets.clear();

@@ -201,9 +201,15 @@ enum Command {
         /// Seed.
         #[arg(long, default_value_t = 1)]
         seed: u64,
-        /// Output file (written atomically).
+        /// Output file (written atomically; `-` for standard output).
         #[arg(short = 'o', long = "out", value_name = "FILE.csv")]
         out: PathBuf,
+        /// At most this many bins (span / bin), checked before anything is written.
+        #[arg(long, value_name = "N", default_value_t = gen::DEFAULT_MAX_BINS)]
+        max_bins: u64,
+        /// At most this many tasks (the rate's integral over the span), checked before anything is written.
+        #[arg(long, value_name = "N", default_value_t = gen::DEFAULT_MAX_TASKS)]
+        max_tasks: u64,
     },
 }
 
@@ -312,14 +318,18 @@ fn dispatch(cli: Cli) -> Result<(), SimError> {
             };
             let trace = scaler_formats::trace::load(&base.trace)?;
             let mut bar: Option<Progress> = None;
-            let results = sweep::run_shard(&req, &doc, &spec, &base, &trace, &mut |done, total| match &mut bar {
+            let run = sweep::run_shard_report(&req, &doc, &spec, &base, &trace, &mut |done, total| match &mut bar {
                 None => bar = Some(Progress::new(req.progress, total, done)),
                 Some(b) => b.tick(),
             });
             if let Some(b) = &bar {
                 b.finish();
             }
-            let results = results?;
+            let run = run?;
+            for n in &run.notices {
+                eprintln!("notice: {n}");
+            }
+            let results = run.results;
             if shard.1 > 1 {
                 println!("shard {}/{}: {} settings done in {}", shard.0, shard.1, results.len(), out.display());
                 println!("when every shard is done: scaler-sim merge SHARD_DIR... --out DIR");
@@ -415,12 +425,12 @@ fn dispatch(cli: Cli) -> Result<(), SimError> {
             println!("wrote {}", names.join(", "));
             Ok(())
         }
-        Command::Gen { patterns, span_s, form, bin_s, duration, seed, out } => {
+        Command::Gen { patterns, span_s, form, bin_s, duration, seed, out, max_bins, max_tasks } => {
             let form = if form == "rates" { gen::Form::Rates } else { gen::Form::Tasks };
             let components = patterns.iter().map(|p| gen::parse_component(p, span_s)).collect::<Result<Vec<_>, _>>()?;
             let duration = duration.as_deref().map(gen::parse_duration).transpose()?;
             let bin_s = bin_s.unwrap_or(if form == gen::Form::Rates { 60.0 } else { 1.0 });
-            let spec = gen::GenSpec { components, span_s, bin_s, form, duration, seed };
+            let spec = gen::GenSpec { components, span_s, bin_s, form, duration, seed, max_bins, max_tasks };
             // When the trace goes to standard output (`-o -`, `/dev/stdout`), messages go to stderr.
             let to_file =
                 matches!(scaler_formats::output::resolve_output(&out)?, scaler_formats::output::Target::File(_));

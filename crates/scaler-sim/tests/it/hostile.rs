@@ -88,3 +88,52 @@ fn an_endless_scenario_file_is_refused_after_a_bounded_read() {
         assert!(err.contains("/dev/zero: is larger than 16 MiB"), "{args:?}: {err}");
     }
 }
+
+/// `gen` with a huge rate or span: refused before anything is written, naming the option that
+/// lifts the limit; a bin of very many arrivals is placed without holding them all.
+#[test]
+fn gen_bounds_its_work_and_places_large_bins_in_constant_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for (args, expect) in [
+        (
+            vec!["gen", "poisson:rate=1e9", "--span-s", "10", "--duration", "exponential:mean=1", "-o", "t.csv"],
+            "at most 1000000000 (raise the limit with --max-tasks)",
+        ),
+        (
+            vec!["gen", "poisson:rate=1", "--span-s", "1e15", "--form", "rates", "-o", "t.csv"],
+            "at most 100000000 (raise the limit with --max-bins)",
+        ),
+    ] {
+        let start = Instant::now();
+        let r = run_in(d, &args);
+        assert_eq!(r.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&r.stderr);
+        assert!(err.contains(expect), "{args:?}: {err}");
+        assert!(start.elapsed() < Duration::from_secs(30));
+        let names: Vec<_> = std::fs::read_dir(d).unwrap().collect();
+        assert!(names.is_empty(), "{args:?}: something was written");
+    }
+    // 300,000 arrivals in one 10 s bin: placed millisecond by millisecond, sorted, all kept.
+    let r = run_in(
+        d,
+        &[
+            "gen",
+            "poisson:rate=30000",
+            "--span-s",
+            "10",
+            "--bin-s",
+            "10",
+            "--duration",
+            "constant:value=1",
+            "-o",
+            "t.csv",
+        ],
+    );
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let text = std::fs::read_to_string(d.join("t.csv")).unwrap();
+    let times: Vec<f64> = text.lines().skip(1).map(|l| l.split(',').next().unwrap().parse().unwrap()).collect();
+    assert!((290_000..310_000).contains(&times.len()), "{}", times.len());
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "arrivals are in order");
+    assert!(times[0] < 0.01 && *times.last().unwrap() > 9.99 && *times.last().unwrap() < 10.0);
+}
