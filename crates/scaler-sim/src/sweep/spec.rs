@@ -19,6 +19,9 @@ pub struct Axis {
     pub values: Vec<String>,
 }
 
+/// The most settings a grid may have (each is a whole simulation run).
+pub const MAX_SETTINGS: u64 = 100_000_000;
+
 /// The `[sweep]` table.
 #[derive(Clone, Debug)]
 pub struct SweepSpec {
@@ -150,6 +153,19 @@ pub fn parse_spec(doc: &Doc, base: &Scenario) -> Result<SweepSpec, InputError> {
         return Err(doc.error_node(
             node,
             "the [sweep] table lists no values to try, e.g. scaler.cooldown_period = [60, 120, 300]",
+        ));
+    }
+    // The grid's size, counted without overflow and bounded: each setting is a whole simulation.
+    let count = axes.iter().try_fold(1u64, |n, a| n.checked_mul(a.values.len() as u64));
+    if count.is_none_or(|n| n > MAX_SETTINGS) {
+        let sizes: Vec<String> = axes.iter().map(|a| a.values.len().to_string()).collect();
+        return Err(doc.error_node(
+            node,
+            format!(
+                "the sweep's grid has {} settings ({}); at most {MAX_SETTINGS}: sweep fewer values per key",
+                count.map_or_else(|| "more than 2^64".to_string(), |n| n.to_string()),
+                sizes.join(" x ")
+            ),
         ));
     }
     // A policy's key must apply to some setting: otherwise it would be swept for nothing.

@@ -137,3 +137,24 @@ fn gen_bounds_its_work_and_places_large_bins_in_constant_memory() {
     assert!(times.windows(2).all(|w| w[0] <= w[1]), "arrivals are in order");
     assert!(times[0] < 0.01 && *times.last().unwrap() > 9.99 && *times.last().unwrap() < 10.0);
 }
+
+/// A sweep grid whose settings count overflows 64 bits (or is absurdly large) is refused with
+/// its size, before any work.
+#[test]
+fn a_sweep_grid_too_large_to_run_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let values: Vec<String> = (1..=1000).map(|i| i.to_string()).collect();
+    let list = format!("[{}]", values.join(", "));
+    let text = format!(
+        "[trace]\npath = \"t.csv\"\n[scaler]\nmax_workers = 2000\n[sweep]\nscaler.max_workers = {list}\nscaler.min_workers = {list}\n\
+         scaler.cooldown_period = {list}\nscaler.metrics_window = {list}\nscaler.evaluation_interval = {list}\nscaler.warmup_period = {list}\n\
+         scaler.scale_up_step.min = {list}\n"
+    );
+    write(dir.path(), "s.toml", &text);
+    write(dir.path(), "t.csv", "arrival_s,duration_s\n0,1\n");
+    let r = run_in(dir.path(), &["sweep", "s.toml", "--out", "o"]);
+    assert_eq!(r.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(err.contains("grid has more than 2^64 settings (1000 x 1000"), "{err}");
+    assert!(!dir.path().join("o").exists());
+}
