@@ -430,6 +430,27 @@ pub fn generate(spec: &GenSpec, out: &Path) -> Result<GenReport, SimError> {
     write_atomically(out, |w| generate_to(spec, w, out))
 }
 
+/// Writes one task row arriving at `at_ms`, its duration constant or drawn.
+fn push_task<W: Write>(
+    o: &mut Chunked<'_, W>,
+    at_ms: u64,
+    constant_ms: Option<u64>,
+    sampler: &mut Option<DurationSampler>,
+    report: &mut GenReport,
+) -> Result<(), SimError> {
+    let d = match (constant_ms, sampler) {
+        (Some(c), _) => c,
+        (None, Some(s)) => s.sample_ms(),
+        (None, None) => 0,
+    };
+    push_ms_as_seconds(&mut o.buf, at_ms);
+    o.buf.push(b',');
+    push_ms_as_seconds(&mut o.buf, d);
+    o.buf.push(b'\n');
+    report.rows += 1;
+    o.maybe_flush()
+}
+
 /// The rate's integral over the span (the expected task count), from a copy of the rate
 /// with its own random stream (so the trace's draws are unchanged).
 fn expected_tasks(spec: &GenSpec, bin_ms: u64, span_ms: u64) -> f64 {
@@ -539,17 +560,7 @@ fn generate_to<W: Write>(spec: &GenSpec, w: &mut W, out: &Path) -> Result<GenRep
                     };
                     remaining -= here;
                     for _ in 0..here {
-                        let d = match (constant_ms, &mut sampler) {
-                            (Some(c), _) => c,
-                            (None, Some(s)) => s.sample_ms(),
-                            (None, None) => 0,
-                        };
-                        push_ms_as_seconds(&mut o.buf, start + j);
-                        o.buf.push(b',');
-                        push_ms_as_seconds(&mut o.buf, d);
-                        o.buf.push(b'\n');
-                        report.rows += 1;
-                        o.maybe_flush()?;
+                        push_task(&mut o, start + j, constant_ms, &mut sampler, &mut report)?;
                     }
                 }
             }
@@ -562,17 +573,7 @@ fn generate_to<W: Write>(spec: &GenSpec, w: &mut W, out: &Path) -> Result<GenRep
                 }
                 offsets.sort_unstable();
                 for &off in &offsets {
-                    let d = match (constant_ms, &mut sampler) {
-                        (Some(c), _) => c,
-                        (None, Some(s)) => s.sample_ms(),
-                        (None, None) => 0,
-                    };
-                    push_ms_as_seconds(&mut o.buf, start + off);
-                    o.buf.push(b',');
-                    push_ms_as_seconds(&mut o.buf, d);
-                    o.buf.push(b'\n');
-                    report.rows += 1;
-                    o.maybe_flush()?;
+                    push_task(&mut o, start + off, constant_ms, &mut sampler, &mut report)?;
                 }
             }
         }

@@ -75,10 +75,9 @@ fn restore_refuses_a_snapshot_of_another_policy() {
     assert!(e.to_string().contains("policy = \"threshold\""), "{e}");
 }
 
-#[test]
-fn an_outcome_answers_only_its_own_decision() {
-    let mut s = Scaler::new(cfg("min_workers = 1\nmax_workers = 10\ncooldown_period = 60\n"));
-    let p = PoolSnapshot {
+/// Two ready workers, both busy, five tasks waiting: the threshold policy wants to scale up.
+fn busy_pool() -> PoolSnapshot {
+    PoolSnapshot {
         ready_workers: 2,
         provisioning_workers: 0,
         busy_slots: 2,
@@ -86,7 +85,13 @@ fn an_outcome_answers_only_its_own_decision() {
         pending_tasks: 5,
         running_tasks: 2,
         avg_task_duration: DurationMs::ZERO,
-    };
+    }
+}
+
+#[test]
+fn an_outcome_answers_only_its_own_decision() {
+    let mut s = Scaler::new(cfg("min_workers = 1\nmax_workers = 10\ncooldown_period = 60\n"));
+    let p = busy_pool();
     let first = s.tick(TimeMs(0), Some(Observation::from_pool(TimeMs(0), &p).unwrap())).unwrap();
     let old = first.ticket.unwrap();
     // The scaling failed (no outcome reported): the next tick decides again, with no cooldown.
@@ -104,15 +109,7 @@ fn an_outcome_answers_only_its_own_decision() {
 #[test]
 fn an_unknown_outcome_starts_the_cooldown_and_nothing_else() {
     let mut s = Scaler::new(cfg("min_workers = 1\nmax_workers = 10\ncooldown_period = 60\nwarmup_period = 600\n"));
-    let p = PoolSnapshot {
-        ready_workers: 2,
-        provisioning_workers: 0,
-        busy_slots: 2,
-        slots_per_worker: 1,
-        pending_tasks: 5,
-        running_tasks: 2,
-        avg_task_duration: DurationMs::ZERO,
-    };
+    let p = busy_pool();
     let t = s.tick(TimeMs(0), Some(Observation::from_pool(TimeMs(0), &p).unwrap())).unwrap();
     s.outcome(t.ticket.unwrap(), Outcome::Unknown).unwrap();
     assert_eq!(s.last_scaled_at(), Some(TimeMs(0)));
