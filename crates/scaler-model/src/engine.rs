@@ -47,6 +47,18 @@ const HOLD_LIMIT_TICKS: u64 = 10_000;
 /// with probability below `e^-50` per attempt: it can never finish, and the run is stopped.
 const HOPELESS_EXPECTED_CRASHES: f64 = 50.0;
 
+/// The task duration (ms) above which `crash_rate_per_hour` makes more than
+/// [`HOPELESS_EXPECTED_CRASHES`] crashes expected per attempt.
+fn hopeless_above_ms(crash_rate_per_hour: f64) -> u64 {
+    if crash_rate_per_hour <= 0.0 {
+        return u64::MAX;
+    }
+    // Saturating cast: a tiny rate gives u64::MAX.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let ms = (HOPELESS_EXPECTED_CRASHES * 3_600_000.0 / crash_rate_per_hour) as u64;
+    ms
+}
+
 /// The simulator's state.
 pub struct Engine {
     params: SimParams,
@@ -73,6 +85,9 @@ pub struct Engine {
     holding: (u64, u64),
     /// A task started that crashes make impossible to finish: its duration, ms.
     hopeless_ms: Option<u64>,
+    /// Tasks longer than this expect more than [`HOPELESS_EXPECTED_CRASHES`] crashes per
+    /// attempt (`u64::MAX` without crashes): one integer test per dispatch.
+    hopeless_above_ms: u64,
     /// The reason of the last decision (for the stuck message).
     last_reason: Option<Reason>,
 }
@@ -101,6 +116,7 @@ impl Engine {
             next_tick_ms: 0,
             holding: (0, 0),
             hopeless_ms: None,
+            hopeless_above_ms: hopeless_above_ms(params.faults.crash_rate_per_hour),
             last_reason: None,
             params,
         };
@@ -137,7 +153,10 @@ impl Engine {
             if let Some(Reverse((at, ..))) = self.crash_at.peek() {
                 next = next.min(*at);
             }
-            self.check_progress(t, next_arrival.is_some())?;
+            // The common case (progress possible) costs two tests; the diagnosis is out of line.
+            if self.hopeless_ms.is_some() || self.idle_stuck(next_arrival.is_some()) {
+                self.check_progress(t, next_arrival.is_some())?;
+            }
             if let Some(a) = &next_arrival {
                 next = next.min(a.arrival_ms);
             }
@@ -152,6 +171,7 @@ impl Engine {
     /// True when tasks wait and nothing but the scaler can ever run them: no task is running
     /// (so none completes, crashes or frees a slot), none arrives later, and no worker is
     /// alive or provisioning (so none becomes ready).
+    #[inline]
     fn idle_stuck(&self, arrival_ahead: bool) -> bool {
         !self.tasks.queue_is_empty() && self.tasks.running() == 0 && !arrival_ahead && self.pool.current() == 0
     }
@@ -165,6 +185,8 @@ impl Engine {
     /// - the same, and the scaler, whose inputs no longer change, has held for
     ///   [`HOLD_LIMIT_TICKS`] consecutive ticks since its warm-up, window and cooldown passed;
     /// - a task was started that crashes make impossible to finish.
+    #[cold]
+    #[inline(never)]
     fn check_progress(&self, t: u64, arrival_ahead: bool) -> Result<(), ModelError> {
         if let Some(d) = self.hopeless_ms {
             #[allow(clippy::cast_precision_loss)]
@@ -327,10 +349,7 @@ impl Engine {
                 if task.duration_ms == 0 {
                     self.zero_started.push(w);
                 } else {
-                    #[allow(clippy::cast_precision_loss)]
-                    let expected_crashes =
-                        self.params.faults.crash_rate_per_hour * task.duration_ms as f64 / 3_600_000.0;
-                    if expected_crashes > HOPELESS_EXPECTED_CRASHES {
+                    if task.duration_ms > self.hopeless_above_ms {
                         self.hopeless_ms = Some(task.duration_ms);
                     }
                     self.tasks.start(t, w, generation, task);

@@ -9,13 +9,32 @@ use scaler_core::{CompletionWindow, DurationMs, TimeMs};
 use crate::stats::TimeIntegral;
 use crate::trace::Task;
 
-/// A task waiting in the queue.
+/// A task waiting in the queue (one of `count` alike: see [`Run`]).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Queued {
     pub(crate) arrival_ms: u64,
     pub(crate) duration_ms: u64,
     /// Run again after a crash: its wait was recorded at its first dispatch.
     pub(crate) retry: bool,
+}
+
+/// `count` alike tasks in a row of the queue (same arrival, duration and retry flag): a bin
+/// of a rate trace whose arrivals share milliseconds is one entry per millisecond, not one per
+/// task, so the queue's memory grows with the distinct arrivals waiting, not the tasks.
+#[derive(Clone, Copy, Debug)]
+struct Run {
+    arrival_ms: u64,
+    duration_ms: u64,
+    /// Up to `u32::MAX` (a longer row of alike tasks takes several runs); with the flag it
+    /// fits the padding, so a run is no larger than a task was.
+    count: u32,
+    retry: bool,
+}
+
+impl Run {
+    fn task(&self) -> Queued {
+        Queued { arrival_ms: self.arrival_ms, duration_ms: self.duration_ms, retry: self.retry }
+    }
 }
 
 /// A running task. Ordered by end time first (then worker, duration, arrival, generation),
@@ -36,7 +55,9 @@ pub(crate) struct RunningTask {
 
 /// The queue, the running tasks and the task counts.
 pub(crate) struct Tasks {
-    queue: VecDeque<Queued>,
+    queue: VecDeque<Run>,
+    /// Tasks in the queue (the sum of the runs' counts).
+    queued: u64,
     /// The queue length over time.
     queue_len: TimeIntegral,
     /// Running tasks, earliest end first.
@@ -54,6 +75,7 @@ impl Tasks {
     pub(crate) fn new() -> Tasks {
         Tasks {
             queue: VecDeque::new(),
+            queued: 0,
             queue_len: TimeIntegral::new(0),
             running: BinaryHeap::new(),
             running_count: 0,
@@ -67,7 +89,7 @@ impl Tasks {
     /// Queued tasks.
     #[inline]
     pub(crate) fn pending(&self) -> u64 {
-        self.queue.len() as u64
+        self.queued
     }
 
     /// True when no task waits.
@@ -96,8 +118,24 @@ impl Tasks {
     /// A task arrives at `t`, at the back of the queue.
     #[inline]
     pub(crate) fn arrive(&mut self, t: u64, task: Task) {
-        self.queue.push_back(Queued { arrival_ms: task.arrival_ms, duration_ms: task.duration_ms, retry: false });
-        self.queue_len.set(t, self.queue.len() as u64);
+        match self.queue.back_mut() {
+            Some(r)
+                if r.arrival_ms == task.arrival_ms
+                    && r.duration_ms == task.duration_ms
+                    && !r.retry
+                    && r.count < u32::MAX =>
+            {
+                r.count += 1;
+            }
+            _ => self.queue.push_back(Run {
+                arrival_ms: task.arrival_ms,
+                duration_ms: task.duration_ms,
+                count: 1,
+                retry: false,
+            }),
+        }
+        self.queued += 1;
+        self.queue_len.set(t, self.queued);
         self.arrived += 1;
         self.last_event_ms = t;
     }
@@ -105,9 +143,16 @@ impl Tasks {
     /// The head of the queue, taken at `t`.
     #[inline]
     pub(crate) fn pop_queued(&mut self, t: u64) -> Option<Queued> {
-        let task = self.queue.pop_front();
-        self.queue_len.set(t, self.queue.len() as u64);
-        task
+        let front = self.queue.front_mut()?;
+        let task = front.task();
+        if front.count > 1 {
+            front.count -= 1;
+        } else {
+            self.queue.pop_front();
+        }
+        self.queued -= 1;
+        self.queue_len.set(t, self.queued);
+        Some(task)
     }
 
     /// `task` starts at `t` on `worker` of `generation` (a task of zero duration never runs).
@@ -160,9 +205,10 @@ impl Tasks {
         lost.sort_unstable();
         self.running_count -= lost.len() as u64;
         for &(arrival, dur) in lost.iter().rev() {
-            self.queue.push_front(Queued { arrival_ms: arrival, duration_ms: dur, retry: true });
+            self.queue.push_front(Run { arrival_ms: arrival, duration_ms: dur, count: 1, retry: true });
+            self.queued += 1;
         }
-        self.queue_len.set(t, self.queue.len() as u64);
+        self.queue_len.set(t, self.queued);
         lost.len() as u64
     }
 
