@@ -322,6 +322,16 @@ struct Rate {
 }
 
 impl Rate {
+    /// The rate of `spec`'s components, its on/off chain drawn from `rng`.
+    fn new(spec: &GenSpec, rng: ChaCha8Rng) -> Rate {
+        let base = spec
+            .components
+            .iter()
+            .find_map(|c| if let Component::Poisson { rate } = c { Some(*rate) } else { None })
+            .unwrap_or(1.0);
+        Rate { base, components: spec.components.clone(), onoff_state: None, rng }
+    }
+
     /// Tasks per second at time `t` (calls must come in non-decreasing `t`).
     fn at(&mut self, t: f64) -> f64 {
         let mut mult = 1.0;
@@ -454,17 +464,7 @@ fn push_task<W: Write>(
 /// The rate's integral over the span (the expected task count), from a copy of the rate
 /// with its own random stream (so the trace's draws are unchanged).
 fn expected_tasks(spec: &GenSpec, bin_ms: u64, span_ms: u64) -> f64 {
-    let base = spec
-        .components
-        .iter()
-        .find_map(|c| if let Component::Poisson { rate } = c { Some(*rate) } else { None })
-        .unwrap_or(1.0);
-    let mut rate = Rate {
-        base,
-        components: spec.components.clone(),
-        onoff_state: None,
-        rng: stream_rng(spec.seed, streams::GENERATE ^ 0x5eed),
-    };
+    let mut rate = Rate::new(spec, stream_rng(spec.seed, streams::GENERATE ^ 0x5eed));
     let (mut total, mut start) = (0.0, 0u64);
     while start < span_ms {
         let width = bin_ms.min(span_ms - start);
@@ -479,17 +479,7 @@ fn expected_tasks(spec: &GenSpec, bin_ms: u64, span_ms: u64) -> f64 {
 }
 
 fn generate_to<W: Write>(spec: &GenSpec, w: &mut W, out: &Path) -> Result<GenReport, SimError> {
-    let base = spec
-        .components
-        .iter()
-        .find_map(|c| if let Component::Poisson { rate } = c { Some(*rate) } else { None })
-        .unwrap_or(1.0);
-    let mut rate = Rate {
-        base,
-        components: spec.components.clone(),
-        onoff_state: None,
-        rng: stream_rng(spec.seed, streams::GENERATE),
-    };
+    let mut rate = Rate::new(spec, stream_rng(spec.seed, streams::GENERATE));
     let mut place_rng = stream_rng(spec.seed, streams::ARRIVALS);
     let mut sampler = match spec.duration {
         Some(GenDuration::Dist(d)) => Some(
