@@ -38,7 +38,7 @@ pub use frontier::{change_pct, frontier, recommend, Outcome};
 pub use objective::{parse_objective, Constraint, Objective, Op};
 pub use present::{recommendation, recommendation_json, recommendation_text};
 pub use runner::{
-    check_manifest_settings, gather_shards, inputs, parse_shard, read_results, run_seeds, run_shard, run_shard_report,
+    check_manifest_settings, gather_shards, inputs, parse_shard, read_results, run_seeds, run_shard_report,
     run_summary, timeline_of, Inputs, Manifest, ShardRun, SweepRequest,
 };
 pub use scaler_formats::results::SettingResult;

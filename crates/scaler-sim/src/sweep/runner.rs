@@ -193,7 +193,7 @@ pub struct SweepRequest {
     pub shard: (usize, usize),
     /// Worker threads (0: one per core).
     pub threads: usize,
-    /// Report progress (through `run_shard`'s callback; the caller shows it).
+    /// Report progress (through `run_shard_report`'s callback; the caller shows it).
     pub progress: bool,
 }
 
@@ -281,20 +281,6 @@ fn has_line_end(path: &Path) -> std::io::Result<bool> {
             Err(e) => return Err(e),
         }
     }
-}
-
-/// Runs the sweep's share of settings, appending each to `results.partial.csv`.
-/// Returns every result known for that share (resumed ones included); the notices of
-/// [`run_shard_report`] are dropped.
-pub fn run_shard(
-    req: &SweepRequest,
-    doc: &Doc,
-    spec: &SweepSpec,
-    base: &Scenario,
-    trace: &LoadedTrace,
-    progress: &mut dyn FnMut(usize, usize),
-) -> Result<Vec<SettingResult>, SimError> {
-    run_shard_report(req, doc, spec, base, trace, progress).map(|r| r.results)
 }
 
 /// Runs the sweep's share of settings, appending each to `results.partial.csv` as one
