@@ -89,6 +89,11 @@ pub enum ObservationError {
     },
 }
 
+/// A field that breaks its rule.
+fn invalid(field: &'static str, value: impl core::fmt::Display, rule: &'static str) -> ObservationError {
+    ObservationError::InvalidField { field, value: alloc::format!("{value}"), rule }
+}
+
 impl Observation {
     /// An observation from typed values; refuses a utilization above 1.
     pub fn new(
@@ -100,11 +105,7 @@ impl Observation {
         worker_utilization: Fixed9,
     ) -> Result<Observation, ObservationError> {
         let Some(u) = Utilization::from_fixed9(worker_utilization) else {
-            return Err(ObservationError::InvalidField {
-                field: "worker_utilization",
-                value: alloc::format!("{worker_utilization}"),
-                rule: "must be between 0 and 1",
-            });
+            return Err(invalid("worker_utilization", worker_utilization, "must be between 0 and 1"));
         };
         Ok(Observation {
             timestamp,
@@ -121,15 +122,13 @@ impl Observation {
     /// ready + provisioning, and the utilization `busy_slots / (ready * slots_per_worker)`
     /// kept exact (1 when no worker is ready and tasks are pending, else 0).
     pub fn from_pool(timestamp: TimeMs, pool: &PoolSnapshot) -> Result<Observation, ObservationError> {
-        let bad =
-            |field, value: u64, rule| ObservationError::InvalidField { field, value: alloc::format!("{value}"), rule };
         if pool.slots_per_worker == 0 {
-            return Err(bad("slots_per_worker", 0, "must be >= 1"));
+            return Err(invalid("slots_per_worker", 0, "must be >= 1"));
         }
         let current = pool
             .ready_workers
             .checked_add(pool.provisioning_workers)
-            .ok_or_else(|| bad("current_workers", u64::from(pool.provisioning_workers), "is too large"))?;
+            .ok_or_else(|| invalid("current_workers", pool.provisioning_workers, "is too large"))?;
         let total_slots = u64::from(pool.ready_workers) * u64::from(pool.slots_per_worker);
         let counts = PoolCounts { ready_workers: pool.ready_workers, busy_slots: pool.busy_slots, total_slots };
         Observation::with_counts(
@@ -154,18 +153,10 @@ impl Observation {
         counts: PoolCounts,
     ) -> Result<Observation, ObservationError> {
         let Some(u) = Utilization::of_pool(counts.busy_slots, counts.total_slots, pending_tasks) else {
-            return Err(ObservationError::InvalidField {
-                field: "busy_slots",
-                value: alloc::format!("{}", counts.busy_slots),
-                rule: "must be <= total_slots",
-            });
+            return Err(invalid("busy_slots", counts.busy_slots, "must be <= total_slots"));
         };
         if counts.ready_workers > current_workers {
-            return Err(ObservationError::InvalidField {
-                field: "ready_workers",
-                value: alloc::format!("{}", counts.ready_workers),
-                rule: "must be <= current_workers",
-            });
+            return Err(invalid("ready_workers", counts.ready_workers, "must be <= current_workers"));
         }
         Ok(Observation {
             timestamp,
@@ -196,25 +187,22 @@ impl Observation {
         avg_task_duration_s: f64,
         worker_utilization: f64,
     ) -> Result<Observation, ObservationError> {
-        fn bad(field: &'static str, x: f64, rule: &'static str) -> ObservationError {
-            ObservationError::InvalidField { field, value: alloc::format!("{x}"), rule }
-        }
         fn count(field: &'static str, x: f64, max: f64) -> Result<u64, ObservationError> {
             if !x.is_finite() {
-                return Err(bad(field, x, "must be a finite number"));
+                return Err(invalid(field, x, "must be a finite number"));
             }
             if x < 0.0 {
-                return Err(bad(field, x, "must not be negative"));
+                return Err(invalid(field, x, "must not be negative"));
             }
             if x > max {
-                return Err(bad(field, x, "is too large"));
+                return Err(invalid(field, x, "is too large"));
             }
             // Finite, non-negative and within range: the cast is exact for whole numbers.
             #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
             let n = x as u64;
             #[allow(clippy::cast_precision_loss)]
             if n as f64 != x {
-                return Err(bad(field, x, "must be a whole number"));
+                return Err(invalid(field, x, "must be a whole number"));
             }
             Ok(n)
         }
@@ -222,21 +210,22 @@ impl Observation {
         let pending = count("pending_tasks", pending_tasks, 9.0e15)?;
         let running = count("running_tasks", running_tasks, 9.0e15)?;
         if !avg_task_duration_s.is_finite() || avg_task_duration_s < 0.0 {
-            return Err(bad("avg_task_duration_s", avg_task_duration_s, "must be a finite number >= 0"));
+            return Err(invalid("avg_task_duration_s", avg_task_duration_s, "must be a finite number >= 0"));
         }
         let avg = crate::units::DurationMs::parse_seconds(&alloc::format!("{avg_task_duration_s}")).map_err(|_| {
-            bad(
+            invalid(
                 "avg_task_duration_s",
                 avg_task_duration_s,
                 "must be a duration in seconds that rounds to at least 1 ms",
             )
         })?;
         if !worker_utilization.is_finite() {
-            return Err(bad("worker_utilization", worker_utilization, "must be a finite number"));
+            return Err(invalid("worker_utilization", worker_utilization, "must be a finite number"));
         }
         let util = Fixed9::from_f64(worker_utilization)
-            .ok_or_else(|| bad("worker_utilization", worker_utilization, "must be between 0 and 1"))?;
-        let workers = u32::try_from(workers).map_err(|_| bad("current_workers", current_workers, "is too large"))?;
+            .ok_or_else(|| invalid("worker_utilization", worker_utilization, "must be between 0 and 1"))?;
+        let workers =
+            u32::try_from(workers).map_err(|_| invalid("current_workers", current_workers, "is too large"))?;
         Observation::new(timestamp, workers, pending, running, avg, util)
     }
 

@@ -173,22 +173,9 @@ impl Scaler {
     /// and decides. A refused observation or a clock going backwards changes nothing.
     pub fn tick(&mut self, now: TimeMs, observation: Option<Observation>) -> Result<Tick, StepError> {
         if let Some(o) = observation {
-            if let Some(n) = self.window.newest() {
-                if o.timestamp < n.timestamp {
-                    return Err(StepError::Observation(ObservationError::OutOfOrder {
-                        timestamp: o.timestamp,
-                        newest: n.timestamp,
-                    }));
-                }
-            }
-            if o.timestamp > now {
-                return Err(StepError::Clock(ClockError::BeforeNewestObservation { now, newest: o.timestamp }));
-            }
-            if let Some(h) = self.window.horizon() {
-                if now < h {
-                    return Err(StepError::Clock(ClockError::Backwards { now, previous: h }));
-                }
-            }
+            // Every check before anything changes, so that a refused step changes nothing.
+            self.window.check_order(&o)?;
+            self.window.check_clock(now, Some(o.timestamp))?;
             self.window.observe(o)?;
         }
         let decision = self.decide(now)?;

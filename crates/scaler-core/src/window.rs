@@ -213,14 +213,32 @@ impl MetricsWindow {
     /// Takes an observation. An observation older than the newest one already
     /// taken is refused and the window is left unchanged.
     pub fn observe(&mut self, obs: Observation) -> Result<(), ObservationError> {
-        if let Some(n) = &self.newest {
-            if obs.timestamp < n.timestamp {
-                return Err(ObservationError::OutOfOrder { timestamp: obs.timestamp, newest: n.timestamp });
-            }
-        }
+        self.check_order(&obs)?;
         self.push(obs.timestamp, obs.worker_utilization());
         self.newest = Some(obs);
         Ok(())
+    }
+
+    /// Refuses an observation older than the newest one taken.
+    pub(crate) fn check_order(&self, obs: &Observation) -> Result<(), ObservationError> {
+        match &self.newest {
+            Some(n) if obs.timestamp < n.timestamp => {
+                Err(ObservationError::OutOfOrder { timestamp: obs.timestamp, newest: n.timestamp })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Refuses a time before `newest` (the newest observation, taken or about to be) or
+    /// before an earlier time the window was advanced to.
+    pub(crate) fn check_clock(&self, now: TimeMs, newest: Option<TimeMs>) -> Result<(), ClockError> {
+        if let Some(n) = newest.filter(|&n| now < n) {
+            return Err(ClockError::BeforeNewestObservation { now, newest: n });
+        }
+        match self.horizon {
+            Some(h) if now < h => Err(ClockError::Backwards { now, previous: h }),
+            _ => Ok(()),
+        }
     }
 
     fn push(&mut self, ts: TimeMs, u: Utilization) {
@@ -248,16 +266,7 @@ impl MetricsWindow {
     ///
     /// `now` must not be before the newest observation nor before an earlier `now`.
     pub fn advance(&mut self, now: TimeMs) -> Result<(), ClockError> {
-        if let Some(n) = &self.newest {
-            if now < n.timestamp {
-                return Err(ClockError::BeforeNewestObservation { now, newest: n.timestamp });
-            }
-        }
-        if let Some(h) = self.horizon {
-            if now < h {
-                return Err(ClockError::Backwards { now, previous: h });
-            }
-        }
+        self.check_clock(now, self.newest.map(|n| n.timestamp))?;
         self.horizon = Some(now);
         // A sample leaves when timestamp + length <= now (half-open window).
         let now = u128::from(now.0);
