@@ -322,6 +322,16 @@ struct Rate {
 }
 
 impl Rate {
+    /// Expected arrivals in the bin `[start, start + width)` ms: the rate at its middle times
+    /// its width (calls must come in time order).
+    fn per_bin(&mut self, start: u64, width: u64) -> f64 {
+        #[allow(clippy::cast_precision_loss)]
+        let mid_s = (start as f64 + width as f64 / 2.0) / 1000.0;
+        #[allow(clippy::cast_precision_loss)]
+        let lambda = self.at(mid_s) * width as f64 / 1000.0;
+        lambda
+    }
+
     /// The rate of `spec`'s components, its on/off chain drawn from `rng`.
     fn new(spec: &GenSpec, rng: ChaCha8Rng) -> Rate {
         let base = spec
@@ -465,17 +475,15 @@ fn push_task<W: Write>(
 /// with its own random stream (so the trace's draws are unchanged).
 fn expected_tasks(spec: &GenSpec, bin_ms: u64, span_ms: u64) -> f64 {
     let mut rate = Rate::new(spec, stream_rng(spec.seed, streams::GENERATE ^ 0x5eed));
-    let (mut total, mut start) = (0.0, 0u64);
-    while start < span_ms {
-        let width = bin_ms.min(span_ms - start);
-        #[allow(clippy::cast_precision_loss)]
-        let mid_s = (start as f64 + width as f64 / 2.0) / 1000.0;
-        #[allow(clippy::cast_precision_loss)]
-        let lambda = rate.at(mid_s) * width as f64 / 1000.0;
-        total += lambda;
-        start += width;
-    }
-    total
+    bins(bin_ms, span_ms).map(|(start, width)| rate.per_bin(start, width)).sum()
+}
+
+/// The bins `(start ms, width ms)` of a span: `bin_ms` wide, the last one cut at the span's end.
+fn bins(bin_ms: u64, span_ms: u64) -> impl Iterator<Item = (u64, u64)> {
+    (0..span_ms.div_ceil(bin_ms)).map(move |k| {
+        let start = k * bin_ms;
+        (start, bin_ms.min(span_ms - start))
+    })
 }
 
 fn generate_to<W: Write>(spec: &GenSpec, w: &mut W, out: &Path) -> Result<GenReport, SimError> {
@@ -503,13 +511,8 @@ fn generate_to<W: Write>(spec: &GenSpec, w: &mut W, out: &Path) -> Result<GenRep
     let span_ms = seconds_to_ms(spec.span_s);
     let mut report = GenReport::default();
     let mut offsets: Vec<u64> = Vec::new();
-    let mut start = 0u64;
-    while start < span_ms {
-        let width = bin_ms.min(span_ms - start);
-        #[allow(clippy::cast_precision_loss)]
-        let mid_s = (start as f64 + width as f64 / 2.0) / 1000.0;
-        #[allow(clippy::cast_precision_loss)]
-        let lambda = rate.at(mid_s) * width as f64 / 1000.0;
+    for (start, width) in bins(bin_ms, span_ms) {
+        let lambda = rate.per_bin(start, width);
         let count: u64 = if lambda > 0.0 {
             let d = Poisson::new(lambda).map_err(|e| arg_error("pattern", format!("rate {lambda} per bin: {e}")))?;
             let x: f64 = d.sample(&mut place_rng);
@@ -569,7 +572,6 @@ fn generate_to<W: Write>(spec: &GenSpec, w: &mut W, out: &Path) -> Result<GenRep
         }
         report.tasks += count;
         o.maybe_flush()?;
-        start += width;
     }
     o.flush()?;
     Ok(report)
