@@ -98,23 +98,19 @@ impl WindowSummary<'_> {
         }
     }
 
-    fn frac(&self, agg: Aggregate) -> Frac {
-        if let Some((n, d)) = self.small(agg) {
-            return Frac::Small(n, d);
-        }
-        let pick = |u: Utilization| Frac::Small(u128::from(u.num()), u128::from(u.den()));
-        match agg {
-            Aggregate::Mean => self.mean.get_or_init(|| mean_of_groups(&self.window.groups, self.count())).clone(),
-            Aggregate::Max => pick(self.window.max_q.front().map_or(Utilization::ZERO, |&(_, u)| u)),
-            Aggregate::Min => pick(self.window.min_q.front().map_or(Utilization::ZERO, |&(_, u)| u)),
-            Aggregate::Latest => pick(self.newest.worker_utilization()),
+    /// `f` of the aggregate as a fraction: the small form when it has one (max, min and
+    /// latest always do), else the mean over several denominators, computed once per summary.
+    fn with_frac<R>(&self, agg: Aggregate, f: impl FnOnce(&Frac) -> R) -> R {
+        match self.small(agg) {
+            Some((n, d)) => f(&Frac::Small(n, d)),
+            None => f(self.mean.get_or_init(|| mean_of_groups(&self.window.groups, self.count()))),
         }
     }
 
     /// The aggregate rounded to 9 places, ties away from zero (for files and reports only).
     #[must_use]
     pub fn value(&self, agg: Aggregate) -> Fixed9 {
-        let units = self.frac(agg).round_scaled(u128::from(Fixed9::SCALE));
+        let units = self.with_frac(agg, |x| x.round_scaled(u128::from(Fixed9::SCALE)));
         Fixed9::from_units(u64::try_from(units).unwrap_or(Fixed9::SCALE))
     }
 
@@ -128,14 +124,14 @@ impl WindowSummary<'_> {
                     .cmp(&(u128::from(threshold.units()) * u128::from(d)));
             }
         }
-        self.frac(agg).cmp_ratio(u128::from(threshold.units()), u128::from(Fixed9::SCALE))
+        self.with_frac(agg, |x| x.cmp_ratio(u128::from(threshold.units()), u128::from(Fixed9::SCALE)))
     }
 
     /// The aggregate compared exactly with `units / 10^9`, which may be negative.
     #[must_use]
     pub fn cmp_units(&self, agg: Aggregate, units: i128) -> Ordering {
         match u128::try_from(units) {
-            Ok(u) => self.frac(agg).cmp_ratio(u, u128::from(Fixed9::SCALE)),
+            Ok(u) => self.with_frac(agg, |x| x.cmp_ratio(u, u128::from(Fixed9::SCALE))),
             Err(_) => Ordering::Greater,
         }
     }
@@ -155,7 +151,7 @@ impl WindowSummary<'_> {
     /// `floor(aggregate * s)`, exactly (the aggregate is at most 1, so the result is at most `s`).
     #[must_use]
     pub fn floor_scaled(&self, agg: Aggregate, s: u128) -> u128 {
-        self.frac(agg).floor_scaled(s)
+        self.with_frac(agg, |x| x.floor_scaled(s))
     }
 }
 
