@@ -14,6 +14,7 @@ pub mod fields;
 pub mod fmtnum;
 pub mod observations;
 pub mod output;
+pub mod output_set;
 pub mod recommendation;
 pub mod replay;
 pub mod results;

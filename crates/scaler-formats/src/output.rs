@@ -131,7 +131,7 @@ pub fn write_atomically<T>(
         return Err(InputError::file(path, format!("cannot write: directory {} does not exist", dir.display())).into());
     }
     let tmp = tempfile::Builder::new()
-        .prefix(".scaler-partial-")
+        .prefix(&format!("{}{}-", crate::output_set::PARTIAL_PREFIX, std::process::id()))
         .tempfile_in(&dir)
         .map_err(|e| InputError::file(path, format!("cannot write: {}", io_reason(&e))))?;
     let (file, tmp_path) = tmp.into_parts();

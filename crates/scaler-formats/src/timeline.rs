@@ -1,14 +1,8 @@
 //! `timeline.csv` (SPEC section 5): one row per tick.
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
-use std::path::Path;
-
 use scaler_model::TickRow;
 
-use crate::error::SimError;
 use crate::fmtnum::{format_money, push_fixed9, push_ms_as_seconds, push_u64};
-use crate::output::write_atomically;
 
 /// The timeline's header (SPEC section 5).
 pub const TIMELINE_HEADER: &str = "time_s,current_workers,ready,provisioning,draining,pending_tasks,running_tasks,worker_utilization,window_utilization,action,target_workers,reason,cost\n";
@@ -42,16 +36,4 @@ pub fn push_tick_row(b: &mut Vec<u8>, r: &TickRow) {
     b.push(b',');
     b.extend_from_slice(format_money(r.cost).as_bytes());
     b.push(b'\n');
-}
-
-/// Writes the timeline CSV of `rows` to `path` (atomically).
-pub fn write_timeline(path: &Path, rows: &[TickRow]) -> Result<(), SimError> {
-    write_atomically(path, |w: &mut BufWriter<File>| {
-        let mut b = Vec::with_capacity(rows.len() * 80 + 200);
-        b.extend_from_slice(TIMELINE_HEADER.as_bytes());
-        for r in rows {
-            push_tick_row(&mut b, r);
-        }
-        w.write_all(&b).map_err(|e| SimError::io(path, e))
-    })
 }

@@ -132,36 +132,44 @@ pub struct Timeline {
     pub downs: Vec<(f64, f64)>,
 }
 
-impl Timeline {
-    /// The part of the timeline between `from_h` and `to_h` hours.
-    #[must_use]
-    pub fn window(&self, from_h: f64, to_h: f64) -> Timeline {
-        let keep: Vec<usize> = (0..self.t_h.len()).filter(|&i| self.t_h[i] >= from_h && self.t_h[i] <= to_h).collect();
-        let pick = |v: &[f64]| keep.iter().map(|&i| v[i]).collect::<Vec<_>>();
-        let inside =
-            |e: &[(f64, f64)]| e.iter().copied().filter(|(t, _)| *t >= from_h && *t <= to_h).collect::<Vec<_>>();
-        Timeline {
-            label: self.label.clone(),
-            t_h: pick(&self.t_h),
-            demand: pick(&self.demand),
-            current: pick(&self.current),
-            ready: pick(&self.ready),
-            cost: pick(&self.cost),
-            ups: inside(&self.ups),
-            downs: inside(&self.downs),
+/// Scale events beyond this many per series are not marked (they would hide the lines).
+const MAX_MARKED_EVENTS: usize = 300;
+
+/// Rows a series keeps before pairs of neighbouring rows merge (the charts draw at most
+/// 1500 points, so a timeline of any length is read in this much memory).
+const MAX_KEPT_ROWS: usize = 8192;
+
+/// The per-tick values a chart draws, merged bucket by bucket (maxima, so peaks survive).
+#[derive(Clone, Copy)]
+struct Point {
+    t_h: f64,
+    demand: f64,
+    current: f64,
+    ready: f64,
+    cost: f64,
+}
+
+impl Point {
+    fn merge(self, later: Point) -> Point {
+        Point {
+            t_h: self.t_h,
+            demand: self.demand.max(later.demand),
+            current: self.current.max(later.current),
+            ready: self.ready.max(later.ready),
+            cost: self.cost.max(later.cost),
         }
     }
 }
 
-/// Scale events beyond this many per series are not marked (they would hide the lines).
-const MAX_MARKED_EVENTS: usize = 300;
-
-/// Reads a `timeline.csv`.
-pub fn read_timeline(path: &Path, label: &str) -> Result<Timeline, InputError> {
+/// Reads a `timeline.csv`, keeping the rows between `window_h` hours `(from, to)` if given.
+///
+/// Memory is bounded: a timeline of more than [`MAX_KEPT_ROWS`] rows is kept as buckets of
+/// neighbouring rows (each its first time and the maxima of its values), and at most
+/// `MAX_MARKED_EVENTS + 1` scale events are kept (more are not marked anyway).
+pub fn read_timeline(path: &Path, label: &str, window_h: Option<(f64, f64)>) -> Result<Timeline, InputError> {
     let mut csv = CsvReader::open(path)?;
     let [t, cur, ready, pend, run, act, cost] =
         csv.require(["time_s", "current_workers", "ready", "pending_tasks", "running_tasks", "action", "cost"])?;
-    let mut tl = Timeline { label: label.to_string(), ..Timeline::default() };
     let num = |csv: &CsvReader<std::fs::File>, i: usize| -> Result<f64, InputError> {
         let x = csv.get(i)?.parse::<f64>().map_err(|_| csv.field_error(i, "must be a number"))?;
         // The plotting library loops on infinities and NaN: refuse them here.
@@ -170,6 +178,11 @@ pub fn read_timeline(path: &Path, label: &str) -> Result<Timeline, InputError> {
         }
         Ok(x)
     };
+    let mut points: Vec<Point> = Vec::new();
+    // Rows per kept point, and the point being filled.
+    let mut per = 1usize;
+    let mut filling: Option<(Point, usize)> = None;
+    let (mut ups, mut downs) = (Vec::new(), Vec::new());
     loop {
         match csv.next_row()? {
             Next::End => break,
@@ -177,19 +190,50 @@ pub fn read_timeline(path: &Path, label: &str) -> Result<Timeline, InputError> {
             Next::Row => {}
         }
         let th = num(&csv, t)? / 3600.0;
-        let c = num(&csv, cur)?;
-        tl.t_h.push(th);
-        tl.current.push(c);
-        tl.ready.push(num(&csv, ready)?);
-        tl.demand.push(num(&csv, pend)? + num(&csv, run)?);
-        tl.cost.push(num(&csv, cost)?);
-        match csv.get(act)? {
-            "scale_up" => tl.ups.push((th, c)),
-            "scale_down" => tl.downs.push((th, c)),
-            _ => {}
+        let p = Point {
+            t_h: th,
+            current: num(&csv, cur)?,
+            ready: num(&csv, ready)?,
+            demand: num(&csv, pend)? + num(&csv, run)?,
+            cost: num(&csv, cost)?,
+        };
+        let action = csv.get(act)?;
+        if window_h.is_some_and(|(a, b)| th < a || th > b) {
+            continue;
+        }
+        if ups.len() + downs.len() <= MAX_MARKED_EVENTS {
+            match action {
+                "scale_up" => ups.push((th, p.current)),
+                "scale_down" => downs.push((th, p.current)),
+                _ => {}
+            }
+        }
+        filling = Some(match filling {
+            None => (p, 1),
+            Some((q, n)) => (q.merge(p), n + 1),
+        });
+        if let Some((q, n)) = filling {
+            if n == per {
+                points.push(q);
+                filling = None;
+                if points.len() == 2 * MAX_KEPT_ROWS {
+                    points = points.chunks(2).map(|c| c[1..].iter().fold(c[0], |a, &b| a.merge(b))).collect();
+                    per *= 2;
+                }
+            }
         }
     }
-    Ok(tl)
+    points.extend(filling.map(|(q, _)| q));
+    Ok(Timeline {
+        label: label.to_string(),
+        t_h: points.iter().map(|p| p.t_h).collect(),
+        demand: points.iter().map(|p| p.demand).collect(),
+        current: points.iter().map(|p| p.current).collect(),
+        ready: points.iter().map(|p| p.ready).collect(),
+        cost: points.iter().map(|p| p.cost).collect(),
+        ups,
+        downs,
+    })
 }
 
 /// At most `n` points: the maximum of each bucket (peaks survive).
@@ -423,4 +467,48 @@ pub fn labelled_points_chart(points: &[(String, f64, f64)], title: &str, base: &
         legend(&mut ch, SeriesLabelPosition::UpperRight, 16)?;
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn timeline_file(rows: usize, spike_at: usize) -> tempfile::NamedTempFile {
+        let mut text = String::from(
+            "time_s,current_workers,ready,provisioning,draining,pending_tasks,running_tasks,worker_utilization,window_utilization,action,target_workers,reason,cost\n",
+        );
+        for i in 0..rows {
+            let cur = if i == spike_at { 999 } else { 1 + i % 7 };
+            let action = if i % 1000 == 0 { "scale_up" } else { "hold" };
+            text.push_str(&format!("{},{cur},{cur},0,0,{},0,0,0,{action},{cur},within_band,{}\n", i * 30, i % 5, i));
+        }
+        let f = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(f.path(), text).unwrap();
+        f
+    }
+
+    #[test]
+    fn a_long_timeline_is_read_in_bounded_memory_and_keeps_its_peaks() {
+        let f = timeline_file(200_000, 123_457);
+        let tl = read_timeline(f.path(), "x", None).unwrap();
+        assert!(tl.t_h.len() <= 2 * MAX_KEPT_ROWS && tl.t_h.len() >= MAX_KEPT_ROWS / 2, "{}", tl.t_h.len());
+        assert_eq!(tl.current.iter().copied().fold(0.0, f64::max), 999.0, "the peak survives the merging");
+        assert_eq!(tl.t_h[0], 0.0);
+        assert_eq!(*tl.cost.last().unwrap(), 199_999.0, "the last cost is kept");
+        assert!(tl.ups.len() + tl.downs.len() <= MAX_MARKED_EVENTS + 1);
+    }
+
+    #[test]
+    fn a_short_timeline_is_read_row_for_row_and_a_window_keeps_its_rows() {
+        let f = timeline_file(5000, 10);
+        let tl = read_timeline(f.path(), "x", None).unwrap();
+        assert_eq!(tl.t_h.len(), 5000);
+        assert_eq!(tl.current[10], 999.0);
+        assert_eq!(tl.ups.len(), 5);
+        // Hours 10 to 20: rows 1200..=2400 (30 s each).
+        let w = read_timeline(f.path(), "x", Some((10.0, 20.0))).unwrap();
+        assert_eq!(w.t_h.len(), 1201);
+        assert_eq!(w.t_h[0], 10.0);
+        assert_eq!(w.ups, vec![(2000.0 * 30.0 / 3600.0, 1.0 + (2000 % 7) as f64)]);
+    }
 }

@@ -4,17 +4,27 @@
 //! The base scenario gives the trace and the cluster; each policy file gives a
 //! `[scaler]` table (and nothing else). Every policy runs on the same trace, read once.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::charts;
-use crate::sweep::timeline_of;
+use crate::sweep::timeline_into;
 use scaler_formats::error::{InputError, SimError};
 use scaler_formats::fmtnum::{fmt_num, format_money};
+use scaler_formats::output_set::OutputDir;
 use scaler_formats::scenario::{self, Overrides, Scenario};
-use scaler_formats::timeline::write_timeline;
 use scaler_formats::tomldoc::Doc;
 use scaler_model::{Summary, METRICS};
+
+/// The files `compare` writes besides one `timeline_<policy>.csv` per policy.
+pub const COMPARE_OUTPUTS: &[&str] = &[
+    "compare.csv",
+    "chart_compare_frontier.png",
+    "chart_compare_frontier.svg",
+    "chart_compare_timeline.png",
+    "chart_compare_timeline.svg",
+    "chart_compare_cost.png",
+    "chart_compare_cost.svg",
+];
 
 /// One policy's run.
 #[derive(Debug)]
@@ -26,8 +36,13 @@ pub struct Entry {
 }
 
 /// Runs every policy file's `[scaler]` on the base scenario and writes `compare.csv`,
-/// the timelines and the charts into `out`.
-pub fn compare(base: &Path, policies: &[PathBuf], overrides: &Overrides, out: &Path) -> Result<Vec<Entry>, SimError> {
+/// the timelines and the charts into `out`, committed as one set.
+pub fn compare(
+    base: &Path,
+    policies: &[PathBuf],
+    overrides: &Overrides,
+    out: &OutputDir,
+) -> Result<Vec<Entry>, SimError> {
     let base_sc = scenario::load(base, overrides)?;
     let mut configs: Vec<(String, Scenario)> = Vec::new();
     for p in policies {
@@ -46,31 +61,35 @@ pub fn compare(base: &Path, policies: &[PathBuf], overrides: &Overrides, out: &P
         return Err(InputError::file(Path::new("--policies"), "give at least one policy file").into());
     }
     let trace = scaler_formats::trace::load(&base_sc.trace)?;
-    std::fs::create_dir_all(out).map_err(|e| SimError::io(out, e))?;
+    let mut set_names: Vec<String> = COMPARE_OUTPUTS.iter().map(|s| (*s).to_string()).collect();
+    set_names.extend(configs.iter().map(|(name, _)| format!("timeline_{name}.csv")));
+    let names: Vec<&str> = set_names.iter().map(String::as_str).collect();
+    let mut set = out.stage(&names)?;
     let mut entries = Vec::new();
     let mut series = Vec::new();
     for (name, sc) in &configs {
-        let rows = timeline_of(sc, &trace, base_sc.seed)?;
-        let path = out.join(format!("timeline_{name}.csv"));
-        write_timeline(&path, &rows)?;
-        series.push(charts::read_timeline(&path, name)?);
-        let summary = crate::sweep::run_summary(sc, &trace, base_sc.seed)?;
+        let file = format!("timeline_{name}.csv");
+        let summary = timeline_into(sc, &trace, base_sc.seed, &mut set, &file)?;
+        series.push(charts::read_timeline(&set.staging().join(&file), name, None)?);
         entries.push(Entry { name: name.clone(), summary });
     }
-    let csv_path = out.join("compare.csv");
-    scaler_formats::output::write_atomically(&csv_path, |w| {
-        let mut text = format!("policy,{}\n", METRICS.join(","));
-        for e in &entries {
-            let vals: Vec<String> = e.summary.values().iter().map(|v| fmt_num(*v)).collect();
-            text.push_str(&format!("{},{}\n", e.name, vals.join(",")));
-        }
-        w.write_all(text.as_bytes()).map_err(|e| SimError::io(&csv_path, e))
-    })?;
+    let mut text = format!("policy,{}\n", METRICS.join(","));
+    for e in &entries {
+        let vals: Vec<String> = e.summary.values().iter().map(|v| fmt_num(*v)).collect();
+        text.push_str(&format!("{},{}\n", e.name, vals.join(",")));
+    }
+    set.write("compare.csv", text.as_bytes())?;
     let points: Vec<(String, f64, f64)> =
         entries.iter().map(|e| (e.name.clone(), e.summary.cost, e.summary.wait_p95_s)).collect();
-    charts::labelled_points_chart(&points, "Cost against p95 wait, by policy", &out.join("chart_compare_frontier"))?;
-    charts::timeline_chart(&series, "Demand and workers, by policy", &out.join("chart_compare_timeline"))?;
-    charts::cost_chart(&series, "Cumulative cost, by policy", &out.join("chart_compare_cost"))?;
+    let base = crate::report::chart_base;
+    charts::labelled_points_chart(
+        &points,
+        "Cost against p95 wait, by policy",
+        &base(&mut set, "chart_compare_frontier"),
+    )?;
+    charts::timeline_chart(&series, "Demand and workers, by policy", &base(&mut set, "chart_compare_timeline"))?;
+    charts::cost_chart(&series, "Cumulative cost, by policy", &base(&mut set, "chart_compare_cost"))?;
+    set.commit()?;
     Ok(entries)
 }
 

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Parser, Subcommand};
+use scaler_formats::output_set::OutputDir;
 use scaler_formats::replay::{replay, ReplayReport};
 use scaler_formats::scenario::{self, read_scaler_config, Overrides};
 use scaler_formats::tomldoc::Doc;
@@ -256,7 +257,7 @@ fn dispatch(cli: Cli) -> Result<(), SimError> {
             let out_dir = out.unwrap_or_else(|| Path::new("out").join(&sc.name));
             scaler_formats::output::refuse_outputs_over_inputs(
                 &out_dir,
-                RUN_OUTPUTS,
+                scaler_sim::run::RUN_OUTPUTS,
                 &[scenario.as_path(), sc.trace.path.as_path()],
             )?;
             let rerun = || {
@@ -269,18 +270,20 @@ fn dispatch(cli: Cli) -> Result<(), SimError> {
                 }
                 cmd
             };
-            let result = match scaler_sim::run::run_to_dir(&sc, &out_dir) {
+            let dir = open_out(&out_dir)?;
+            let result = match scaler_sim::run::run_to_dir(&sc, &dir) {
                 Ok(r) => r,
                 Err(SimError::Model(ModelError::Invariant(what))) => {
                     return Err(SimError::invariant(format!("{what} (replay with: {})", rerun())));
+                }
+                Err(SimError::Model(ModelError::Stuck(what))) => {
+                    return Err(SimError::Model(ModelError::Stuck(format!("{what} (replay with: {})", rerun()))));
                 }
                 Err(e) => return Err(e),
             };
             println!("scenario: {} (trace {})", sc.path.display(), sc.trace.path.display());
             print!("{}", scaler_sim::run::summary_table(&result.summary, &sc));
-            let mut files = result.files;
-            files.extend(report::plot_run_dir(&out_dir, &format!("{}: demand and workers", sc.name), None)?);
-            let names: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
+            let names: Vec<String> = result.files.iter().map(|p| p.display().to_string()).collect();
             println!("wrote {}", names.join(", "));
             Ok(())
         }
@@ -316,6 +319,8 @@ fn dispatch(cli: Cli) -> Result<(), SimError> {
                 threads,
                 progress: true,
             };
+            // Held until the sweep ends: no other command writes this folder meanwhile.
+            let dir = open_out(&out)?;
             let trace = scaler_formats::trace::load(&base.trace)?;
             let mut bar: Option<Progress> = None;
             let run = sweep::run_shard_report(&req, &doc, &spec, &base, &trace, &mut |done, total| match &mut bar {
@@ -335,7 +340,7 @@ fn dispatch(cli: Cli) -> Result<(), SimError> {
                 println!("when every shard is done: scaler-sim merge SHARD_DIR... --out DIR");
                 return Ok(());
             }
-            finish_sweep(&out, &doc, &spec, &base, &trace, results)
+            finish_sweep(&dir, &doc, &spec, &base, &trace, results)
         }
         Command::Merge { shards, out } => {
             let (manifest, partials) = sweep::gather_shards(&shards)?;
@@ -358,10 +363,10 @@ fn dispatch(cli: Cli) -> Result<(), SimError> {
                 )
                 .into());
             }
-            std::fs::create_dir_all(&out).map_err(|e| SimError::io(&out, e))?;
+            let dir = open_out(&out)?;
             println!("seeds: {:?}", spec.seeds);
             let trace = scaler_formats::trace::load(&base.trace)?;
-            finish_sweep(&out, &doc, &spec, &base, &trace, all.into_values().collect())
+            finish_sweep(&dir, &doc, &spec, &base, &trace, all.into_values().collect())
         }
         Command::Conformance { .. } => unreachable!("handled in main"),
         Command::Soak { scenario, runs, seed, threads, trace } => {
@@ -384,8 +389,9 @@ fn dispatch(cli: Cli) -> Result<(), SimError> {
             let out = out.unwrap_or_else(|| Path::new("out").join(format!("{stem}-compare")));
             let mut inputs: Vec<&Path> = vec![base.as_path()];
             inputs.extend(policies.iter().map(PathBuf::as_path));
-            scaler_formats::output::refuse_outputs_over_inputs(&out, COMPARE_OUTPUTS, &inputs)?;
-            let entries = scaler_sim::compare::compare(&base, &policies, &overrides, &out)?;
+            scaler_formats::output::refuse_outputs_over_inputs(&out, scaler_sim::compare::COMPARE_OUTPUTS, &inputs)?;
+            let dir = open_out(&out)?;
+            let entries = scaler_sim::compare::compare(&base, &policies, &overrides, &dir)?;
             print!("{}", scaler_sim::compare::table(&entries));
             println!("wrote {}", out.display());
             Ok(())
@@ -410,14 +416,22 @@ fn dispatch(cli: Cli) -> Result<(), SimError> {
                     }
                 }
             };
+            if !dir.is_dir() {
+                return Err(InputError::file(&dir, "is not a folder a run or a sweep wrote").into());
+            }
+            let out = open_out(&dir)?;
             let files = if dir.join("results.csv").exists() {
                 let text = std::fs::read_to_string(dir.join("sweep.json"))
                     .ok()
                     .and_then(|t| serde_json::from_str::<sweep::Manifest>(&t).ok())
                     .and_then(|m| std::fs::read_to_string(m.scenario).ok());
-                report::plot_sweep_dir(&dir, text.as_deref(), window)?
+                let mut set = out.stage(report::SWEEP_CHARTS)?;
+                report::plot_sweep(&dir, &mut set, text.as_deref(), window)?;
+                set.commit()?
             } else if dir.join("timeline.csv").exists() {
-                report::plot_run_dir(&dir, "demand and workers", window)?
+                let mut set = out.stage(report::RUN_CHARTS)?;
+                report::plot_run(&dir.join("timeline.csv"), &mut set, "demand and workers", window)?;
+                set.commit()?
             } else {
                 return Err(InputError::file(&dir, "has neither results.csv (a sweep) nor timeline.csv (a run)").into());
             };
@@ -480,20 +494,6 @@ fn threads_arg(text: &str) -> Result<usize, String> {
     Ok(n)
 }
 
-/// The files `run` writes into its output folder.
-const RUN_OUTPUTS: &[&str] = &["timeline.csv", "observations.csv", "summary.json", "timeline.png", "timeline.svg"];
-
-/// The files `compare` writes into its output folder.
-const COMPARE_OUTPUTS: &[&str] = &[
-    "compare.csv",
-    "chart_compare_frontier.png",
-    "chart_compare_frontier.svg",
-    "chart_compare_timeline.png",
-    "chart_compare_timeline.svg",
-    "chart_compare_cost.png",
-    "chart_compare_cost.svg",
-];
-
 /// The files `sweep` writes into its output folder.
 const SWEEP_OUTPUTS: &[&str] = &[
     "results.csv",
@@ -515,22 +515,31 @@ const SWEEP_OUTPUTS: &[&str] = &[
 ];
 
 fn finish_sweep(
-    out: &Path,
+    dir: &OutputDir,
     doc: &Doc,
     spec: &sweep::SweepSpec,
     base: &scenario::Scenario,
     trace: &LoadedTrace,
     results: Vec<sweep::SettingResult>,
 ) -> Result<(), SimError> {
-    let outcome = sweep::finalize(out, doc, spec, base, trace, results)?;
-    let mut files: Vec<String> = ["results.csv", "pareto.csv", "recommendation.json"]
-        .iter()
-        .map(|f| out.join(f).display().to_string())
-        .collect();
-    files.extend(report::plot_sweep_dir(out, Some(&doc.text), None)?.iter().map(|p| p.display().to_string()));
+    let names: Vec<&str> = sweep::SWEEP_DATA.iter().chain(report::SWEEP_CHARTS).copied().collect();
+    let mut set = dir.stage(&names)?;
+    let outcome = sweep::finalize(&mut set, doc, spec, base, trace, results)?;
+    let staged = set.staging().to_path_buf();
+    report::plot_sweep(&staged, &mut set, Some(&doc.text), None)?;
+    let files: Vec<String> = set.commit()?.iter().map(|p| p.display().to_string()).collect();
     print!("{}", sweep::recommendation_text(spec, base, &outcome));
     println!("wrote {}", files.join(", "));
     Ok(())
+}
+
+/// Opens an output folder (locked while the command runs), saying what it cleaned up.
+fn open_out(path: &Path) -> Result<OutputDir, SimError> {
+    let dir = OutputDir::open(path)?;
+    if let Some(n) = dir.recovery().notice(path) {
+        eprintln!("notice: {n}");
+    }
+    Ok(dir)
 }
 
 /// A progress bar on a terminal, plain lines otherwise.

@@ -1,12 +1,12 @@
 //! Charts and `report.html` from the files a sweep or a run wrote, so that
 //! `scaler-sim plot DIR` can redraw them at any time.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::charts;
 use crate::sweep::parse_objective;
 use scaler_formats::error::{InputError, SimError};
+use scaler_formats::output_set::OutputSet;
 use scaler_formats::recommendation::{self, number, Recommendation};
 use scaler_formats::results;
 use scaler_model::METRICS;
@@ -44,42 +44,65 @@ fn m(name: &str) -> usize {
     METRICS.iter().position(|x| *x == name).expect("known metric")
 }
 
-/// Draws chart 1 for a `run` folder (`timeline.csv` → `timeline.png` / `.svg`).
-pub fn plot_run_dir(dir: &Path, title: &str, window_h: Option<(f64, f64)>) -> Result<Vec<PathBuf>, SimError> {
-    let mut tl = charts::read_timeline(&dir.join("timeline.csv"), "run")?;
-    if let Some((a, b)) = window_h {
-        tl = tl.window(a, b);
-    }
-    charts::timeline_chart(&[tl], title, &dir.join("timeline"))?;
-    Ok(vec![dir.join("timeline.png"), dir.join("timeline.svg")])
+/// The files `plot` writes into a run folder.
+pub const RUN_CHARTS: &[&str] = &["timeline.png", "timeline.svg"];
+
+/// The files drawn from a sweep's data files (by `sweep`, `merge` and `plot`).
+pub const SWEEP_CHARTS: &[&str] = &[
+    "chart_timeline.png",
+    "chart_timeline.svg",
+    "chart_cost.png",
+    "chart_cost.svg",
+    "chart_frontier.png",
+    "chart_frontier.svg",
+    "chart_heatmap.png",
+    "chart_heatmap.svg",
+    "report.html",
+];
+
+/// Registers `stem.png` and `stem.svg` in the set and returns the base path to draw them at.
+pub(crate) fn chart_base(set: &mut OutputSet<'_>, stem: &str) -> PathBuf {
+    set.path(&format!("{stem}.png"));
+    set.path(&format!("{stem}.svg"));
+    set.staging().join(stem)
 }
 
-/// Draws the four sweep charts and writes `report.html` from a sweep folder's files.
+/// Draws chart 1 of a run from its `timeline` file into the set (`timeline.png` / `.svg`).
+pub fn plot_run(
+    timeline: &Path,
+    set: &mut OutputSet<'_>,
+    title: &str,
+    window_h: Option<(f64, f64)>,
+) -> Result<(), SimError> {
+    let tl = charts::read_timeline(timeline, "run", window_h)?;
+    charts::timeline_chart(&[tl], title, &chart_base(set, "timeline"))
+}
+
+/// Draws the four sweep charts and `report.html` into the set, from the sweep's data
+/// files in `src` (the output folder, or the set's staging folder while a sweep commits).
 ///
 /// `window_h` limits the timeline charts to hours `(from, to)`.
-pub fn plot_sweep_dir(
-    dir: &Path,
+pub fn plot_sweep(
+    src: &Path,
+    set: &mut OutputSet<'_>,
     scenario_text: Option<&str>,
     window_h: Option<(f64, f64)>,
-) -> Result<Vec<PathBuf>, SimError> {
-    let table = read_results_table(&dir.join("results.csv"))?;
-    let rec = recommendation::read(&dir.join("recommendation.json"))?;
+) -> Result<(), SimError> {
+    let table = read_results_table(&src.join("results.csv"))?;
+    let rec = recommendation::read(&src.join("recommendation.json"))?;
     let objective =
-        parse_objective(&rec.objective).map_err(|e| InputError::file(&dir.join("recommendation.json"), e))?;
+        parse_objective(&rec.objective).map_err(|e| InputError::file(&src.join("recommendation.json"), e))?;
     let recommended = rec.recommended.as_ref();
-    let mut written = Vec::new();
 
     // 1 and 4: timelines of the baseline and the recommendation.
-    let mut series = vec![charts::read_timeline(&dir.join("baseline_timeline.csv"), "baseline")?];
-    let rec_tl = dir.join("recommended_timeline.csv");
+    let mut series = vec![charts::read_timeline(&src.join("baseline_timeline.csv"), "baseline", window_h)?];
+    let rec_tl = src.join("recommended_timeline.csv");
     if rec_tl.exists() && recommended.is_some() {
-        series.push(charts::read_timeline(&rec_tl, "recommended")?);
+        series.push(charts::read_timeline(&rec_tl, "recommended", window_h)?);
     }
-    if let Some((a, b)) = window_h {
-        series = series.iter().map(|s| s.window(a, b)).collect();
-    }
-    charts::timeline_chart(&series, "Demand and workers: baseline vs recommended", &dir.join("chart_timeline"))?;
-    charts::cost_chart(&series, "Cumulative cost: baseline vs recommended", &dir.join("chart_cost"))?;
+    let title = "Demand and workers: baseline vs recommended";
+    charts::timeline_chart(&series, title, &chart_base(set, "chart_timeline"))?;
+    charts::cost_chart(&series, "Cumulative cost: baseline vs recommended", &chart_base(set, "chart_cost"))?;
 
     // 2: cost against p95 wait.
     let (cost, p95) = (m("cost"), m("wait_p95_s"));
@@ -98,7 +121,7 @@ pub fn plot_sweep_dir(
         base_pt,
         rec_pt,
         "Cost against p95 wait, every setting",
-        &dir.join("chart_frontier"),
+        &chart_base(set, "chart_frontier"),
     )?;
 
     // 3: heatmap over two swept keys: the best objective among the settings at each cell
@@ -135,23 +158,13 @@ pub fn plot_sweep_dir(
                     }
                 }
                 let what = format!("best {}", METRICS[objective.metric]);
-                charts::heatmap_chart(xn, &xs, yn, &ys, &cells, &what, &dir.join("chart_heatmap"))?;
+                charts::heatmap_chart(xn, &xs, yn, &ys, &cells, &what, &chart_base(set, "chart_heatmap"))?;
                 has_heatmap = true;
             }
         }
     }
-    for name in ["chart_timeline", "chart_cost", "chart_frontier"].iter().chain(has_heatmap.then_some(&"chart_heatmap"))
-    {
-        written.push(dir.join(format!("{name}.png")));
-        written.push(dir.join(format!("{name}.svg")));
-    }
-    let html = report_html(dir, &table, &rec, scenario_text, has_heatmap)?;
-    let path = dir.join("report.html");
-    scaler_formats::output::write_atomically(&path, |w| {
-        w.write_all(html.as_bytes()).map_err(|e| SimError::io(&path, e))
-    })?;
-    written.push(path);
-    Ok(written)
+    let html = report_html(set.staging(), &table, &rec, scenario_text, has_heatmap)?;
+    set.write("report.html", html.as_bytes())
 }
 
 fn escape(s: &str) -> String {

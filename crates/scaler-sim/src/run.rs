@@ -1,84 +1,24 @@
 //! `scaler-sim run`: one scenario through the simulator, written to an output folder.
 //!
-//! Outputs (SPEC section 5, plus `observations.csv`, an extension): all are
-//! written to temporary files in the output folder and renamed into place
-//! only once the whole run has succeeded.
+//! Outputs (SPEC section 5, plus `observations.csv` and the chart, extensions) are built
+//! in a staging folder and committed together once the whole run has succeeded
+//! ([`scaler_formats::output_set`]).
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::io::Write;
+use std::path::PathBuf;
 
-use tempfile::NamedTempFile;
-
-use scaler_formats::csvio::io_reason;
-use scaler_formats::error::{InputError, SimError};
+use scaler_formats::error::SimError;
 use scaler_formats::fmtnum::format_money;
 use scaler_formats::observations;
+use scaler_formats::output_set::{OutputDir, OutputSet};
 use scaler_formats::scenario::Scenario;
 use scaler_formats::summary::summary_json;
 use scaler_formats::timeline::{push_tick_row, TIMELINE_HEADER};
 use scaler_formats::trace;
 use scaler_model::{simulate, Summary};
 
-/// The output files of a run, written next to their final names until the run succeeds.
-struct Outputs {
-    dir: PathBuf,
-    /// The folder did not exist before: remove it again if the run fails.
-    created_dir: bool,
-    files: Vec<(&'static str, BufWriter<File>, tempfile::TempPath)>,
-}
-
-impl Outputs {
-    fn create(dir: &Path, names: &[&'static str]) -> Result<Outputs, SimError> {
-        if dir.exists() && !dir.is_dir() {
-            return Err(InputError::file(dir, "--out must be a folder, and this is a file").into());
-        }
-        let created_dir = !dir.exists();
-        std::fs::create_dir_all(dir)
-            .map_err(|e| InputError::file(dir, format!("cannot create the output folder: {}", io_reason(&e))))?;
-        let mut files = Vec::new();
-        for &name in names {
-            let tmp = NamedTempFile::with_prefix_in(format!(".{name}.partial-"), dir)
-                .map_err(|e| InputError::file(&dir.join(name), format!("cannot write: {}", io_reason(&e))))?;
-            let (f, path) = tmp.into_parts();
-            scaler_formats::output::set_default_permissions(&f, &dir.join(name));
-            files.push((name, BufWriter::with_capacity(1 << 16, f), path));
-        }
-        Ok(Outputs { dir: dir.to_path_buf(), created_dir, files })
-    }
-
-    fn write(&mut self, i: usize, bytes: &[u8]) -> Result<(), SimError> {
-        let (name, w, _) = &mut self.files[i];
-        let path = self.dir.join(*name);
-        w.write_all(bytes).map_err(|e| SimError::io(&path, e))
-    }
-
-    /// Removes the temporary files, and the folder if this run created it.
-    fn abandon(self) {
-        let Outputs { dir, created_dir, files } = self;
-        drop(files);
-        if created_dir {
-            let _ = std::fs::remove_dir(&dir);
-        }
-    }
-
-    fn commit(self) -> Result<Vec<PathBuf>, SimError> {
-        let mut done = Vec::new();
-        let mut staged = Vec::new();
-        let Outputs { dir, files, .. } = self;
-        for (name, w, tmp) in files {
-            let path = dir.join(name);
-            let f = w.into_inner().map_err(|e| SimError::io(&path, e.into_error()))?;
-            f.sync_all().map_err(|e| SimError::io(&path, e))?;
-            staged.push((path, tmp));
-        }
-        for (path, tmp) in staged {
-            tmp.persist(&path).map_err(|e| SimError::io(&path, e.error))?;
-            done.push(path);
-        }
-        Ok(done)
-    }
-}
+/// The files `run` writes into its output folder, as one set.
+pub const RUN_OUTPUTS: &[&str] = &["timeline.csv", "observations.csv", "summary.json", "timeline.png", "timeline.svg"];
 
 /// What a run produced.
 #[derive(Debug)]
@@ -89,40 +29,43 @@ pub struct RunResult {
     pub files: Vec<PathBuf>,
 }
 
-/// Runs `scenario` and writes `timeline.csv`, `observations.csv` and `summary.json` into `out`.
-pub fn run_to_dir(scenario: &Scenario, out: &Path) -> Result<RunResult, SimError> {
+/// Runs `scenario` and commits `timeline.csv`, `observations.csv`, `summary.json` and the
+/// timeline chart into `out` as one set (nothing changes in `out` if any part fails).
+pub fn run_to_dir(scenario: &Scenario, out: &OutputDir) -> Result<RunResult, SimError> {
+    let mut set = out.stage(RUN_OUTPUTS)?;
+    let summary = write_run(scenario, &mut set)?;
+    let timeline = set.staging().join("timeline.csv");
+    crate::report::plot_run(&timeline, &mut set, &format!("{}: demand and workers", scenario.name), None)?;
+    let files = set.commit()?;
+    Ok(RunResult { summary, files })
+}
+
+/// Simulates `scenario`, streaming its timeline and observations into the set.
+fn write_run(scenario: &Scenario, set: &mut OutputSet<'_>) -> Result<Summary, SimError> {
     let mut source = trace::open(&scenario.trace, scenario.seed)?;
-    let mut outputs = Outputs::create(out, &["timeline.csv", "observations.csv", "summary.json"])?;
-    outputs.write(0, TIMELINE_HEADER.as_bytes())?;
-    outputs.write(1, observations::header_line().as_bytes())?;
+    let (tl_path, obs_path) = (set.final_path("timeline.csv"), set.final_path("observations.csv"));
+    let mut tl = set.create("timeline.csv")?;
+    let mut obs = set.create("observations.csv")?;
+    tl.write_all(TIMELINE_HEADER.as_bytes()).map_err(|e| SimError::io(&tl_path, e))?;
+    obs.write_all(observations::header_line().as_bytes()).map_err(|e| SimError::io(&obs_path, e))?;
     let params = scenario.params(scenario.seed);
     let mut line = Vec::with_capacity(256);
-    let result = simulate(params, &mut source, |row| {
+    let summary = simulate(params, &mut source, |row| {
         line.clear();
         push_tick_row(&mut line, row);
-        outputs.write(0, &line)?;
+        tl.write_all(&line).map_err(|e| SimError::io(&tl_path, e))?;
         if !row.observed {
             return Ok(());
         }
         line.clear();
         observations::push_row(&mut line, &row.observation);
-        outputs.write(1, &line)
-    })
-    .and_then(|summary| {
-        let json = summary_json(&summary, scenario)?;
-        outputs.write(2, json.as_bytes())?;
-        Ok(summary)
-    });
-    match result {
-        Ok(summary) => {
-            let files = outputs.commit()?;
-            Ok(RunResult { summary, files })
-        }
-        Err(e) => {
-            outputs.abandon();
-            Err(e)
-        }
-    }
+        obs.write_all(&line).map_err(|e| SimError::io(&obs_path, e))
+    })?;
+    tl.flush().map_err(|e| SimError::io(&tl_path, e))?;
+    obs.flush().map_err(|e| SimError::io(&obs_path, e))?;
+    let json = summary_json(&summary, scenario)?;
+    set.write("summary.json", json.as_bytes())?;
+    Ok(summary)
 }
 
 /// A short, readable table of a summary.

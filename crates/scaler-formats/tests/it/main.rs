@@ -2,4 +2,5 @@
 
 mod csv;
 mod escape;
+mod output_set;
 mod scenario;

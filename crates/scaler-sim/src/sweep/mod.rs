@@ -14,17 +14,14 @@
 //! `spec` reads the table, `objective` the objective language, `runner` runs the
 //! settings (in parallel, sharded, resumable), `frontier` picks the recommendation
 //! and `present` shows it; the files' formats are `scaler-formats`' `results` and
-//! `recommendation`. [`finalize`] writes a finished sweep's files.
-
-use std::io::Write;
-use std::path::Path;
+//! `recommendation`. [`finalize`] writes a finished sweep's data files into the set the
+//! command commits (with the charts and the report) as one.
 
 use scaler_formats::error::SimError;
 use scaler_formats::fmtnum::fmt_num;
-use scaler_formats::output::write_atomically;
+use scaler_formats::output_set::OutputSet;
 use scaler_formats::results::{self, csv_field};
 use scaler_formats::scenario::Scenario;
-use scaler_formats::timeline::write_timeline;
 use scaler_formats::tomldoc::Doc;
 use scaler_model::trace::LoadedTrace;
 
@@ -39,17 +36,21 @@ pub use objective::{parse_objective, Constraint, Objective, Op};
 pub use present::{recommendation, recommendation_json, recommendation_text};
 pub use runner::{
     check_manifest_settings, gather_shards, inputs, parse_shard, read_results, run_seeds, run_shard_report,
-    run_summary, timeline_of, Inputs, Manifest, ShardRun, SweepRequest,
+    run_summary, timeline_into, Inputs, Manifest, ShardRun, SweepRequest,
 };
 pub use scaler_formats::results::SettingResult;
 pub use spec::{current_value, parse_spec, setting_scenario, Axis, SweepSpec};
 
 use objective::metric;
 
+/// The data files a finished sweep commits (with [`crate::report::SWEEP_CHARTS`]).
+pub const SWEEP_DATA: &[&str] =
+    &["results.csv", "pareto.csv", "recommendation.json", "baseline_timeline.csv", "recommended_timeline.csv"];
+
 /// Computes the recommendation and the frontiers, runs the baseline and the
-/// recommended setting for their timelines, and writes every final file.
+/// recommended setting for their timelines, and writes every data file into the set.
 pub fn finalize(
-    out: &Path,
+    set: &mut OutputSet<'_>,
     doc: &Doc,
     spec: &SweepSpec,
     base: &Scenario,
@@ -67,49 +68,39 @@ pub fn finalize(
         feasible,
     };
     // results.csv, sorted by setting.
-    let results_path = out.join("results.csv");
-    write_atomically(&results_path, |w| {
-        let mut text = results::header(&spec.keys()) + "\n";
-        for r in &outcome.results {
-            text.push_str(&results::line(r, &spec.values(r.index)));
-            text.push('\n');
-        }
-        w.write_all(text.as_bytes()).map_err(|e| SimError::io(&results_path, e))
-    })?;
+    let mut text = results::header(&spec.keys()) + "\n";
+    for r in &outcome.results {
+        text.push_str(&results::line(r, &spec.values(r.index)));
+        text.push('\n');
+    }
+    set.write("results.csv", text.as_bytes())?;
     // pareto.csv
-    let pareto_path = out.join("pareto.csv");
-    write_atomically(&pareto_path, |w| {
-        let mut cols = vec!["frontier".to_string(), "setting".into()];
-        cols.extend(spec.axes.iter().map(|a| a.key.clone()));
-        cols.extend(["cost".into(), "wait_p95_s".into(), "slo_violation_ratio".into()]);
-        let mut text = cols.join(",") + "\n";
-        for (name, list) in
-            [("cost_vs_wait_p95", &outcome.frontier_p95), ("cost_vs_slo_violations", &outcome.frontier_slo)]
-        {
-            for &i in list {
-                let r = &outcome.results.iter().find(|r| r.index == i).expect("present");
-                let mut f = vec![name.to_string(), i.to_string()];
-                f.extend(spec.values(i).iter().map(|v| csv_field(v)));
-                for m in ["cost", "wait_p95_s", "slo_violation_ratio"] {
-                    f.push(fmt_num(r.metrics[metric(m)]));
-                }
-                text.push_str(&(f.join(",") + "\n"));
+    let mut cols = vec!["frontier".to_string(), "setting".into()];
+    cols.extend(spec.axes.iter().map(|a| a.key.clone()));
+    cols.extend(["cost".into(), "wait_p95_s".into(), "slo_violation_ratio".into()]);
+    let mut text = cols.join(",") + "\n";
+    for (name, list) in [("cost_vs_wait_p95", &outcome.frontier_p95), ("cost_vs_slo_violations", &outcome.frontier_slo)]
+    {
+        for &i in list {
+            let r = &outcome.results.iter().find(|r| r.index == i).expect("present");
+            let mut f = vec![name.to_string(), i.to_string()];
+            f.extend(spec.values(i).iter().map(|v| csv_field(v)));
+            for m in ["cost", "wait_p95_s", "slo_violation_ratio"] {
+                f.push(fmt_num(r.metrics[metric(m)]));
             }
+            text.push_str(&(f.join(",") + "\n"));
         }
-        w.write_all(text.as_bytes()).map_err(|e| SimError::io(&pareto_path, e))
-    })?;
-    // Timelines of the baseline and the recommendation (first seed).
+    }
+    set.write("pareto.csv", text.as_bytes())?;
+    // Timelines of the baseline and the recommendation (first seed), streamed.
     let seed = spec.seeds[0];
-    let base_rows = timeline_of(base, trace, seed)?;
-    write_timeline(&out.join("baseline_timeline.csv"), &base_rows)?;
+    timeline_into(base, trace, seed, set, "baseline_timeline.csv")?;
     if let Some(i) = outcome.recommended {
         let sc = setting_scenario(doc, spec, i)?;
-        let rec_rows = timeline_of(&sc, trace, seed)?;
-        write_timeline(&out.join("recommended_timeline.csv"), &rec_rows)?;
+        timeline_into(&sc, trace, seed, set, "recommended_timeline.csv")?;
     }
     // recommendation.json
-    let rec_path = out.join("recommendation.json");
     let json = recommendation_json(spec, base, &outcome);
-    write_atomically(&rec_path, |w| w.write_all(json.as_bytes()).map_err(|e| SimError::io(&rec_path, e)))?;
+    set.write("recommendation.json", json.as_bytes())?;
     Ok(outcome)
 }

@@ -13,11 +13,13 @@ use sha2::{Digest, Sha256};
 
 use scaler_formats::csvio::io_reason;
 use scaler_formats::error::{InputError, SimError};
+use scaler_formats::output_set::OutputSet;
 use scaler_formats::results::{self, Expected, SettingResult, Torn, TornRow};
 use scaler_formats::scenario::{self, Overrides, Scenario};
+use scaler_formats::timeline::{push_tick_row, TIMELINE_HEADER};
 use scaler_formats::tomldoc::Doc;
 use scaler_model::trace::LoadedTrace;
-use scaler_model::{simulate, TickRow, METRICS};
+use scaler_model::{simulate, METRICS};
 
 use super::spec::{setting_scenario, SweepSpec};
 
@@ -429,15 +431,26 @@ pub fn run_summary(sc: &Scenario, trace: &LoadedTrace, seed: u64) -> Result<scal
     simulate(params, &mut trace.source(seed), |_| Ok(()))
 }
 
-/// Runs a scenario once with its first seed, keeping the timeline (for charts).
-pub fn timeline_of(sc: &Scenario, trace: &LoadedTrace, seed: u64) -> Result<Vec<TickRow>, SimError> {
-    let mut rows = Vec::new();
-    let params = sc.params(seed);
-    simulate(params, &mut trace.source(seed), |r| {
-        rows.push(*r);
-        Ok::<(), SimError>(())
+/// Runs a scenario once with `seed`, streaming its timeline into the set's file `name`
+/// (memory does not grow with the number of ticks). Returns the run's summary.
+pub fn timeline_into(
+    sc: &Scenario,
+    trace: &LoadedTrace,
+    seed: u64,
+    set: &mut OutputSet<'_>,
+    name: &str,
+) -> Result<scaler_model::Summary, SimError> {
+    let path = set.final_path(name);
+    let mut w = set.create(name)?;
+    w.write_all(TIMELINE_HEADER.as_bytes()).map_err(|e| SimError::io(&path, e))?;
+    let mut line = Vec::with_capacity(256);
+    let summary = simulate(sc.params(seed), &mut trace.source(seed), |r| {
+        line.clear();
+        push_tick_row(&mut line, r);
+        w.write_all(&line).map_err(|e| SimError::io(&path, e))
     })?;
-    Ok(rows)
+    w.flush().map_err(|e| SimError::io(&path, e))?;
+    Ok(summary)
 }
 
 /// Checks that the manifest `merge` gathered describes the sweep its scenario now defines:

@@ -1,9 +1,17 @@
-//! Valid input that used to hang (issue "Hostile input, round two", item 3): each case must
-//! finish, quickly, with a result or one clear error.
+//! Valid input that used to hang, exhaust memory or leave half-written outputs (issue
+//! "Hostile input, round two"): each case must finish, within its own memory and time
+//! limits, with a result or one clear error, and leave outputs whole.
 
 use std::time::{Duration, Instant};
 
-use crate::run_in;
+/// Every case runs under its own memory and time limits, so that a regression fails the
+/// test rather than exhausting the machine.
+const LIMIT_MIB: u64 = 1024;
+const TIMEOUT: Duration = Duration::from_secs(120);
+
+fn run_in(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    crate::run_limited(dir, args, LIMIT_MIB, TIMEOUT)
+}
 
 fn write(dir: &std::path::Path, name: &str, text: &str) {
     std::fs::write(dir.join(name), text).unwrap();
@@ -157,4 +165,111 @@ fn a_sweep_grid_too_large_to_run_is_refused() {
     let err = String::from_utf8_lossy(&r.stderr);
     assert!(err.contains("grid has more than 2^64 settings (1000 x 1000"), "{err}");
     assert!(!dir.path().join("o").exists());
+}
+
+/// The files of `dir` whose names start with a dot (staging folders, temporary files).
+fn hidden(dir: &std::path::Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    v.sort();
+    v
+}
+
+/// A run that fails part way (a bad row deep in its trace, after thousands of timeline rows
+/// were written) leaves the previous run's files exactly as they were, and nothing else.
+#[test]
+fn a_run_that_fails_part_way_leaves_the_previous_set_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut trace = String::from("arrival_s,duration_s\n");
+    for i in 0..3000 {
+        trace.push_str(&format!("{},{}\n", i * 10, 5 + i % 40));
+    }
+    write(d, "good.csv", &trace);
+    trace.push_str("30010,not-a-number\n");
+    write(d, "bad.csv", &trace);
+    write(
+        d,
+        "s.toml",
+        "[trace]\npath = \"good.csv\"\n[cluster]\ninitial_workers = 1\n[scaler]\nmin_workers = 1\nmax_workers = 5\n",
+    );
+    let r = run_in(d, &["run", "s.toml", "--out", "o"]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let before: Vec<(String, Vec<u8>)> =
+        ["timeline.csv", "observations.csv", "summary.json", "timeline.png", "timeline.svg"]
+            .iter()
+            .map(|n| ((*n).to_string(), std::fs::read(d.join("o").join(n)).unwrap()))
+            .collect();
+    let r = run_in(d, &["run", "s.toml", "--out", "o", "--trace", "bad.csv"]);
+    assert_eq!(r.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(err.contains("bad.csv:3002:"), "{err}");
+    for (n, bytes) in &before {
+        assert_eq!(&std::fs::read(d.join("o").join(n)).unwrap(), bytes, "{n} changed");
+    }
+    assert!(hidden(&d.join("o")).is_empty(), "left behind: {:?}", hidden(&d.join("o")));
+}
+
+/// `run` killed at pseudo-random moments, alternating two settings: after the next command
+/// opens the folder, its files are always one run's whole set (the timeline's scale-ups
+/// agree with the summary's) and nothing of the killed runs is left.
+#[test]
+fn runs_killed_at_any_moment_leave_one_whole_set() {
+    let seed: u64 = std::env::var("SCALER_KILL_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(7);
+    println!("kill schedule seed: {seed} (replay with SCALER_KILL_SEED={seed})");
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut trace = String::from("arrival_s,duration_s\n");
+    for i in 0..20_000u64 {
+        trace.push_str(&format!("{},{}\n", i * 3, 20 + (i * 7919) % 200));
+    }
+    write(d, "t.csv", &trace);
+    write(
+        d,
+        "s.toml",
+        "[trace]\npath = \"t.csv\"\n[scaler]\nmin_workers = 1\nmax_workers = 60\nevaluation_interval = 5\n",
+    );
+    // How long one run takes here, to spread the kills over it.
+    let start = Instant::now();
+    let r = run_in(d, &["run", "s.toml", "--out", "o"]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let full = start.elapsed();
+    let mut x = seed;
+    let mut killed = 0;
+    for round in 0..12u64 {
+        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let at = full.mul_f64(((x >> 33) % 1000) as f64 / 1000.0 * 1.2);
+        let cooldown = if round % 2 == 0 { "30" } else { "600" };
+        let mut child = std::process::Command::new(crate::bin())
+            .args(["run", "s.toml", "--out", "o", "--set", &format!("scaler.cooldown_period={cooldown}")])
+            .current_dir(d)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(at);
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap();
+            killed += 1;
+        }
+        child.wait().unwrap();
+        // The next command on the folder completes or removes what the kill left.
+        let r = run_in(d, &["plot", "o"]);
+        assert!(r.status.success(), "round {round} (seed {seed}): {}", String::from_utf8_lossy(&r.stderr));
+        assert!(hidden(&d.join("o")).is_empty(), "round {round} (seed {seed}): left {:?}", hidden(&d.join("o")));
+        let tl = std::fs::read_to_string(d.join("o/timeline.csv")).unwrap();
+        let ups = tl.lines().filter(|l| l.contains(",scale_up,")).count();
+        let summary: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(d.join("o/summary.json")).unwrap()).unwrap();
+        assert_eq!(
+            summary["scale_ups"].as_u64(),
+            Some(ups as u64),
+            "round {round} (seed {seed}): timeline.csv and summary.json are from different runs"
+        );
+    }
+    println!("{killed} of 12 runs killed");
+    assert!(killed > 0, "no run was killed (seed {seed}): the schedule tests nothing");
 }

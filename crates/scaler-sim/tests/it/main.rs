@@ -21,6 +21,53 @@ pub fn run_in(dir: &Path, args: &[&str]) -> Output {
     std::process::Command::new(bin()).args(args).current_dir(dir).output().expect("run scaler-sim")
 }
 
+/// Runs `scaler-sim` with `args` in `dir` under an address-space limit of `mem_mib` MiB and
+/// a wall-clock limit: a regression that exhausts memory or hangs fails the test (with what
+/// happened), not the machine.
+pub fn run_limited(dir: &Path, args: &[&str], mem_mib: u64, timeout: std::time::Duration) -> Output {
+    use std::io::Read;
+    let mut child = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("ulimit -v {} && exec \"$0\" \"$@\"", mem_mib * 1024))
+        .arg(bin())
+        .args(args)
+        .current_dir(dir)
+        // Per-thread malloc arenas reserve address space they never use.
+        .env("MALLOC_ARENA_MAX", "2")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run scaler-sim");
+    // Drain both pipes on threads, so a chatty child never blocks on a full pipe.
+    let mut out = child.stdout.take().expect("piped");
+    let mut err = child.stderr.take().expect("piped");
+    let t_out = std::thread::spawn(move || {
+        let mut b = Vec::new();
+        let _ = out.read_to_end(&mut b);
+        b
+    });
+    let t_err = std::thread::spawn(move || {
+        let mut b = Vec::new();
+        let _ = err.read_to_end(&mut b);
+        b
+    });
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(st) = child.try_wait().expect("wait") {
+            break st;
+        }
+        if start.elapsed() > timeout {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("scaler-sim {args:?} did not finish within {timeout:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    let stdout = t_out.join().expect("reader");
+    let stderr = t_err.join().expect("reader");
+    Output { status, stdout, stderr }
+}
+
 /// Compares `actual` with the golden file `path`, or rewrites it when `UPDATE_GOLDEN=1`.
 pub fn golden(path: &Path, actual: &str) -> Result<(), String> {
     if std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1") {
