@@ -321,9 +321,9 @@ fn dispatch(cli: Cli) -> Result<(), SimError> {
             };
             // Held until the sweep ends: no other command writes this folder meanwhile.
             let dir = open_out(&out)?;
-            let trace = scaler_formats::trace::load(&base.trace)?;
+            let (trace, now) = sweep::load_trace(&doc, &spec, &base)?;
             let mut bar: Option<Progress> = None;
-            let run = sweep::run_shard_report(&req, &doc, &spec, &base, &trace, &mut |done, total| match &mut bar {
+            let run = sweep::run_shard_report(&req, &doc, &spec, &trace, &now, &mut |done, total| match &mut bar {
                 None => bar = Some(Progress::new(req.progress, total, done)),
                 Some(b) => b.tick(),
             });
@@ -347,7 +347,8 @@ fn dispatch(cli: Cli) -> Result<(), SimError> {
             let doc = Doc::read(&manifest.scenario)?;
             let base = scenario::from_doc(&doc, &Overrides::default())?;
             let spec = sweep::parse_spec(&doc, &base)?;
-            sweep::check_manifest_settings(&shards, &manifest, &spec)?;
+            let (trace, now) = sweep::load_trace(&doc, &spec, &base)?;
+            sweep::check_manifest_settings(&shards, &manifest, &spec, &now)?;
             let mut all = std::collections::BTreeMap::new();
             for p in &partials {
                 for r in sweep::read_results(p, &spec)? {
@@ -365,7 +366,6 @@ fn dispatch(cli: Cli) -> Result<(), SimError> {
             }
             let dir = open_out(&out)?;
             println!("seeds: {:?}", spec.seeds);
-            let trace = scaler_formats::trace::load(&base.trace)?;
             finish_sweep(&dir, &doc, &spec, &base, &trace, all.into_values().collect())
         }
         Command::Conformance { .. } => unreachable!("handled in main"),

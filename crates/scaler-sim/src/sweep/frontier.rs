@@ -75,8 +75,10 @@ pub fn recommend(results: &[SettingResult], objective: &Objective) -> (Option<us
     (closest.map(|r| r.index), false)
 }
 
-/// Percentage change from `base` to `new` (`None` when the base is zero).
+/// Percentage change from `base` to `new` (`None` when the base is zero, or the change is
+/// too large for a float).
 #[must_use]
 pub fn change_pct(base: f64, new: f64) -> Option<f64> {
-    (base != 0.0).then(|| (new - base) / base.abs() * 100.0)
+    // A change too large for a float (a tiny baseline) has no percent either.
+    (base != 0.0).then(|| (new - base) / base.abs() * 100.0).filter(|c| c.is_finite())
 }

@@ -35,7 +35,7 @@ pub use frontier::{change_pct, frontier, recommend, Outcome};
 pub use objective::{parse_objective, Constraint, Objective, Op};
 pub use present::{recommendation, recommendation_json, recommendation_text};
 pub use runner::{
-    check_manifest_settings, gather_shards, inputs, parse_shard, read_results, run_seeds, run_shard_report,
+    check_manifest_settings, gather_shards, inputs, load_trace, parse_shard, read_results, run_seeds, run_shard_report,
     run_summary, timeline_into, Inputs, Manifest, ShardRun, SweepRequest,
 };
 pub use scaler_formats::results::SettingResult;
@@ -70,7 +70,7 @@ pub fn finalize(
     // results.csv, sorted by setting.
     let mut text = results::header(&spec.keys()) + "\n";
     for r in &outcome.results {
-        text.push_str(&results::line(r, &spec.values(r.index)));
+        text.push_str(&results::line(r, &spec.cells(r.index)));
         text.push('\n');
     }
     set.write("results.csv", text.as_bytes())?;
@@ -84,7 +84,7 @@ pub fn finalize(
         for &i in list {
             let r = &outcome.results.iter().find(|r| r.index == i).expect("present");
             let mut f = vec![name.to_string(), i.to_string()];
-            f.extend(spec.values(i).iter().map(|v| csv_field(v)));
+            f.extend(spec.cells(i).iter().map(|v| csv_field(v)));
             for m in ["cost", "wait_p95_s", "slo_violation_ratio"] {
                 f.push(fmt_num(r.metrics[metric(m)]));
             }
@@ -100,7 +100,7 @@ pub fn finalize(
         timeline_into(&sc, trace, seed, set, "recommended_timeline.csv")?;
     }
     // recommendation.json
-    let json = recommendation_json(spec, base, &outcome);
+    let json = recommendation_json(spec, base, &outcome)?;
     set.write("recommendation.json", json.as_bytes())?;
     Ok(outcome)
 }

@@ -1,5 +1,6 @@
 //! The recommendation for people (terminal text) and for tools (`recommendation.json`).
 
+use scaler_formats::error::InputError;
 use scaler_formats::recommendation::{self, named_numbers, Baseline, Recommendation, Recommended};
 use scaler_formats::scenario::Scenario;
 use scaler_model::METRICS;
@@ -16,7 +17,7 @@ pub fn recommendation(spec: &SweepSpec, base: &Scenario, o: &Outcome) -> Recomme
         let r = o.results.iter().find(|r| r.index == i).expect("present");
         Recommended {
             setting: i,
-            params: spec.axes.iter().zip(spec.values(i)).map(|(a, v)| (a.key.clone(), v.into())).collect(),
+            params: spec.axes.iter().zip(spec.cells(i)).map(|(a, v)| (a.key.clone(), v.into())).collect(),
             metrics: numbers(&r.metrics),
             change_pct: named_numbers(METRICS, o.baseline.iter().zip(&r.metrics).map(|(b, n)| change_pct(*b, *n))),
         }
@@ -40,8 +41,33 @@ pub fn recommendation(spec: &SweepSpec, base: &Scenario, o: &Outcome) -> Recomme
 
 /// The recommendation as JSON (the text of `recommendation.json`).
 #[must_use]
-pub fn recommendation_json(spec: &SweepSpec, base: &Scenario, o: &Outcome) -> String {
-    recommendation::to_json(&recommendation(spec, base, o))
+///
+/// # Errors
+/// A metric of the baseline or of the recommendation that is not a finite number: JSON cannot hold it, and `serde_json` would write `null`. It is
+/// refused, naming it. Validation keeps every metric finite (prices are capped, counts
+/// are integers), so this is a last guard.
+pub fn recommendation_json(spec: &SweepSpec, base: &Scenario, o: &Outcome) -> Result<String, InputError> {
+    let refuse = |what: &str, name: &str, v: f64| {
+        InputError::file(
+            &base.path,
+            format!(
+                "recommendation.json: {what} {name} = {v} is not a finite number; JSON cannot hold it (refused rather than written as null)"
+            ),
+        )
+    };
+    for (name, v) in METRICS.iter().zip(&o.baseline) {
+        if !v.is_finite() {
+            return Err(refuse("the baseline's", name, *v));
+        }
+    }
+    if let Some(r) = o.recommended.and_then(|i| o.results.iter().find(|r| r.index == i)) {
+        for (name, v) in METRICS.iter().zip(&r.metrics) {
+            if !v.is_finite() {
+                return Err(refuse("the recommendation's", name, *v));
+            }
+        }
+    }
+    Ok(recommendation::to_json(&recommendation(spec, base, o)))
 }
 
 /// A readable recommendation for the terminal.

@@ -15,7 +15,7 @@ use scaler_formats::csvio::io_reason;
 use scaler_formats::error::{InputError, SimError};
 use scaler_formats::output_set::OutputSet;
 use scaler_formats::results::{self, Expected, SettingResult, Torn, TornRow};
-use scaler_formats::scenario::{self, Overrides, Scenario};
+use scaler_formats::scenario::Scenario;
 use scaler_formats::timeline::{push_tick_row, TIMELINE_HEADER};
 use scaler_formats::tomldoc::Doc;
 use scaler_model::trace::LoadedTrace;
@@ -138,6 +138,25 @@ pub fn inputs(doc: &Doc, spec: &SweepSpec, trace_path: &Path) -> Result<Inputs, 
     Ok(Inputs { scenario_sha256: hex(&h.finalize()), trace, trace_sha256, trace_bytes })
 }
 
+/// The sweep's trace, loaded, and the sweep's inputs fingerprinted around it: the trace is
+/// hashed before and after it is read and refused if it changed meanwhile, so the hash a
+/// manifest records is that of the content the settings ran on.
+pub fn load_trace(doc: &Doc, spec: &SweepSpec, base: &Scenario) -> Result<(LoadedTrace, Inputs), SimError> {
+    let before = inputs(doc, spec, &base.trace.path)?;
+    let trace = scaler_formats::trace::load(&base.trace)?;
+    let (after, _) = hash_file(&before.trace).map_err(|e| {
+        InputError::file(&base.trace.path, format!("cannot read the trace to fingerprint it: {}", io_reason(&e)))
+    })?;
+    if after != before.trace_sha256 {
+        return Err(InputError::file(
+            &base.trace.path,
+            "changed while it was being read (its content hash differs before and after); run again once nothing writes it",
+        )
+        .into());
+    }
+    Ok((trace, before))
+}
+
 /// The first 16 hex digits of a hash, for messages.
 fn short(hash: &str) -> &str {
     hash.get(..16).unwrap_or(hash)
@@ -217,7 +236,7 @@ fn read_sweep_results(
     let read = results::read_sweep(path, Expected { axes: &axes, settings: spec.settings() }, torn)?;
     let mut out = Vec::with_capacity(read.table.rows.len());
     for row in read.table.rows {
-        let want = spec.values(row.result.index);
+        let want = spec.cells(row.result.index);
         if let Some(k) = (0..want.len()).find(|&k| row.values[k] != want[k]) {
             return Err(InputError::line(
                 path,
@@ -300,14 +319,13 @@ pub fn run_shard_report(
     req: &SweepRequest,
     doc: &Doc,
     spec: &SweepSpec,
-    base: &Scenario,
     trace: &LoadedTrace,
+    now: &Inputs,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<ShardRun, SimError> {
     let out = &req.out;
     std::fs::create_dir_all(out)
         .map_err(|e| InputError::file(out, format!("cannot create the output folder: {}", io_reason(&e))))?;
-    let now = inputs(doc, spec, &base.trace.path)?;
     let manifest = Manifest {
         scenario: std::fs::canonicalize(&req.scenario).unwrap_or_else(|_| req.scenario.clone()),
         scenario_sha256: Some(now.scenario_sha256.clone()),
@@ -343,7 +361,7 @@ pub fn run_shard_report(
                 old.shard[0], old.shard[1], req.shard.0, req.shard.1, old.shard[0], old.shard[1]
             )));
         }
-        if let Some(why) = changed_inputs(&old, &now) {
+        if let Some(why) = changed_inputs(&old, now) {
             return Err(refuse(why));
         }
         let (rows, torn) = read_sweep_results(&partial, spec, TornRow::Drop)?;
@@ -403,7 +421,7 @@ pub fn run_shard_report(
                 Ok(r) => {
                     // One write per row: a kill tears at most this row, never glues two.
                     // After a failed write nothing more is written: the torn row stays the last.
-                    let row = results::line_with_end(&r, &spec.values(r.index));
+                    let row = results::line_with_end(&r, &spec.cells(r.index));
                     if !write_failed {
                         if let Err(e) = file.write_all(&row).and_then(|()| file.flush()) {
                             write_failed = true;
@@ -458,7 +476,12 @@ pub fn timeline_into(
 /// the same inputs as they are now on disk: the scenario (its text after the trace path is
 /// resolved, its seeds and swept values) and the trace's content. A refusal names what
 /// changed; a manifest written before change detection is refused, saying so.
-pub fn check_manifest_settings(dirs: &[PathBuf], m: &Manifest, spec: &SweepSpec) -> Result<(), InputError> {
+pub fn check_manifest_settings(
+    dirs: &[PathBuf],
+    m: &Manifest,
+    spec: &SweepSpec,
+    now: &Inputs,
+) -> Result<(), InputError> {
     let mpath = dirs.first().map_or_else(|| PathBuf::from("sweep.json"), |d| d.join("sweep.json"));
     if m.settings != spec.settings() {
         return Err(InputError::file(
@@ -473,10 +496,7 @@ pub fn check_manifest_settings(dirs: &[PathBuf], m: &Manifest, spec: &SweepSpec)
     if m.scenario_sha256.is_none() || m.trace.is_none() || m.trace_sha256.is_none() {
         return Err(InputError::file(&mpath, format!("cannot merge: {PREDATES}")));
     }
-    let doc = Doc::read(&m.scenario)?;
-    let base = scenario::from_doc(&doc, &Overrides::default())?;
-    let now = inputs(&doc, spec, &base.trace.path)?;
-    match changed_inputs(m, &now) {
+    match changed_inputs(m, now) {
         None => Ok(()),
         Some(why) => Err(InputError::file(&mpath, format!("cannot merge: {why}"))),
     }

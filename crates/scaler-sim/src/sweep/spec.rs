@@ -17,6 +17,9 @@ pub struct Axis {
     pub key: String,
     /// The values, as TOML text (`120`, `"max"`, `{ percent = 50, min = 1 }`).
     pub values: Vec<String>,
+    /// The values as files and messages show them: a string without its TOML quotes
+    /// (`max`), anything else as its TOML text.
+    pub cells: Vec<String>,
 }
 
 /// The most settings a grid may have (each is a whole simulation run).
@@ -59,10 +62,16 @@ impl SweepSpec {
         self.axes.iter().map(|a| a.key.clone()).collect()
     }
 
-    /// The values of setting `i`.
+    /// The values of setting `i`, as TOML text.
     #[must_use]
     pub fn values(&self, i: usize) -> Vec<&str> {
         self.coordinates(i).iter().zip(&self.axes).map(|(&c, a)| a.values[c].as_str()).collect()
+    }
+
+    /// The values of setting `i` as files and messages show them (see [`Axis::cells`]).
+    #[must_use]
+    pub fn cells(&self, i: usize) -> Vec<&str> {
+        self.coordinates(i).iter().zip(&self.axes).map(|(&c, a)| a.cells[c].as_str()).collect()
     }
 }
 
@@ -237,7 +246,15 @@ fn collect_axes(doc: &Doc, prefix: &str, node: &Node, axes: &mut Vec<Axis>) -> R
                 if a.is_empty() {
                     return Err(doc.error_node(n, format!("sweep.{key} is an empty list")));
                 }
-                axes.push(Axis { key, values: a.iter().map(|v| toml_text(&v.value)).collect() });
+                let values = a.iter().map(|v| toml_text(&v.value)).collect();
+                let cells = a
+                    .iter()
+                    .map(|v| match &v.value {
+                        Value::String(s) => s.clone(),
+                        other => toml_text(other),
+                    })
+                    .collect();
+                axes.push(Axis { key, values, cells });
             }
             _ if !known => {
                 let list: &[&str] = if prefix == "cluster" { CLUSTER_KEYS } else { scaler_core::KEYS };

@@ -71,6 +71,37 @@ fn recommendation_and_frontier_by_hand() {
     assert_eq!(recommend(&[invalid], &obj), (None, false));
 }
 
+/// A percent change too large for a float is no percent (`null`), like a change from 0; a
+/// metric that is not finite is refused rather than written as `null`.
+#[test]
+fn recommendation_json_never_writes_an_infinite_metric_as_null() {
+    assert_eq!(scaler_sim::sweep::change_pct(2.0, 3.0), Some(50.0));
+    assert_eq!(scaler_sim::sweep::change_pct(0.0, 3.0), None);
+    assert_eq!(scaler_sim::sweep::change_pct(1e-300, 1e300), None);
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "t.csv", "arrival_s,duration_s\n0,1\n");
+    write(dir.path(), "s.toml", SCENARIO);
+    let doc = scaler_formats::tomldoc::Doc::read(&dir.path().join("s.toml")).unwrap();
+    let base = scaler_formats::scenario::from_doc(&doc, &Default::default()).unwrap();
+    let spec = scaler_sim::sweep::parse_spec(&doc, &base).unwrap();
+    let mut best = result(1, 7.0, 9.0, 0.2);
+    let outcome = |baseline: Vec<f64>, best: scaler_sim::sweep::SettingResult| scaler_sim::sweep::Outcome {
+        results: vec![best],
+        baseline,
+        recommended: Some(1),
+        feasible: true,
+        frontier_p95: vec![1],
+        frontier_slo: vec![1],
+    };
+    let fine = result(0, 1e-307, 1.0, 0.0).metrics;
+    let json = scaler_sim::sweep::recommendation_json(&spec, &base, &outcome(fine.clone(), best.clone())).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert!(v["recommended"]["change_pct"]["cost"].is_null(), "{json}");
+    best.metrics[METRICS.iter().position(|m| *m == "cost").unwrap()] = f64::INFINITY;
+    let err = scaler_sim::sweep::recommendation_json(&spec, &base, &outcome(fine, best)).unwrap_err().to_string();
+    assert!(err.contains("recommendation.json: the recommendation's cost = inf is not a finite number"), "{err}");
+}
+
 const SCENARIO: &str = "[trace]\npath = \"t.csv\"\n\
 [cluster]\nprovision_delay_s = 20\nprice_per_worker_hour = 1\nslo_wait_s = 10\n\
 [scaler]\nmin_workers = 1\nmax_workers = 40\ncooldown_period = 60\nmetrics_window = 60\nevaluation_interval = 15\n\
@@ -326,6 +357,13 @@ fn a_sweep_can_vary_the_policy_and_its_keys() {
         "{results}"
     );
     assert_eq!(results.lines().filter(|l| l.contains(",ok,")).count(), 6);
+    // A string value is shown as itself, not as quoted TOML inside CSV quotes.
+    assert!(results.lines().nth(1).unwrap().starts_with("0,threshold,50,30,ok,"), "{results}");
+    assert!(!results.contains('"'), "{results}");
+    let rec = read(&dir.path().join("p"), "recommendation.json");
+    let rec: serde_json::Value = serde_json::from_str(&rec).unwrap();
+    let policy = rec["recommended"]["params"]["scaler.policy"].as_str().unwrap();
+    assert!(["threshold", "hpa", "queue"].contains(&policy), "{rec}");
     // The hpa rows differ with their target; the threshold rows do not (the key is not theirs).
     let cost_col = 1 + 3 + 1 + METRICS.iter().position(|m| *m == "cost").unwrap();
     let cost = |i: usize| results.lines().nth(1 + i).unwrap().split(',').nth(cost_col).unwrap().to_string();
@@ -540,7 +578,7 @@ fn the_torn_row_notice_is_returned_not_printed() {
     let doc = Doc::read(&s).unwrap();
     let base = scenario::from_doc(&doc, &Overrides::default()).unwrap();
     let spec = scaler_sim::sweep::parse_spec(&doc, &base).unwrap();
-    let trace = scaler_formats::trace::load(&base.trace).unwrap();
+    let (trace, now) = scaler_sim::sweep::load_trace(&doc, &spec, &base).unwrap();
     let mut req = scaler_sim::sweep::SweepRequest {
         scenario: s.clone(),
         out: dir.path().join("lib"),
@@ -549,7 +587,7 @@ fn the_torn_row_notice_is_returned_not_printed() {
         threads: 1,
         progress: false,
     };
-    let first = scaler_sim::sweep::run_shard_report(&req, &doc, &spec, &base, &trace, &mut |_, _| {}).unwrap();
+    let first = scaler_sim::sweep::run_shard_report(&req, &doc, &spec, &trace, &now, &mut |_, _| {}).unwrap();
     assert!(first.notices.is_empty() && first.results.len() == spec.settings());
     let partial = req.out.join("results.partial.csv");
     let text = std::fs::read_to_string(&partial).unwrap();
@@ -557,7 +595,7 @@ fn the_torn_row_notice_is_returned_not_printed() {
     req.resume = true;
     let mut starts = Vec::new();
     let again =
-        scaler_sim::sweep::run_shard_report(&req, &doc, &spec, &base, &trace, &mut |d, t| starts.push((d, t))).unwrap();
+        scaler_sim::sweep::run_shard_report(&req, &doc, &spec, &trace, &now, &mut |d, t| starts.push((d, t))).unwrap();
     assert_eq!(starts[0], (spec.settings() - 1, spec.settings()), "only the torn setting runs again");
     assert_eq!(again.results, first.results);
     assert_eq!(again.notices.len(), 1, "{:?}", again.notices);
