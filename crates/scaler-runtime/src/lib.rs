@@ -171,8 +171,24 @@ impl RuntimeConfig {
 pub struct StateFile {
     /// The runtime clock when the snapshot was taken.
     pub clock_ms: u64,
+    /// The wall clock when it was written (ms since the Unix epoch), to count the downtime
+    /// until a restart. Absent in files of earlier versions: their modification time is used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub saved_unix_ms: Option<u64>,
     /// The scaler's state.
     pub scaler: ScalerSnapshot,
+}
+
+/// A state file as read back by [`load_state`].
+#[derive(Debug)]
+pub struct Resumed {
+    /// The scaler, rebuilt.
+    pub scaler: Scaler,
+    /// The runtime clock when the snapshot was taken.
+    pub clock_ms: u64,
+    /// The wall clock when the file was written (ms since the Unix epoch), from the file
+    /// itself, or its modification time for files of earlier versions.
+    pub saved_unix_ms: Option<u64>,
 }
 
 /// Why the state file could not be used.
@@ -207,20 +223,21 @@ pub enum StateError {
 /// Reads a state file and rebuilds the scaler it describes under `config`. A decision that
 /// was awaiting its outcome when the file was written is treated as failed (its effect is
 /// unknown): the next tick decides again from what it observes.
-pub fn load_state(path: &std::path::Path, config: &ScalerConfig) -> Result<(Scaler, u64), StateError> {
+pub fn load_state(path: &std::path::Path, config: &ScalerConfig) -> Result<Resumed, StateError> {
     let p = || path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|source| StateError::Io { path: p(), source })?;
     let file: StateFile = serde_json::from_str(&text).map_err(|source| StateError::Format { path: p(), source })?;
     let mut snap = file.scaler;
     snap.pending = None;
     let scaler = Scaler::restore(config.clone(), snap).map_err(|source| StateError::Restore { path: p(), source })?;
-    Ok((scaler, file.clock_ms))
+    let saved_unix_ms = file.saved_unix_ms.or_else(|| file_mtime_unix_ms(path));
+    Ok(Resumed { scaler, clock_ms: file.clock_ms, saved_unix_ms })
 }
 
 /// Writes a state file atomically: a temporary file in the same folder, flushed, then renamed.
 pub fn save_state(path: &std::path::Path, scaler: &Scaler, clock_ms: u64) -> Result<(), StateError> {
     let p = || path.display().to_string();
-    let file = StateFile { clock_ms, scaler: scaler.snapshot() };
+    let file = StateFile { clock_ms, saved_unix_ms: Some(unix_ms()), scaler: scaler.snapshot() };
     let text = serde_json::to_vec(&file).map_err(|source| StateError::Format { path: p(), source })?;
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -576,8 +593,8 @@ impl<R: WorkerRegistry, D: TaskDistributor, C: CloudManager> AutoScaler<R, D, C>
                 s.origin = Some(Instant::now());
                 if let Some(path) = self.inner.config.state_file.as_deref().filter(|p| p.exists()) {
                     match load_state(path, &self.inner.config.scaler) {
-                        Ok((scaler, clock_ms)) => {
-                            let downtime = read_saved_unix_ms(path).map_or(0, |t| unix_ms().saturating_sub(t));
+                        Ok(Resumed { scaler, clock_ms, saved_unix_ms }) => {
+                            let downtime = saved_unix_ms.map_or(0, |t| unix_ms().saturating_sub(t));
                             s.scaler = scaler;
                             s.offset_ms = clock_ms.saturating_add(downtime);
                             s.resumed = true;
@@ -838,9 +855,9 @@ fn persist<R, D, C>(inner: &Inner<R, D, C>, now: TimeMs) {
     }
 }
 
-/// The wall-clock time a state file was written (its modification time), to count the
-/// downtime since.
-fn read_saved_unix_ms(path: &std::path::Path) -> Option<u64> {
+/// A file's modification time (ms since the Unix epoch): when a state file of an earlier
+/// version, which does not record it, was written.
+fn file_mtime_unix_ms(path: &std::path::Path) -> Option<u64> {
     let t = std::fs::metadata(path).ok()?.modified().ok()?;
     t.duration_since(std::time::UNIX_EPOCH).ok().map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }

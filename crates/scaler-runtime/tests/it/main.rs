@@ -649,3 +649,30 @@ async fn a_resumed_recording_continues_the_file_and_cuts_a_torn_row() {
     let times: Vec<&str> = t.lines().skip(1).map(|l| l.split(',').next().unwrap()).collect();
     assert_eq!(times, ["0", "60", "120"], "{t}");
 }
+
+/// The downtime is measured from the wall-clock time the state file records, not from the
+/// file's modification time (which a copy or a restore from backup changes); a file of an
+/// earlier version, without it, falls back to the modification time.
+#[test]
+fn the_state_file_records_when_it_was_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.json");
+    let config = scaler_core::ScalerConfig::default();
+    let core = scaler_core::Scaler::new(config.clone());
+    scaler_runtime::save_state(&path, &core, 5000).unwrap();
+    let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
+    let r = scaler_runtime::load_state(&path, &config).unwrap();
+    assert_eq!(r.clock_ms, 5000);
+    let saved = r.saved_unix_ms.unwrap();
+    assert!(saved <= now_ms && now_ms - saved < 60_000, "{saved} vs {now_ms}");
+    // An hour earlier, as recorded: that is what counts, though the file was just modified.
+    let mut file: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    file["saved_unix_ms"] = serde_json::json!(saved - 3_600_000);
+    std::fs::write(&path, file.to_string()).unwrap();
+    assert_eq!(scaler_runtime::load_state(&path, &config).unwrap().saved_unix_ms, Some(saved - 3_600_000));
+    // Without the field: the modification time (just now).
+    file.as_object_mut().unwrap().remove("saved_unix_ms");
+    std::fs::write(&path, file.to_string()).unwrap();
+    let old = scaler_runtime::load_state(&path, &config).unwrap().saved_unix_ms.unwrap();
+    assert!(old + 60_000 > now_ms, "{old} vs {now_ms}");
+}
