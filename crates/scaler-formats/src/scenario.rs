@@ -37,6 +37,10 @@ pub const CLUSTER_KEYS: &[&str] = &[
 /// The most workers the simulator models (a guard against a typo allocating billions).
 pub const MAX_SIM_WORKERS: u32 = 1_000_000;
 
+/// The most ticks a `metrics_window` may span in the simulator: the window keeps a sample
+/// per tick (at most 72 bytes with its max/min queues), so this bounds its memory.
+pub const MAX_SIM_WINDOW_SAMPLES: u64 = 10_000_000;
+
 /// Which kind of trace file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TraceFormat {
@@ -198,6 +202,19 @@ pub fn from_doc(doc: &Doc, overrides: &Overrides) -> Result<Scenario, InputError
         Ok(())
     };
     max_workers_rule(scaler.max_workers(), "scaler.max_workers")?;
+    let samples = scaler.metrics_window().as_ms() / scaler.evaluation_interval().as_ms().max(1);
+    if samples > MAX_SIM_WINDOW_SAMPLES {
+        let at = doc.get("scaler").map(|(_, _, node)| node);
+        let msg = format!(
+            "scaler.metrics_window = {} holds {samples} evaluation intervals of {} s: the simulator keeps a sample per tick, at most {MAX_SIM_WINDOW_SAMPLES} (about 720 MB); a longer evaluation_interval or a shorter metrics_window",
+            scaler.metrics_window(),
+            scaler.evaluation_interval()
+        );
+        return Err(match at {
+            Some(node) => doc.error_node(node, msg),
+            None => InputError::file(&doc.path, msg),
+        });
+    }
     let initial_workers = match cluster_t.whole("initial_workers", u64::from(MAX_SIM_WORKERS))? {
         Some(n) => u32::try_from(n).unwrap_or(MAX_SIM_WORKERS),
         None => scaler.min_workers(),

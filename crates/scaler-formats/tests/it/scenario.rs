@@ -85,6 +85,17 @@ fn a_price_that_could_overflow_the_cost_is_refused() {
 }
 
 #[test]
+fn a_window_of_too_many_ticks_is_refused_in_the_simulator() {
+    let base = "[trace]\npath = \"trace.csv\"\n[scaler]\nevaluation_interval = 0.001\nmetrics_window = ";
+    let err = scenario(&format!("{base}86400\n")).unwrap_err();
+    assert!(
+        err.contains("scaler.metrics_window = 86400 holds 86400000 evaluation intervals of 0.001 s: the simulator keeps a sample per tick, at most 10000000"),
+        "{err}"
+    );
+    assert!(scenario(&format!("{base}10000\n")).is_ok());
+}
+
+#[test]
 fn summary_json_refuses_a_non_finite_number_instead_of_writing_null() {
     let sc = scenario("[trace]\npath = \"trace.csv\"\n").unwrap();
     let mut s = scaler_model::Summary {
