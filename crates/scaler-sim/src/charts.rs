@@ -163,7 +163,7 @@ impl Point {
 
 /// Reads a `timeline.csv`, keeping the rows between `window_h` hours `(from, to)` if given.
 ///
-/// Memory is bounded: a timeline of more than [`MAX_KEPT_ROWS`] rows is kept as buckets of
+/// Memory is bounded: a timeline of more than 8,192 rows is kept as buckets of
 /// neighbouring rows (each its first time and the maxima of its values), and at most
 /// `MAX_MARKED_EVENTS + 1` scale events are kept (more are not marked anyway).
 pub fn read_timeline(path: &Path, label: &str, window_h: Option<(f64, f64)>) -> Result<Timeline, InputError> {
