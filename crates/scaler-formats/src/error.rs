@@ -97,10 +97,12 @@ pub enum SimError {
     #[error(transparent)]
     Model(#[from] ModelError),
     /// Reading or writing failed.
-    #[error("{}: {source}", escape_control(&path.display().to_string()))]
+    #[error("{}: cannot {doing}: {source}", escape_control(&path.display().to_string()))]
     Io {
         /// The file involved.
         path: PathBuf,
+        /// What was being done (`write`, `read`, `sync`, ...).
+        doing: &'static str,
         /// What the system said.
         source: std::io::Error,
     },
@@ -119,9 +121,9 @@ impl SimError {
         SimError::Model(ModelError::Invariant(what))
     }
 
-    /// An IO failure on `path`.
-    pub fn io(path: &Path, source: std::io::Error) -> SimError {
-        SimError::Io { path: path.to_path_buf(), source }
+    /// An IO failure on `path` while doing `doing` (a verb phrase: "write", "read").
+    pub fn io(path: &Path, doing: &'static str, source: std::io::Error) -> SimError {
+        SimError::Io { path: path.to_path_buf(), doing, source }
     }
 }
 

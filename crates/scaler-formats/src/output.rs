@@ -107,15 +107,21 @@ pub fn write_atomically<T>(
             #[cfg(unix)]
             let file = {
                 use std::os::fd::AsFd;
-                let fd = std::io::stdout().as_fd().try_clone_to_owned().map_err(|e| SimError::io(path, e))?;
+                let fd = std::io::stdout()
+                    .as_fd()
+                    .try_clone_to_owned()
+                    .map_err(|e| SimError::io(path, "duplicate standard output for", e))?;
                 File::from(fd)
             };
             #[cfg(not(unix))]
-            let file = File::create("CON").map_err(|e| SimError::io(path, e))?;
+            let file = File::create("CON").map_err(|e| SimError::io(path, "open the console for", e))?;
             return write_directly(path, file, write);
         }
         Target::Direct(p) => {
-            let file = std::fs::OpenOptions::new().write(true).open(&p).map_err(|e| SimError::io(path, e))?;
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(&p)
+                .map_err(|e| SimError::io(path, "open for writing", e))?;
             return write_directly(path, file, write);
         }
     };
@@ -138,9 +144,9 @@ pub fn write_atomically<T>(
     set_default_permissions(&file, path);
     let mut w = BufWriter::with_capacity(1 << 16, file);
     let value = write(&mut w)?;
-    let file = w.into_inner().map_err(|e| SimError::io(path, e.into_error()))?;
-    file.sync_all().map_err(|e| SimError::io(path, e))?;
-    tmp_path.persist(path).map_err(|e| SimError::io(path, e.error))?;
+    let file = w.into_inner().map_err(|e| SimError::io(path, "write", e.into_error()))?;
+    file.sync_all().map_err(|e| SimError::io(path, "sync", e))?;
+    tmp_path.persist(path).map_err(|e| SimError::io(path, "replace", e.error))?;
     Ok(value)
 }
 
@@ -151,7 +157,7 @@ fn write_directly<T>(
 ) -> Result<T, SimError> {
     let mut w = BufWriter::with_capacity(1 << 16, file);
     let value = write(&mut w)?;
-    w.flush().map_err(|e| SimError::io(path, e))?;
+    w.flush().map_err(|e| SimError::io(path, "write", e))?;
     Ok(value)
 }
 
@@ -201,7 +207,7 @@ impl<'w, W: Write> Chunked<'w, W> {
 
     /// Writes the buffer out.
     pub fn flush(&mut self) -> Result<(), SimError> {
-        self.out.write_all(&self.buf).map_err(|e| SimError::io(self.path, e))?;
+        self.out.write_all(&self.buf).map_err(|e| SimError::io(self.path, "write", e))?;
         self.buf.clear();
         Ok(())
     }

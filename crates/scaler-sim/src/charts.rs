@@ -39,7 +39,7 @@ const PALETTE: [RGBColor; 6] =
     [BLUE, ORANGE, RGBColor(148, 103, 189), RGBColor(140, 86, 75), RGBColor(23, 190, 207), RGBColor(188, 189, 34)];
 
 fn chart_error(path: &Path, e: impl std::fmt::Display) -> SimError {
-    SimError::io(path, std::io::Error::other(format!("drawing the chart failed: {e}")))
+    SimError::io(path, "draw the chart", std::io::Error::other(e.to_string()))
 }
 
 /// Draws the body (which uses `$root: &DrawingArea<_, Shift>` and returns

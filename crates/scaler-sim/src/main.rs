@@ -471,7 +471,7 @@ fn dispatch(cli: Cli) -> Result<(), SimError> {
                     let stdout = std::io::stdout();
                     let mut lock = std::io::BufWriter::new(stdout.lock());
                     let r = replay(&cfg, &observations, &mut lock, Path::new("<stdout>"), skip_invalid)?;
-                    lock.flush().map_err(|e| SimError::io(Path::new("<stdout>"), e))?;
+                    lock.flush().map_err(|e| SimError::io(Path::new("<stdout>"), "write", e))?;
                     r
                 }
             };

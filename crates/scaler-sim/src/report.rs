@@ -172,7 +172,7 @@ fn escape(s: &str) -> String {
 }
 
 fn svg_inline(path: &Path) -> Result<String, SimError> {
-    let text = std::fs::read_to_string(path).map_err(|e| SimError::io(path, e))?;
+    let text = std::fs::read_to_string(path).map_err(|e| SimError::io(path, "read", e))?;
     // Drop an XML declaration, keep the <svg> element; make it scale with the page.
     let start = text.find("<svg").unwrap_or(0);
     Ok(text[start..].replacen("<svg", "<svg class=\"chart\" preserveAspectRatio=\"xMidYMid meet\"", 1))

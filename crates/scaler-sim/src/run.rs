@@ -46,23 +46,23 @@ fn write_run(scenario: &Scenario, set: &mut OutputSet<'_>) -> Result<Summary, Si
     let (tl_path, obs_path) = (set.final_path("timeline.csv"), set.final_path("observations.csv"));
     let mut tl = set.create("timeline.csv")?;
     let mut obs = set.create("observations.csv")?;
-    tl.write_all(TIMELINE_HEADER.as_bytes()).map_err(|e| SimError::io(&tl_path, e))?;
-    obs.write_all(observations::header_line().as_bytes()).map_err(|e| SimError::io(&obs_path, e))?;
+    tl.write_all(TIMELINE_HEADER.as_bytes()).map_err(|e| SimError::io(&tl_path, "write", e))?;
+    obs.write_all(observations::header_line().as_bytes()).map_err(|e| SimError::io(&obs_path, "write", e))?;
     let params = scenario.params(scenario.seed);
     let mut line = Vec::with_capacity(256);
     let summary = simulate(params, &mut source, |row| {
         line.clear();
         push_tick_row(&mut line, row);
-        tl.write_all(&line).map_err(|e| SimError::io(&tl_path, e))?;
+        tl.write_all(&line).map_err(|e| SimError::io(&tl_path, "write", e))?;
         if !row.observed {
             return Ok(());
         }
         line.clear();
         observations::push_row(&mut line, &row.observation);
-        obs.write_all(&line).map_err(|e| SimError::io(&obs_path, e))
+        obs.write_all(&line).map_err(|e| SimError::io(&obs_path, "write", e))
     })?;
-    tl.flush().map_err(|e| SimError::io(&tl_path, e))?;
-    obs.flush().map_err(|e| SimError::io(&obs_path, e))?;
+    tl.flush().map_err(|e| SimError::io(&tl_path, "write", e))?;
+    obs.flush().map_err(|e| SimError::io(&obs_path, "write", e))?;
     let json = summary_json(&summary, scenario)?;
     set.write("summary.json", json.as_bytes())?;
     Ok(summary)

@@ -53,6 +53,6 @@ fn toml_keys_and_values_are_escaped() {
 fn file_names_are_escaped() {
     let e = scaler_formats::error::InputError::file(Path::new(HOSTILE), "is missing").to_string();
     assert_eq!(e, "\\u{1b}[31mred\\0: is missing");
-    let e = scaler_formats::error::SimError::io(Path::new(HOSTILE), std::io::Error::other("no")).to_string();
-    assert_eq!(e, "\\u{1b}[31mred\\0: no");
+    let e = scaler_formats::error::SimError::io(Path::new(HOSTILE), "write", std::io::Error::other("no")).to_string();
+    assert_eq!(e, "\\u{1b}[31mred\\0: cannot write: no");
 }

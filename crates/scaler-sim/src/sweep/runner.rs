@@ -340,7 +340,8 @@ pub fn run_shard_report(
     let mut done: BTreeMap<usize, SettingResult> = BTreeMap::new();
     let mut notices = Vec::new();
     // Resume only a partial file whose header was written whole; otherwise start it again.
-    let resuming = req.resume && partial.exists() && has_line_end(&partial).map_err(|e| SimError::io(&partial, e))?;
+    let resuming =
+        req.resume && partial.exists() && has_line_end(&partial).map_err(|e| SimError::io(&partial, "read", e))?;
     if resuming {
         let refuse =
             |why: String| -> SimError { InputError::file(&manifest_path, format!("cannot resume: {why}")).into() };
@@ -374,7 +375,7 @@ pub fn run_shard_report(
                 .write(true)
                 .open(&partial)
                 .and_then(|f| f.set_len(t.offset))
-                .map_err(|e| SimError::io(&partial, e))?;
+                .map_err(|e| SimError::io(&partial, "cut the torn last row of", e))?;
             notices.push(format!(
                 "{}:{}: dropped a torn last row ({}); its setting runs again",
                 partial.display(),
@@ -384,18 +385,18 @@ pub fn run_shard_report(
         }
     }
     let mut file = if resuming {
-        OpenOptions::new().append(true).open(&partial).map_err(|e| SimError::io(&partial, e))?
+        OpenOptions::new().append(true).open(&partial).map_err(|e| SimError::io(&partial, "open for appending", e))?
     } else {
         // The partial file is started before the manifest is written: a kill between
         // leaves an empty sweep under the old manifest, never old rows under a new one.
-        let mut f = File::create(&partial).map_err(|e| SimError::io(&partial, e))?;
+        let mut f = File::create(&partial).map_err(|e| SimError::io(&partial, "create", e))?;
         let head = results::header(&spec.keys()) + "\n";
-        f.write_all(head.as_bytes()).and_then(|()| f.flush()).map_err(|e| SimError::io(&partial, e))?;
+        f.write_all(head.as_bytes()).and_then(|()| f.flush()).map_err(|e| SimError::io(&partial, "write", e))?;
         f
     };
     let json = serde_json::to_string_pretty(&manifest).expect("serializable") + "\n";
     scaler_formats::output::write_atomically(&manifest_path, |w| {
-        w.write_all(json.as_bytes()).map_err(|e| SimError::io(&manifest_path, e))
+        w.write_all(json.as_bytes()).map_err(|e| SimError::io(&manifest_path, "write", e))
     })?;
     let (si, sn) = req.shard;
     let todo: Vec<usize> = (0..spec.settings()).filter(|i| i % sn == si && !done.contains_key(i)).collect();
@@ -425,7 +426,7 @@ pub fn run_shard_report(
                     if !write_failed {
                         if let Err(e) = file.write_all(&row).and_then(|()| file.flush()) {
                             write_failed = true;
-                            first_error.get_or_insert(SimError::io(&partial, e));
+                            first_error.get_or_insert(SimError::io(&partial, "append a result to", e));
                         }
                     }
                     done.insert(r.index, r);
@@ -460,14 +461,14 @@ pub fn timeline_into(
 ) -> Result<scaler_model::Summary, SimError> {
     let path = set.final_path(name);
     let mut w = set.create(name)?;
-    w.write_all(TIMELINE_HEADER.as_bytes()).map_err(|e| SimError::io(&path, e))?;
+    w.write_all(TIMELINE_HEADER.as_bytes()).map_err(|e| SimError::io(&path, "write", e))?;
     let mut line = Vec::with_capacity(256);
     let summary = simulate(sc.params(seed), &mut trace.source(seed), |r| {
         line.clear();
         push_tick_row(&mut line, r);
-        w.write_all(&line).map_err(|e| SimError::io(&path, e))
+        w.write_all(&line).map_err(|e| SimError::io(&path, "write", e))
     })?;
-    w.flush().map_err(|e| SimError::io(&path, e))?;
+    w.flush().map_err(|e| SimError::io(&path, "write", e))?;
     Ok(summary)
 }
 
