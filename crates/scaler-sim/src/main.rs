@@ -154,8 +154,8 @@ enum Command {
     /// every Kubernetes HPA test vector in FILE, prints one line per failure and a closing
     /// line `N passed, M failed`, and exits with 1 on any failure.
     Conformance {
-        /// The policy: `hpa`.
-        #[arg(value_parser = ["hpa"])]
+        /// The system whose vectors these are: `hpa`, `kpa`, `keda` or `arc`.
+        #[arg(value_parser = ["hpa", "kpa", "keda", "arc"])]
         policy: String,
         /// The vectors file (JSON).
         #[arg(value_name = "FILE.json")]
@@ -216,8 +216,8 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Command::Conformance { file, .. } = &cli.command {
-        return match scaler_sim::conformance::run_file(file) {
+    if let Command::Conformance { policy, file } = &cli.command {
+        return match scaler_sim::conformance::run_file(policy, file) {
             Err(e) => {
                 eprintln!("error: {e}");
                 ExitCode::from(2)

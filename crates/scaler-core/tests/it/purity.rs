@@ -1,8 +1,9 @@
 //! Architecture Invariant: scaler-core never observes the outside world.
 //!
 //! The crate is `#![no_std]` (so `std::time`, `std::fs`, `std::net`, `std::thread`
-//! do not exist for it), and its dependencies are limited to an error-derive crate
-//! and optional serde. This test fails if either changes.
+//! do not exist for it), and its dependencies are limited to an error-derive crate,
+//! `libm` (pure float functions, no_std) and optional serde. This test fails if either
+//! changes.
 
 #[test]
 fn core_is_no_std_and_dependency_light() {
@@ -14,7 +15,7 @@ fn core_is_no_std_and_dependency_light() {
     let parsed: toml::Table = toml::from_str(&manifest).unwrap();
     let deps: Vec<&String> = parsed["dependencies"].as_table().unwrap().keys().collect();
     for d in &deps {
-        assert!(["thiserror", "serde"].contains(&d.as_str()), "scaler-core must not depend on {d}");
+        assert!(["thiserror", "serde", "libm"].contains(&d.as_str()), "scaler-core must not depend on {d}");
     }
     for forbidden in ["std::", "extern crate std", "Instant", "SystemTime", "rand"] {
         let mut dirs = vec![std::path::PathBuf::from(format!("{root}/src"))];

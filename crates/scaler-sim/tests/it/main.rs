@@ -2,6 +2,9 @@
 
 mod cases;
 mod conformance;
+mod conformance_arc;
+mod conformance_keda;
+mod conformance_kpa;
 mod fuzz_corpus;
 mod hostile;
 mod replay;

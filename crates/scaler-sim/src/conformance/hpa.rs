@@ -1,54 +1,11 @@
-//! `scaler-sim conformance hpa FILE.json`: checks `scaler_core::hpa` against test
-//! vectors taken from Kubernetes' own HPA tests (format: `../shared/conformance/README.md`).
-
-use std::path::Path;
+//! `conformance hpa`: Kubernetes' HPA vectors through `scaler_core::hpa`.
 
 use scaler_core::hpa::{
     self, PodClass, RatePolicy, Recommendation, ResourcePod, Rules, ScaleEvent, SelectPolicy, Tolerance, ValuePod,
 };
 use serde_json::Value;
 
-use scaler_formats::csvio::io_reason;
-use scaler_formats::error::InputError;
-
-/// One vector's outcome.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Outcome {
-    /// The vector's id.
-    pub id: String,
-    /// Its kind.
-    pub kind: String,
-    /// `verified` or `unsure`.
-    pub confidence: String,
-    /// `None` when it passed; otherwise what differed.
-    pub failure: Option<String>,
-}
-
-/// Reads the vectors file and evaluates every vector.
-pub fn run_file(path: &Path) -> Result<Vec<Outcome>, InputError> {
-    let text =
-        std::fs::read_to_string(path).map_err(|e| InputError::file(path, format!("cannot read: {}", io_reason(&e))))?;
-    let v: Value = serde_json::from_str(&text).map_err(|e| InputError {
-        path: path.to_path_buf(),
-        location: scaler_formats::error::Location::LineCol(e.line() as u64, e.column() as u64),
-        message: format!("not valid JSON: {e}"),
-    })?;
-    let arr = v.as_array().ok_or_else(|| InputError::file(path, "must be a JSON array of vectors"))?;
-    Ok(arr.iter().map(evaluate).collect())
-}
-
-fn s(v: &Value) -> String {
-    v.as_str().unwrap_or("").to_string()
-}
-
-/// Evaluates one vector.
-#[must_use]
-pub fn evaluate(v: &Value) -> Outcome {
-    let id = s(&v["id"]);
-    let kind = s(&v["kind"]);
-    let failure = check(&kind, &v["inputs"], &v["expected"]).err();
-    Outcome { id, kind, confidence: s(&v["confidence"]), failure }
-}
+use super::same;
 
 fn int(v: &Value, what: &str) -> Result<i64, String> {
     v.as_i64().or_else(|| v.as_f64().map(|f| f as i64)).ok_or_else(|| format!("input `{what}` is not a number: {v}"))
@@ -135,15 +92,8 @@ fn sum_m(v: &Value) -> Result<i64, String> {
 }
 
 /// Compares `got` with `expected[key]` when the vector gives it.
-fn same(expected: &Value, key: &str, got: &Value) -> Result<(), String> {
-    match expected.get(key) {
-        None => Ok(()),
-        Some(want) if want == got || (want.as_f64().is_some() && want.as_f64() == got.as_f64()) => Ok(()),
-        Some(want) => Err(format!("{key}: expected {want}, got {got}")),
-    }
-}
-
-fn check(kind: &str, i: &Value, e: &Value) -> Result<(), String> {
+/// Evaluates one HPA vector's `inputs` against its `expected`.
+pub(super) fn check(kind: &str, i: &Value, e: &Value) -> Result<(), String> {
     match kind {
         "replica_calc_resource_utilization" => {
             let pods = i["pods"]

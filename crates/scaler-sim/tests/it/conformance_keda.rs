@@ -1,0 +1,1 @@
+//! `conformance keda` on the shared vectors and on small hand-written vectors of our own.

@@ -1,0 +1,1 @@
+//! `conformance kpa` on the shared vectors and on small hand-written vectors of our own.
