@@ -1,5 +1,6 @@
 //! The one integration-test binary of scaler-core.
 
+mod arc;
 mod config;
 mod exact;
 mod hpa_extremes;
