@@ -40,11 +40,10 @@ pub fn recommendation(spec: &SweepSpec, base: &Scenario, o: &Outcome) -> Recomme
 }
 
 /// The recommendation as JSON (the text of `recommendation.json`).
-#[must_use]
 ///
 /// # Errors
-/// A metric of the baseline or of the recommendation that is not a finite number: JSON cannot hold it, and `serde_json` would write `null`. It is
-/// refused, naming it. Validation keeps every metric finite (prices are capped, counts
+/// A metric of the baseline or of the recommendation that is not a finite number: JSON
+/// cannot hold it, and `serde_json` would write `null`. It is refused, naming it. Validation keeps every metric finite (prices are capped, counts
 /// are integers), so this is a last guard.
 pub fn recommendation_json(spec: &SweepSpec, base: &Scenario, o: &Outcome) -> Result<String, InputError> {
     let refuse = |what: &str, name: &str, v: f64| {
