@@ -5,6 +5,7 @@ mod config;
 mod exact;
 mod hpa_extremes;
 mod hpa_vectors;
+mod keda;
 mod model;
 mod policies;
 mod purity;
