@@ -129,7 +129,7 @@ impl WindowBuckets {
             match self.last {
                 Some(last) if bt <= last => {}
                 Some(last) if bt - last < self.window_ms => {
-                    for i in last / g + 1..=bt / g {
+                    for i in (last / g).saturating_add(1)..=bt / g {
                         if let Some(s) = self.slot(i) {
                             self.total -= self.buckets[s];
                             self.buckets[s] = 0.0;
@@ -185,7 +185,7 @@ impl WindowBuckets {
             return 0.0;
         }
         let mut total = self.total;
-        for i in last / g + 1..=now / g {
+        for i in (last / g).saturating_add(1)..=now / g {
             if let Some(s) = self.slot(i) {
                 total -= self.buckets[s];
             }

@@ -393,6 +393,11 @@ pub const ANNOTATION_KEYS: &[&str] = &[
 ];
 
 const AUTOSCALING: &str = "autoscaling.knative.dev/";
+
+/// An unknown annotation, with a suggestion for its name (without the prefix).
+fn unknown_annotation(key: &str, name: &str) -> ConfigError {
+    ConfigError::UnknownKey { key: key.to_string(), hint: crate::config::suggest(name, ANNOTATION_KEYS) }
+}
 const SERVING: &str = "serving.knative.dev/";
 
 impl Annotations {
@@ -420,7 +425,7 @@ impl Annotations {
                 key
             };
             if !ANNOTATION_KEYS.contains(&name) || (name == "progress-deadline" && key.starts_with(AUTOSCALING)) {
-                return Err(crate::read::unknown(key, ANNOTATION_KEYS));
+                return Err(unknown_annotation(key, name));
             }
             a.set(key, name, raw)?;
             seen.push((name.to_string(), raw.to_string()));
@@ -514,7 +519,7 @@ impl Annotations {
                 }
                 self.progress_deadline = Some(d);
             }
-            _ => return Err(crate::read::unknown(key, ANNOTATION_KEYS)),
+            _ => return Err(unknown_annotation(key, name)),
         }
         Ok(())
     }

@@ -125,7 +125,7 @@ impl MaxWindow {
 
     /// Records `value` at `now`.
     pub fn record(&mut self, now: TimeMs, value: i32) {
-        let index = now.0 / self.granularity_ms;
+        let index = now.0 / self.granularity_ms.max(1);
         let mut value = value;
         while self.entries.back().is_some_and(|&(_, v)| value >= v) {
             self.entries.pop_back();
