@@ -383,8 +383,7 @@ fn scaler_scale(i: &Value, e: &Value) -> Result<(), String> {
     let cfg = config(c)?;
     let progress_deadline = duration(&c["progress_deadline_s"], "progress_deadline_s")?;
     let pa = &i["pa"];
-    let mut rev = revision(pa)?;
-    rev.container_concurrency = 0;
+    let rev = revision(pa)?;
     let active = match pa["active"]["status"].as_str() {
         Some("True") => ActiveStatus::Active,
         Some("False") => ActiveStatus::Inactive,
