@@ -140,6 +140,27 @@ reasons! {
     IdleScaleToZero = "idle_scale_to_zero",
     /// Predictive: the forecast one provisioning delay ahead needs more workers.
     ForecastHigh = "forecast_high",
+    /// KEDA: a poll found the trigger active at zero (or the idle count): scale to
+    /// `min_replica_count`, at least 1 (the executor's activation).
+    KedaActivate = "keda_activate",
+    /// KEDA: inactive for longer than `cooldown_period` since the last active poll: scale to
+    /// `idle_replica_count`, else `min_replica_count` (the executor's deactivation).
+    KedaDeactivate = "keda_deactivate",
+    /// KEDA: inactive below `min_replica_count` (no idle count): raise to it.
+    KedaMinReplicas = "keda_min_replicas",
+    /// KEDA: inactive, within `cooldown_period` of the last active poll; the HPA holds.
+    KedaCooldown = "keda_cooldown",
+    /// KEDA: inactive with nothing to do (at zero, idle or the minimum), or at zero between
+    /// polls (the HPA does not act at zero).
+    KedaIdle = "keda_idle",
+    /// KEDA: the metric failed (a missing observation) and no fallback serves: hold.
+    KedaTriggerError = "keda_trigger_error",
+    /// KEDA: the metric failed, a fallback is set but its failure threshold is not yet exceeded: hold.
+    KedaAwaitingFallback = "keda_awaiting_fallback",
+    /// KEDA: the fallback serves the metric; the HPA scales to the fallback's replicas.
+    KedaFallback = "keda_fallback",
+    /// KEDA: the ScaledObject is paused: nothing scales.
+    KedaPaused = "keda_paused",
 }
 
 impl fmt::Display for Reason {

@@ -107,6 +107,28 @@ fn rules_from(key: &str, v: &ConfigValue, mut rules: Rules) -> Result<Rules, Con
     Ok(rules)
 }
 
+/// One direction of `behavior` as an inline TOML table (the shape `rules_from` reads).
+pub(crate) fn rules_toml(r: &Rules) -> String {
+    let sel = match r.select {
+        SelectPolicy::Max => "Max",
+        SelectPolicy::Min => "Min",
+        SelectPolicy::Disabled => "Disabled",
+    };
+    let pols: Vec<String> = r
+        .policies
+        .iter()
+        .map(|p| {
+            let t = if p.kind == PolicyType::Pods { "Pods" } else { "Percent" };
+            format!("{{ type = \"{t}\", value = {}, periodSeconds = {} }}", p.value, DurationMs(p.period_ms))
+        })
+        .collect();
+    format!(
+        "{{ stabilizationWindowSeconds = {}, selectPolicy = \"{sel}\", policies = [{}] }}",
+        DurationMs(r.stabilization_window_ms),
+        pols.join(", ")
+    )
+}
+
 impl Policy for HpaConfig {
     const NAME: &'static str = "hpa";
     const KEYS: &'static [&'static str] = &[
@@ -167,26 +189,7 @@ impl Policy for HpaConfig {
             HpaMetric::Utilization => "utilization",
             HpaMetric::Queue => "queue",
         };
-        let rules = |r: &Rules| {
-            let sel = match r.select {
-                SelectPolicy::Max => "Max",
-                SelectPolicy::Min => "Min",
-                SelectPolicy::Disabled => "Disabled",
-            };
-            let pols: Vec<String> = r
-                .policies
-                .iter()
-                .map(|p| {
-                    let t = if p.kind == PolicyType::Pods { "Pods" } else { "Percent" };
-                    format!("{{ type = \"{t}\", value = {}, periodSeconds = {} }}", p.value, DurationMs(p.period_ms))
-                })
-                .collect();
-            format!(
-                "{{ stabilizationWindowSeconds = {}, selectPolicy = \"{sel}\", policies = [{}] }}",
-                DurationMs(r.stabilization_window_ms),
-                pols.join(", ")
-            )
-        };
+        let rules = rules_toml;
         let behavior = match &self.behavior {
             Some((u, d)) => format!(", behavior = {{ scaleUp = {}, scaleDown = {} }}", rules(u), rules(d)),
             None => String::new(),

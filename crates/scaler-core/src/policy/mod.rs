@@ -19,6 +19,7 @@ use crate::units::TimeMs;
 use crate::window::WindowSummary;
 
 pub mod hpa;
+pub mod keda;
 pub mod predictive;
 pub mod queue;
 pub mod step;
@@ -313,4 +314,5 @@ register! {
     Step => step::StepConfig,
     Queue => queue::QueueConfig,
     Predictive => predictive::PredictiveConfig,
+    Keda => keda::KedaConfig,
 }

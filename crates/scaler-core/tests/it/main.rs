@@ -6,6 +6,7 @@ mod exact;
 mod hpa_extremes;
 mod hpa_vectors;
 mod keda;
+mod keda_policy;
 mod kpa;
 mod model;
 mod policies;
