@@ -12,6 +12,17 @@ pub enum ModelError {
     /// what is stuck). A property of the scenario, not a bug.
     #[error("the run cannot progress: {0}")]
     Stuck(String),
+    /// Memory for what the run must hold could not be allocated: a property of the input
+    /// and the machine, not a bug.
+    #[error("out of memory: {bytes} bytes could not be allocated to hold {what}; {lower}")]
+    OutOfMemory {
+        /// What was being held.
+        what: &'static str,
+        /// About how many bytes the structure needed in all.
+        bytes: u64,
+        /// What to lower (or to give the run more memory).
+        lower: &'static str,
+    },
 }
 
 impl From<Infallible> for ModelError {
