@@ -6,9 +6,10 @@
 //! heap push and pop (O(log running tasks)), a lowest-free-worker lookup in
 //! a two-level bitset (O(workers / 4096)) and a count in the wait histogram
 //! (O(1) for waits under 65.536 s, O(log distinct waits) amortized above), so a run
-//! costs O(tasks log workers) plus O(ticks x live workers) for the per-tick cost column.
-//! The waits take memory with their distinct values (at most the tasks, and at most the
-//! longest wait in ms), not with the tasks.
+//! costs O(tasks log workers). The per-tick cost column is kept from counts (see the
+//! `pool` module: O(1) amortized per tick for the usual billing settings, never a sum over
+//! the live workers). The waits take memory with their distinct values (at most the tasks,
+//! and at most the longest wait in ms), not with the tasks.
 //!
 //! The parts live in their own modules (`pool`, `tasks`, `faults`, `stats`); this one
 //! holds the order in which they act: [`Engine::run`] moves from instant to instant and

@@ -1,9 +1,37 @@
 //! The worker pool: workers and their states, the two-level bitset of ready
 //! workers with free slots, scaling up and the order of removal on scaling down,
 //! and billing.
+//!
+//! # The cost column: O(1) amortized per tick
+//!
+//! At every tick the engine asks for the bill so far with the live workers counted as if
+//! they ended now (`Pool::billed_if_ended`). A life `x` is billed `f(x) = max(m, inc *
+//! ceil(x / inc))` (`m` the minimum, `inc` the increment, at least 1 ms), which is not a sum
+//! of simple terms, so instead of summing `f` over the live workers the pool keeps counts:
+//! - With `X0 = floor(m / inc) * inc`, `f(x) = m` for `x <= X0`. Workers are requested in time
+//!   order, so those whose life is at most `X0` (young) are the most recently requested: a
+//!   FIFO of `(request time, count)` groups, the oldest moved out as the clock passes them.
+//! - Above `X0`, `f(x) = inc * ceil(x / inc)`. Writing the clock `t = qt * inc + st` and a
+//!   request time `r = qr * inc + sr`, `ceil((t - r) / inc) = qt - qr + [sr < st]`, so the old
+//!   workers' bills sum to `inc * (n * qt - sum(qr) + #{sr < st})`: kept are `n`, `sum(qr)`,
+//!   the old workers by residue `sr` (an ordered map), and the count below `st`, moved with
+//!   `st` by summing the map over the narrowest of `[st before, st)`, `[0, st)` and
+//!   `[st, inc)`.
+//!
+//! A request, an end, and a group's move from young to old cost O(log) each. A tick costs
+//! O(log d + k), `d` residues held and `k` of them in the range summed. The engine requests
+//! workers and asks for the bill only at ticks, multiples of the evaluation interval `P`, so
+//! residues lie on the `L = inc / gcd(inc, P)` points `j * gcd(inc, P)`, and `st` moves by
+//! `u = (P mod inc) / gcd(inc, P)` of them per tick: the range holds at most `min(u, L - u)`
+//! of them. When `P` is a multiple of `inc` (`L = 1`) or `inc` a multiple of `P` (`u = 1`),
+//! which covers ticks every millisecond and the usual settings (`inc = 1 s` or `1 h`, `P =
+//! 30 s`), `k <= 1`: O(1) per tick, plus O(log d) for the map's search. Unusual ratios (`inc =
+//! 61 s`, `P = 30 s`) sum more, never more than the distinct request instants of the old
+//! live workers. Within one increment of `u64::MAX` ms a bill can saturate; there, and only
+//! there, the live workers' bills are summed one by one.
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BTreeMap, BinaryHeap, VecDeque};
 
 use scaler_core::{DurationMs, Utilization};
 
@@ -95,6 +123,8 @@ pub(crate) struct Pool {
     billing_increment_ms: u64,
     billing_minimum_ms: u64,
     workers: Vec<Worker>,
+    /// The live workers' bills as if they ended now.
+    bills: LiveBills,
     /// Ids of workers not yet gone, increasing.
     live: Vec<u32>,
     free: FreeSet,
@@ -114,11 +144,15 @@ impl Pool {
     /// A pool at time 0 with `initial_workers` ready workers (ids `0..initial_workers`).
     pub(crate) fn new(cluster: &Cluster) -> Pool {
         let initial = cluster.initial_workers;
+        let (inc, min) = (cluster.billing_increment.as_ms(), cluster.billing_minimum.as_ms());
+        let mut bills = LiveBills::new(inc, min);
+        bills.add(0, u64::from(initial));
         let mut p = Pool {
             slots: cluster.slots_per_worker,
-            billing_increment_ms: cluster.billing_increment.as_ms(),
-            billing_minimum_ms: cluster.billing_minimum.as_ms(),
+            billing_increment_ms: inc,
+            billing_minimum_ms: min,
             workers: Vec::with_capacity(initial as usize),
+            bills,
             live: Vec::with_capacity(initial as usize),
             free: FreeSet::default(),
             provisioning: BinaryHeap::new(),
@@ -268,6 +302,7 @@ impl Pool {
             self.provisioning.push(Reverse((ready_at, id)));
             self.n_prov += 1;
         }
+        self.bills.add(t, u64::from(k));
         self.live_workers.set(t, self.live_count());
     }
 
@@ -350,6 +385,7 @@ impl Pool {
         let w = &mut self.workers[id as usize];
         let life = t - w.requested_ms;
         w.state = WState::Gone;
+        self.bills.remove(w.requested_ms);
         self.free.remove(id);
         self.lives_ms += u128::from(life);
         self.billed_ms += u128::from(self.billed(life));
@@ -363,12 +399,31 @@ impl Pool {
         rounded.max(self.billing_minimum_ms)
     }
 
-    /// Billed so far, ms, counting live workers as if terminated at `t`.
+    /// Billed so far, ms, counting live workers as if terminated at `t` (`t` never decreases
+    /// from one call to the next, and is at least every live worker's request time).
+    ///
+    /// O(1) amortized for the engine's ticks (see [`LiveBills`]); the sum over live workers
+    /// only when `t` is within one billing increment of `u64::MAX` ms, where a bill saturates.
     pub(crate) fn billed_if_ended(&mut self, t: u64) -> u128 {
-        self.live.retain(|&id| self.workers[id as usize].state != WState::Gone);
-        let live_billed: u128 =
-            self.live.iter().map(|&id| u128::from(self.billed(t - self.workers[id as usize].requested_ms))).sum();
+        let live_billed = match self.bills.total(t) {
+            Some(b) => {
+                #[cfg(test)]
+                assert_eq!(b, self.billed_one_by_one(t), "live bills at {t} ms");
+                b
+            }
+            None => self.billed_one_by_one(t),
+        };
         self.billed_ms + live_billed
+    }
+
+    /// The live workers' bills as if they ended at `t`, summed one by one.
+    fn billed_one_by_one(&self, t: u64) -> u128 {
+        self.live
+            .iter()
+            .map(|&id| &self.workers[id as usize])
+            .filter(|w| w.state != WState::Gone)
+            .map(|w| u128::from(self.billed(t - w.requested_ms)))
+            .sum()
     }
 
     /// Billed worker time of terminated workers, ms.
@@ -384,5 +439,239 @@ impl Pool {
     /// The integral of live workers over time, worker-ms, up to the last change.
     pub(crate) fn live_integral(&self) -> u128 {
         self.live_workers.integral()
+    }
+}
+
+/// The live workers' bills as if they all ended at `now`, the last time asked
+/// ([`LiveBills::total`]), kept from counts (see the module documentation: a FIFO of young
+/// groups, and the old workers by billing residue).
+#[derive(Clone, Debug)]
+pub(crate) struct LiveBills {
+    inc: u64,
+    min: u64,
+    /// `X0`: lives up to this are billed `min`.
+    young_max: u64,
+    /// `floor(u64::MAX / inc) * inc`: no bill saturates while `now` is at most this.
+    exact_until: u64,
+    now: u64,
+    /// Workers whose life at `now` is at most `young_max`, as `(requested_ms, count)` groups
+    /// in request order (a group whose workers all ended is kept, empty, until it is old or
+    /// the empty groups are many).
+    young: VecDeque<(u64, u64)>,
+    young_n: u64,
+    young_empty: usize,
+    /// Old workers by `requested_ms % inc`.
+    residues: BTreeMap<u64, u64>,
+    old_n: u64,
+    /// The sum of `requested_ms / inc` over old workers.
+    old_q: u128,
+    /// `now % inc`, and the old workers whose residue is below it.
+    st: u64,
+    below: u64,
+}
+
+impl LiveBills {
+    /// No worker yet, billed `max(min, inc * ceil(life / inc))` with `inc = max(1, increment)`.
+    pub(crate) fn new(increment: u64, min: u64) -> LiveBills {
+        let inc = increment.max(1);
+        LiveBills {
+            inc,
+            min,
+            young_max: min / inc * inc,
+            exact_until: u64::MAX / inc * inc,
+            now: 0,
+            young: VecDeque::new(),
+            young_n: 0,
+            young_empty: 0,
+            residues: BTreeMap::new(),
+            old_n: 0,
+            old_q: 0,
+            st: 0,
+            below: 0,
+        }
+    }
+
+    /// `k` workers requested at `r` (not before the last call's `now`, nor before earlier requests).
+    pub(crate) fn add(&mut self, r: u64, k: u64) {
+        if k == 0 {
+            return;
+        }
+        debug_assert!(r >= self.now, "a request at {r} ms before the bill at {} ms", self.now);
+        self.young_n += k;
+        if let Some(back) = self.young.back_mut() {
+            debug_assert!(r >= back.0, "requests out of time order");
+            if back.0 == r {
+                if back.1 == 0 {
+                    self.young_empty -= 1;
+                }
+                back.1 += k;
+                return;
+            }
+        }
+        self.young.push_back((r, k));
+    }
+
+    /// One worker requested at `r` ended.
+    pub(crate) fn remove(&mut self, r: u64) {
+        if self.now.saturating_sub(r) <= self.young_max {
+            let i = self.young.binary_search_by_key(&r, |g| g.0).expect("a young worker's group is in the FIFO");
+            let g = &mut self.young[i];
+            g.1 -= 1;
+            self.young_n -= 1;
+            if g.1 == 0 {
+                self.young_empty += 1;
+                if self.young_empty > 32 && self.young_empty > self.young.len() / 2 {
+                    self.young.retain(|g| g.1 > 0);
+                    self.young_empty = 0;
+                }
+            }
+            return;
+        }
+        let sr = r % self.inc;
+        let c = self.residues.get_mut(&sr).expect("an old worker's residue is counted");
+        *c -= 1;
+        if *c == 0 {
+            self.residues.remove(&sr);
+        }
+        self.old_n -= 1;
+        self.old_q -= u128::from(r / self.inc);
+        if sr < self.st {
+            self.below -= 1;
+        }
+    }
+
+    /// The live workers' bills as if they ended at `t` (never before the last call), or
+    /// `None` when some bill could saturate (`t` within one increment of `u64::MAX`): the
+    /// caller then sums them one by one.
+    pub(crate) fn total(&mut self, t: u64) -> Option<u128> {
+        if t > self.exact_until {
+            return None;
+        }
+        debug_assert!(t >= self.now, "bills asked at {t} ms after {} ms", self.now);
+        self.now = t;
+        while let Some(&(r, k)) = self.young.front() {
+            if t.saturating_sub(r) <= self.young_max {
+                break;
+            }
+            self.young.pop_front();
+            if k == 0 {
+                self.young_empty -= 1;
+                continue;
+            }
+            self.young_n -= k;
+            let sr = r % self.inc;
+            *self.residues.entry(sr).or_insert(0) += k;
+            self.old_n += k;
+            self.old_q += u128::from(k) * u128::from(r / self.inc);
+            if sr < self.st {
+                self.below += k;
+            }
+        }
+        self.seek(t % self.inc);
+        let ceil_sum = u128::from(self.old_n) * u128::from(t / self.inc) - self.old_q + u128::from(self.below);
+        Some(u128::from(self.young_n) * u128::from(self.min) + u128::from(self.inc) * ceil_sum)
+    }
+
+    /// Moves the residue `st` to `to`, keeping `below` = the old workers with a residue below it.
+    fn seek(&mut self, to: u64) {
+        let from = self.st;
+        if to == from {
+            return;
+        }
+        let between = to.abs_diff(from);
+        let count = |r: std::ops::Range<u64>, m: &BTreeMap<u64, u64>| m.range(r).map(|(_, &c)| c).sum::<u64>();
+        if between <= to && between <= self.inc - to {
+            if to > from {
+                self.below += count(from..to, &self.residues);
+            } else {
+                self.below -= count(to..from, &self.residues);
+            }
+        } else if to <= self.inc - to {
+            self.below = count(0..to, &self.residues);
+        } else {
+            self.below = self.old_n - count(to..self.inc, &self.residues);
+        }
+        self.st = to;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::{RngExt, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    use super::*;
+
+    /// `Pool::billed`, the definition.
+    fn billed(life: u64, increment: u64, min: u64) -> u64 {
+        let inc = increment.max(1);
+        life.div_ceil(inc).saturating_mul(inc).max(min)
+    }
+
+    fn pick<T: Copy>(rng: &mut ChaCha8Rng, from: &[T]) -> T {
+        from[rng.random_range(0..from.len())]
+    }
+
+    /// Model test: random requests, ends and bills (the clock never going back, ticks on a
+    /// grid or anywhere, increments and minimums of 0, 1, small, odd and huge) against the
+    /// sum of every live worker's bill.
+    #[test]
+    fn live_bills_equal_the_sum_over_live_workers() {
+        for case in 0..3_000u64 {
+            let mut rng = ChaCha8Rng::seed_from_u64(case);
+            let inc: u64 = match rng.random_range(0..8) {
+                0 => 0,
+                1 => 1,
+                2 => rng.random_range(2..10),
+                3 => 1000,
+                4 => 61_000,
+                5 => 3_600_000,
+                6 => rng.random_range(1..1_000_000_000),
+                _ => pick(&mut rng, &[u64::MAX / 3, u64::MAX - 1, u64::MAX]),
+            };
+            let i = inc.max(1);
+            let min: u64 = match rng.random_range(0..7) {
+                0 => 0,
+                1 => 1,
+                2 => i - 1,
+                3 => i,
+                4 => i.saturating_add(1),
+                5 => i.saturating_mul(rng.random_range(2..7)).saturating_sub(rng.random_range(0..2)),
+                _ => rng.random::<u64>() >> rng.random_range(0..64),
+            };
+            // The clock: from 0, or near the end of time (where bills saturate).
+            let mut now: u64 =
+                if rng.random_range(0..10) == 0 { u64::MAX - rng.random_range(0..3 * i.min(1 << 40)) } else { 0 };
+            let grid: u64 = pick(&mut rng, &[1, 7, 1000, 30_000, 60_000, 61_000, 3_600_000]);
+            let mut bills = LiveBills::new(inc, min);
+            let mut live: Vec<u64> = Vec::new();
+            for _ in 0..rng.random_range(1..300) {
+                match rng.random_range(0..10) {
+                    0..=2 => {
+                        let k = if rng.random_range(0..5) == 0 { rng.random_range(0..100) } else { 1 };
+                        bills.add(now, k);
+                        live.extend(std::iter::repeat_n(now, k as usize));
+                    }
+                    3..=4 if !live.is_empty() => {
+                        let r = live.swap_remove(rng.random_range(0..live.len()));
+                        bills.remove(r);
+                    }
+                    _ => {
+                        let step = match rng.random_range(0..4) {
+                            0 => 0,
+                            1 => grid,
+                            2 => grid * rng.random_range(1..5),
+                            _ => rng.random_range(0..3 * i.min(1 << 40)),
+                        };
+                        now = now.saturating_add(step);
+                        let want: u128 = live.iter().map(|&r| u128::from(billed(now - r, inc, min))).sum();
+                        match bills.total(now) {
+                            Some(got) => assert_eq!(got, want, "case {case}: inc {inc} min {min} at {now}"),
+                            None => assert!(now > u64::MAX / i * i, "case {case}: exact sums refused at {now}"),
+                        }
+                    }
+                }
+            }
+        }
     }
 }
