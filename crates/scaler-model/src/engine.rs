@@ -8,8 +8,15 @@
 //! (O(1) for waits under 65.536 s, O(log distinct waits) amortized above), so a run
 //! costs O(tasks log workers). The per-tick cost column is kept from counts (see the
 //! `pool` module: O(1) amortized per tick for the usual billing settings, never a sum over
-//! the live workers). The waits take memory with their distinct values (at most the tasks,
-//! and at most the longest wait in ms), not with the tasks.
+//! the live workers), and each worker costs O(log) amortized to request, remove and, once
+//! gone, drop from the pool's table.
+//!
+//! Memory grows with what the run must hold: the tasks waiting (runs of alike tasks) and
+//! running, the live workers (and at most as many gone ones as live workers and heap
+//! entries, before they are dropped), and the distinct waits (at most the tasks, and at most
+//! the longest wait in ms), not with the trace or the workers ever requested. With crashes
+//! on, a worker removed before its drawn crash time keeps a 16-byte entry in the crash heap
+//! until that time (the instant it marks is kept exactly).
 //!
 //! The parts live in their own modules (`pool`, `tasks`, `faults`, `stats`); this one
 //! holds the order in which they act: [`Engine::run`] moves from instant to instant and
@@ -22,7 +29,7 @@ use scaler_core::{Action, Observation, Outcome, PoolSnapshot, Reason, Scaler, Sc
 
 use crate::error::{invariant, ModelError};
 use crate::faults::{FaultStreams, Faults};
-use crate::pool::{Cluster, Pool};
+use crate::pool::{remap_heap, Cluster, Pool, NO_WORKER};
 use crate::stats::{TimeIntegral, WaitStats};
 use crate::summary::{Summary, TickRow};
 use crate::tasks::Tasks;
@@ -138,11 +145,21 @@ impl Engine {
         S: TaskSource + ?Sized,
         E: From<S::Error> + From<ModelError>,
     {
+        self.drive(source, &mut on_tick)?;
+        Ok(self.finish()?)
+    }
+
+    /// Runs the whole trace, up to its last event.
+    fn drive<S, E>(&mut self, source: &mut S, on_tick: &mut impl FnMut(&TickRow) -> Result<(), E>) -> Result<(), E>
+    where
+        S: TaskSource + ?Sized,
+        E: From<S::Error> + From<ModelError>,
+    {
         let interval = self.params.scaler.evaluation_interval().as_ms();
         let mut next_arrival = source.next_task()?;
         let mut t = 0;
         loop {
-            self.instant(t, source, &mut next_arrival, &mut on_tick, interval)?;
+            self.instant(t, source, &mut next_arrival, on_tick, interval)?;
             let work_remains = next_arrival.is_some() || !self.tasks.queue_is_empty() || self.tasks.running() > 0;
             if !work_remains {
                 break;
@@ -169,7 +186,7 @@ impl Engine {
             }
             t = next;
         }
-        Ok(self.finish()?)
+        Ok(())
     }
 
     /// True when tasks wait and nothing but the scaler can ever run them: no task is running
@@ -269,7 +286,7 @@ impl Engine {
         // 1. provisioning that ends now.
         self.finish_provisioning(t);
         // 2. completions (entries voided by a crash are dropped), then crashes.
-        while let Some(r) = self.tasks.pop_ended(t, |r| self.pool.generation(r.worker) == r.generation) {
+        while let Some(r) = self.tasks.pop_ended(t, |r| self.pool.runs(r.worker, r.generation)) {
             self.complete(r.worker, t, r.duration_ms);
         }
         while let Some(&Reverse((at, w, generation))) = self.crash_at.peek() {
@@ -373,6 +390,22 @@ impl Engine {
         }
     }
 
+    /// Drops gone workers from the pool's table once they are many (see [`Pool::compact`]),
+    /// renumbering the live ones in their order in every structure that names them.
+    fn compact_workers(&mut self) {
+        let held = self.tasks.running_entries() + self.crash_at.len();
+        let Some(map) = self.pool.compact(held) else { return };
+        self.tasks.remap_workers(&map);
+        remap_heap(&mut self.crash_at, |Reverse((at, w, generation))| {
+            let new = map.get(w as usize).copied().unwrap_or(NO_WORKER);
+            if new == NO_WORKER {
+                (Reverse((at, NO_WORKER, 0)), true)
+            } else {
+                (Reverse((at, new, generation)), false)
+            }
+        });
+    }
+
     /// What the scaler observes at a tick (SPEC section 6.4): the pool's snapshot, turned
     /// into the observation by the core, exactly as the runtime does.
     pub fn pool_snapshot(&mut self, t: u64) -> PoolSnapshot {
@@ -413,6 +446,8 @@ impl Engine {
         }
         let d = tick.decision;
         if let Some(ticket) = tick.ticket {
+            // Before a scale up adds to the table, so that it holds O(peak live workers).
+            self.compact_workers();
             // The decision's `current_workers` may be stale or missing: the pool's real count is what changes.
             let now_workers = self.pool.current();
             let outcome = if self.faults.scaling_fails() {
@@ -541,4 +576,151 @@ where
     E: From<S::Error> + From<ModelError>,
 {
     Engine::new(params).run(source, on_tick)
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::{RngExt, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+    use scaler_core::{DurationMs, Fixed9, PolicyKind, Step};
+
+    use super::*;
+    use crate::pool::COMPACT_MIN;
+    use crate::trace::VecSource;
+
+    /// A run's rows and result, with the pool's compaction threshold set to `compact_min`;
+    /// also the most worker entries held at once and the compactions made.
+    fn run(
+        params: &SimParams,
+        tasks: &[Task],
+        compact_min: usize,
+    ) -> (Vec<TickRow>, Result<Summary, ModelError>, usize, usize) {
+        let mut e = Engine::new(params.clone());
+        e.pool.set_compact_min(compact_min);
+        let mut rows = Vec::new();
+        let r = e.drive(&mut VecSource::new(tasks.to_vec()), &mut |r: &TickRow| {
+            rows.push(*r);
+            Ok::<(), ModelError>(())
+        });
+        let (peak, compactions) = (e.pool.peak_table(), e.pool.compactions());
+        (rows, r.and_then(|()| e.finish()), peak, compactions)
+    }
+
+    fn pick<T: Copy>(rng: &mut ChaCha8Rng, from: &[T]) -> T {
+        from[rng.random_range(0..from.len())]
+    }
+
+    /// A random scenario: bursts of tasks, a small pool that scales often, random billing
+    /// and (half the time) the swarm's faults. `None` when the scaler settings are invalid.
+    fn scenario(case: u64) -> Option<(SimParams, Vec<Task>)> {
+        let mut rng = ChaCha8Rng::seed_from_u64(case);
+        let interval = pick(&mut rng, &[1000, 3000, 15_000, 60_000]);
+        let min_workers = rng.random_range(0..4);
+        let scaler = ScalerConfig::builder()
+            .policy(pick(
+                &mut rng,
+                &[PolicyKind::Threshold, PolicyKind::Threshold, PolicyKind::Queue, PolicyKind::Step],
+            ))
+            .min_workers(min_workers)
+            .max_workers(min_workers + rng.random_range(1..120))
+            .evaluation_interval(DurationMs(interval))
+            .metrics_window(DurationMs(interval * rng.random_range(1..4)))
+            .cooldown_period(DurationMs(pick(&mut rng, &[0, interval, 5 * interval])))
+            .scale_up_threshold(Fixed9::from_units(rng.random_range(100_000_000..900_000_000)))
+            .scale_down_threshold(Fixed9::from_units(rng.random_range(0..100_000_000)))
+            .scale_up_step(Step::new(
+                Fixed9::from_units(rng.random_range(0..300) * Fixed9::SCALE),
+                rng.random_range(1..40),
+            )?)
+            .scale_down_step(Step::new(
+                Fixed9::from_units(rng.random_range(0..100) * Fixed9::SCALE),
+                rng.random_range(1..40),
+            )?)
+            .build()
+            .ok()?;
+        let any_minimum = rng.random_range(0..500_000);
+        let cluster = Cluster {
+            initial_workers: rng.random_range(0..30),
+            slots_per_worker: rng.random_range(1..4),
+            provision_delay: DurationMs(pick(&mut rng, &[0, 1, 700, 30_000, 200_000])),
+            price_per_worker_hour: 1.0,
+            billing_increment: DurationMs(pick(&mut rng, &[0, 1, 1000, 7_000, 61_000, 3_600_000])),
+            billing_minimum: DurationMs(pick(&mut rng, &[0, 1, 1000, 60_000, any_minimum])),
+            slo_wait: DurationMs(10_000),
+        };
+        let mut faults = if rng.random_range(0..2) == 0 { Faults::swarm(case) } else { Faults::default() };
+        if rng.random_range(0..4) == 0 {
+            faults.crash_rate_per_hour = rng.random_range(5.0..20.0);
+        }
+        let mut tasks = Vec::new();
+        let mut t = 0;
+        for _ in 0..rng.random_range(1..40) {
+            t += rng.random_range(0..600_000);
+            let any = rng.random_range(0..300_000);
+            let duration = pick(&mut rng, &[0, 1, 5_000, 60_000, any]);
+            for _ in 0..rng.random_range(1..200) {
+                tasks.push(Task { arrival_ms: t + rng.random_range(0..20_000), duration_ms: duration });
+            }
+        }
+        tasks.sort_by_key(|x| x.arrival_ms);
+        Some((SimParams { cluster, scaler, faults, seed: case }, tasks))
+    }
+
+    /// Dropping gone workers and renumbering the live ones changes nothing a run reports:
+    /// every row and the summary (or the error) are those of a run that never compacts.
+    /// Every tick's bill of the live workers is also checked against the one-by-one sum.
+    #[test]
+    fn compaction_changes_no_output() {
+        let (mut runs, mut compacted, mut errors) = (0, 0, 0);
+        for case in 0..400 {
+            let Some((params, tasks)) = scenario(case) else { continue };
+            let (rows, summary, _, none) = run(&params, &tasks, usize::MAX);
+            let (rows_c, summary_c, _, compactions) = run(&params, &tasks, 1);
+            assert_eq!(none, 0);
+            assert_eq!(rows_c, rows, "case {case}: rows");
+            assert_eq!(summary_c, summary, "case {case}: summary");
+            runs += 1;
+            compacted += usize::from(compactions > 0);
+            errors += usize::from(summary.is_err());
+        }
+        assert!(runs > 300 && compacted > 100 && errors < 20, "{runs} runs, {compacted} compacted, {errors} errors");
+    }
+
+    /// A step of a million workers up and down, again and again: the pool's table holds the
+    /// live workers and at most one step's gone ones, not every worker ever requested.
+    #[test]
+    fn a_repeated_million_worker_step_keeps_the_table_small() {
+        const STEP: u32 = 999_999;
+        const CYCLES: u64 = 8;
+        let scaler = ScalerConfig::builder()
+            .min_workers(1)
+            .max_workers(STEP + 1)
+            .cooldown_period(DurationMs::ZERO)
+            .metrics_window(DurationMs::from_secs(1))
+            .evaluation_interval(DurationMs::from_secs(1))
+            .scale_up_step(Step::new(Fixed9::from_units(0), STEP).unwrap())
+            .scale_down_step(Step::new(Fixed9::from_units(100 * Fixed9::SCALE), 1).unwrap())
+            .build()
+            .unwrap();
+        let cluster = Cluster {
+            initial_workers: 1,
+            slots_per_worker: 1,
+            provision_delay: DurationMs::ZERO,
+            price_per_worker_hour: 1.0,
+            billing_increment: DurationMs(1000),
+            billing_minimum: DurationMs::from_secs(60),
+            slo_wait: DurationMs::from_secs(60),
+        };
+        // Three tasks every 2 s: one waits at the even tick (up a million), the next tick
+        // finds the pool idle (down to one).
+        let tasks: Vec<Task> =
+            (0..CYCLES).flat_map(|k| [Task { arrival_ms: 2000 * k, duration_ms: 1500 }; 3]).collect();
+        let params = SimParams { cluster, scaler, faults: Faults::default(), seed: 1 };
+        let (_, summary, peak, compactions) = run(&params, &tasks, COMPACT_MIN);
+        let s = summary.unwrap();
+        assert_eq!((s.scale_ups, s.scale_downs), (CYCLES, CYCLES));
+        assert_eq!(s.workers_requested, 1 + CYCLES * u64::from(STEP));
+        assert_eq!(compactions as u64, CYCLES - 1);
+        assert!(peak <= STEP as usize + 10, "the table held {peak} workers at once");
+    }
 }

@@ -2,6 +2,19 @@
 //! workers with free slots, scaling up and the order of removal on scaling down,
 //! and billing.
 //!
+//! # Memory: O(peak live workers)
+//!
+//! Ids increase as workers are requested. Once the gone workers are at least 1,024, and at
+//! least the live ones plus half the entries of the heaps that name workers (provisioning
+//! ends here; running tasks and crash times in the engine), `Pool::compact` drops them and
+//! renumbers the live workers `0..live` in their order, so every order that depends on ids
+//! (dispatch to the lowest free id, removal newest first, ties in the heaps) is unchanged;
+//! heap entries of dropped workers keep only the instant they mark. The engine asks before
+//! each scaling, so the table holds the live workers, one step's new ones and at most as
+//! many gone ones as live workers and heap entries. A compaction's work (a pass over the
+//! table, a sort of the heaps) is at most a constant times the workers it drops, times a
+//! log: O(log) amortized per worker.
+//!
 //! # The cost column: O(1) amortized per tick
 //!
 //! At every tick the engine asks for the bill so far with the live workers counted as if
@@ -104,6 +117,10 @@ impl FreeSet {
         }
     }
 
+    fn contains(&self, id: u32) -> bool {
+        self.words.get(id as usize / 64).is_some_and(|w| w & (1 << (id % 64)) != 0)
+    }
+
     #[inline]
     fn first(&self) -> Option<u32> {
         for (si, &s) in self.summary.iter().enumerate() {
@@ -117,15 +134,32 @@ impl FreeSet {
     }
 }
 
+/// The id that heap entries of a worker no longer in the pool carry after [`Pool::compact`]:
+/// such entries only mark an instant (as a void entry did before), never a worker.
+pub(crate) const NO_WORKER: u32 = u32::MAX;
+
+/// Gone workers are dropped (and live ones renumbered) only once at least this many.
+pub(crate) const COMPACT_MIN: usize = 1024;
+
 /// The workers, by id, with their counts and what they have been billed.
 pub(crate) struct Pool {
     slots: u32,
     billing_increment_ms: u64,
     billing_minimum_ms: u64,
+    /// Workers by id: the live ones and those gone since the last compaction.
     workers: Vec<Worker>,
+    /// Workers requested so far, initial ones included.
+    requested: u64,
+    /// The most entries `workers` has held.
+    peak_table: usize,
+    /// Gone workers are dropped only once at least this many ([`COMPACT_MIN`]; tests vary it).
+    compact_min: usize,
+    /// Compactions so far.
+    #[cfg(test)]
+    compactions: usize,
     /// The live workers' bills as if they ended now.
     bills: LiveBills,
-    /// Ids of workers not yet gone, increasing.
+    /// Ids of workers not yet gone, increasing (gone ones are dropped lazily).
     live: Vec<u32>,
     free: FreeSet,
     /// Provisioning ends `(at, worker)`.
@@ -152,6 +186,11 @@ impl Pool {
             billing_increment_ms: inc,
             billing_minimum_ms: min,
             workers: Vec::with_capacity(initial as usize),
+            requested: u64::from(initial),
+            peak_table: initial as usize,
+            compact_min: COMPACT_MIN,
+            #[cfg(test)]
+            compactions: 0,
             bills,
             live: Vec::with_capacity(initial as usize),
             free: FreeSet::default(),
@@ -198,13 +237,45 @@ impl Pool {
 
     /// Workers requested so far, initial ones included.
     pub(crate) fn requested(&self) -> u64 {
-        self.workers.len() as u64
+        self.requested
     }
 
-    /// The generation of worker `id` (bumped by a crash).
+    /// The most worker entries held at once (live workers and gone ones not yet dropped).
+    #[cfg(test)]
+    pub(crate) fn peak_table(&self) -> usize {
+        self.peak_table
+    }
+
+    /// Worker entries held now, and the capacities of the table and the live list.
+    #[cfg(test)]
+    pub(crate) fn table(&self) -> (usize, usize, usize) {
+        (self.workers.len(), self.workers.capacity(), self.live.capacity())
+    }
+
+    /// Compactions so far.
+    #[cfg(test)]
+    pub(crate) fn compactions(&self) -> usize {
+        self.compactions
+    }
+
+    /// Drops gone workers once at least `n` (`usize::MAX`: never).
+    #[cfg(test)]
+    pub(crate) fn set_compact_min(&mut self, n: usize) {
+        self.compact_min = n;
+    }
+
+    /// The generation of live worker `id` (bumped by a crash).
     #[inline]
     pub(crate) fn generation(&self, id: u32) -> u32 {
         self.workers[id as usize].generation
+    }
+
+    /// Whether a running-task entry of worker `id` at `generation` is still valid: the worker
+    /// has not crashed since (entries of workers dropped by [`Pool::compact`] carry
+    /// [`NO_WORKER`] and are never valid).
+    #[inline]
+    pub(crate) fn runs(&self, id: u32, generation: u32) -> bool {
+        self.workers.get(id as usize).is_some_and(|w| w.generation == generation)
     }
 
     /// The next provisioning end, if any.
@@ -275,7 +346,7 @@ impl Pool {
                 break;
             }
             self.provisioning.pop();
-            if self.workers[id as usize].state != WState::Provisioning {
+            if self.workers.get(id as usize).is_none_or(|w| w.state != WState::Provisioning) {
                 continue;
             }
             self.n_prov -= 1;
@@ -296,12 +367,18 @@ impl Pool {
     pub(crate) fn scale_up(&mut self, t: u64, k: u32, provision_delay: u64, mut delay: impl FnMut(u64) -> u64) {
         for _ in 0..k {
             let ready_at = t.saturating_add(delay(provision_delay));
-            let id = u32::try_from(self.workers.len()).expect("worker ids fit u32 (max_workers is bounded)");
+            // Ids stay below 2 x (live workers + heap entries) + COMPACT_MIN (see `compact`).
+            let id = u32::try_from(self.workers.len())
+                .ok()
+                .filter(|&id| id != NO_WORKER)
+                .expect("worker ids fit u32 below NO_WORKER (max_workers is a u32 and gone workers are compacted)");
             self.workers.push(Worker { state: WState::Provisioning, busy: 0, requested_ms: t, generation: 0 });
             self.live.push(id);
             self.provisioning.push(Reverse((ready_at, id)));
             self.n_prov += 1;
         }
+        self.requested += u64::from(k);
+        self.peak_table = self.peak_table.max(self.workers.len());
         self.bills.add(t, u64::from(k));
         self.live_workers.set(t, self.live_count());
     }
@@ -342,8 +419,9 @@ impl Pool {
     /// Whether worker `w` of `generation` is still up to crash (ready or draining).
     #[inline]
     pub(crate) fn can_crash(&self, w: u32, generation: u32) -> bool {
-        let worker = &self.workers[w as usize];
-        worker.generation == generation && matches!(worker.state, WState::Ready | WState::Draining)
+        self.workers.get(w as usize).is_some_and(|worker| {
+            worker.generation == generation && matches!(worker.state, WState::Ready | WState::Draining)
+        })
     }
 
     /// Worker `w` crashes at `t`: its running-task entries become void, and it is gone.
@@ -426,6 +504,50 @@ impl Pool {
             .sum()
     }
 
+    /// Drops the gone workers and renumbers the live ones `0..live` in their order, once the
+    /// gone ones are at least [`COMPACT_MIN`] and at least the live ones plus half of `held`
+    /// (the entries of the engine's heaps that name workers, which the caller rewrites), so
+    /// that the work is at most a constant times the workers dropped.
+    ///
+    /// Returns the new id of every old id ([`NO_WORKER`] for a gone one), for the caller's
+    /// heaps (see [`remap_heap`]); the pool's own are rewritten here.
+    pub(crate) fn compact(&mut self, held: usize) -> Option<Vec<u32>> {
+        let live = usize::try_from(self.live_count()).unwrap_or(usize::MAX);
+        let gone = self.workers.len() - live;
+        let held = held.saturating_add(self.provisioning.len());
+        if gone < self.compact_min || gone < live.saturating_add(held / 2) {
+            return None;
+        }
+        #[cfg(test)]
+        {
+            self.compactions += 1;
+        }
+        let mut map = Vec::with_capacity(self.workers.len());
+        let mut next = 0u32;
+        let mut free = FreeSet::default();
+        for (old, w) in self.workers.iter().enumerate() {
+            if w.state == WState::Gone {
+                map.push(NO_WORKER);
+                continue;
+            }
+            // The old id fits u32: it was one.
+            if self.free.contains(old as u32) {
+                free.insert(next);
+            }
+            map.push(next);
+            next += 1;
+        }
+        self.workers.retain(|w| w.state != WState::Gone);
+        self.live.clear();
+        self.live.extend(0..next);
+        self.free = free;
+        remap_heap(&mut self.provisioning, |Reverse((at, id))| {
+            let new = map.get(id as usize).copied().unwrap_or(NO_WORKER);
+            (Reverse((at, new)), new == NO_WORKER)
+        });
+        Some(map)
+    }
+
     /// Billed worker time of terminated workers, ms.
     pub(crate) fn billed_ms(&self) -> u128 {
         self.billed_ms
@@ -440,6 +562,19 @@ impl Pool {
     pub(crate) fn live_integral(&self) -> u128 {
         self.live_workers.integral()
     }
+}
+
+/// Rewrites the worker ids of a heap's entries with `f`, which returns the new entry and
+/// whether it is void (its worker is no longer in the pool; it then names [`NO_WORKER`]).
+/// Identical void entries become one: a void entry only marks an instant, so one per
+/// distinct entry keeps every instant. Valid entries are all kept, even identical ones (two
+/// alike tasks on one worker). The order of valid entries is unchanged by an order-preserving
+/// renumbering, so the heap yields them as before.
+pub(crate) fn remap_heap<T: Ord + Copy>(heap: &mut BinaryHeap<T>, mut f: impl FnMut(T) -> (T, bool)) {
+    let mut entries: Vec<(T, bool)> = std::mem::take(heap).into_iter().map(&mut f).collect();
+    entries.sort_unstable();
+    entries.dedup_by(|next, kept| next.1 && kept.1 && next.0 == kept.0);
+    *heap = entries.into_iter().map(|(e, _)| e).collect();
 }
 
 /// The live workers' bills as if they all ended at `now`, the last time asked
@@ -673,5 +808,41 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The pool's bill as if its workers ended (checked against the one-by-one sum in every
+    /// call under test) stays exact through compactions, crashes and removals.
+    #[test]
+    fn the_pool_renumbers_its_workers_in_order() {
+        let cluster = Cluster {
+            initial_workers: 3,
+            slots_per_worker: 2,
+            provision_delay: DurationMs(10),
+            price_per_worker_hour: 1.0,
+            billing_increment: DurationMs(7),
+            billing_minimum: DurationMs(20),
+            slo_wait: DurationMs(0),
+        };
+        let mut p = Pool::new(&cluster);
+        p.set_compact_min(1);
+        p.scale_up(0, 5, 10, |d| d);
+        assert_eq!(p.next_provisioned(10), Some(3));
+        p.make_ready(3);
+        assert_eq!(p.take_slot(), Some((0, 0)));
+        // Workers 1 and 2 ready and idle, 4..=7 provisioning: remove the four provisioning
+        // and worker 3, newest first.
+        p.scale_down(10, 5);
+        assert_eq!(p.current(), 3);
+        let map = p.compact(0).expect("five gone of eight");
+        assert_eq!(map, vec![0, 1, 2, NO_WORKER, NO_WORKER, NO_WORKER, NO_WORKER, NO_WORKER]);
+        assert_eq!(p.next_provisioned(20), None, "the cancelled provisioning only marks instants");
+        assert_eq!(p.table().0, 3);
+        assert_eq!(p.requested(), 8);
+        assert_eq!((p.take_slot(), p.take_slot(), p.take_slot()), (Some((0, 0)), Some((1, 0)), Some((1, 0))));
+        // Five ended at 10 ms, billed the 20 ms minimum; three live for 20 ms, billed 21.
+        assert_eq!(p.billed_if_ended(20), 5 * 20 + 3 * 21);
+        p.crash(1, 25);
+        assert!(!p.runs(1, 0) && p.runs(0, 0) && !p.runs(NO_WORKER, 0));
+        assert_eq!(p.billed_if_ended(30), 5 * 20 + 28 + 2 * 35);
     }
 }

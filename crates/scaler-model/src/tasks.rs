@@ -6,6 +6,7 @@ use std::collections::{BinaryHeap, VecDeque};
 
 use scaler_core::{CompletionWindow, DurationMs, TimeMs};
 
+use crate::pool::{remap_heap, NO_WORKER};
 use crate::stats::TimeIntegral;
 use crate::trace::Task;
 
@@ -107,6 +108,26 @@ impl Tasks {
     /// The integral of the queue length over time, task-ms.
     pub(crate) fn queue_integral(&self) -> u128 {
         self.queue_len.integral()
+    }
+
+    /// Entries of the running-task heap, void ones included.
+    pub(crate) fn running_entries(&self) -> usize {
+        self.running.len()
+    }
+
+    /// Renumbers the workers of the running tasks (`map[old]`, see `Pool::compact`): entries
+    /// of workers no longer in the pool are void and keep only their end time.
+    pub(crate) fn remap_workers(&mut self, map: &[u32]) {
+        remap_heap(&mut self.running, |Reverse(r)| {
+            let new = map.get(r.worker as usize).copied().unwrap_or(NO_WORKER);
+            if new == NO_WORKER {
+                let void =
+                    RunningTask { end_ms: r.end_ms, worker: NO_WORKER, duration_ms: 0, arrival_ms: 0, generation: 0 };
+                (Reverse(void), true)
+            } else {
+                (Reverse(RunningTask { worker: new, ..r }), false)
+            }
+        });
     }
 
     /// The earliest end of a running task (void entries included).
