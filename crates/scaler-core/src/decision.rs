@@ -161,6 +161,44 @@ reasons! {
     KedaFallback = "keda_fallback",
     /// KEDA: the ScaledObject is paused: nothing scales.
     KedaPaused = "keda_paused",
+    /// KPA: the stable window's count (not in panic).
+    KpaStable = "kpa_stable",
+    /// KPA: in panic mode: the larger of both windows' counts, never below the panic's highest.
+    KpaPanic = "kpa_panic",
+    /// KPA: the stable count was capped by `max-scale-up-rate`.
+    KpaScaleUpLimited = "kpa_scale_up_limited",
+    /// KPA: the stable count was raised to the `max-scale-down-rate` floor.
+    KpaScaleDownLimited = "kpa_scale_down_limited",
+    /// KPA: raised to `activation-scale`.
+    KpaActivationScale = "kpa_activation_scale",
+    /// KPA: `scale-down-delay` holds a higher count from within the delay.
+    KpaScaleDownDelayed = "kpa_scale_down_delayed",
+    /// KPA: the reconciler raised the count to `min-scale`.
+    KpaMinScale = "kpa_min_scale",
+    /// KPA: the reconciler raised the count to `initial-scale` (not yet reached).
+    KpaInitialScale = "kpa_initial_scale",
+    /// KPA: the reconciler capped the count at `max-scale`.
+    KpaMaxScale = "kpa_max_scale",
+    /// KPA: no metrics (no count yet, or no data for a stable window): the previous count stands.
+    KpaNoMetrics = "kpa_no_metrics",
+    /// KPA: 0 wanted but `enable-scale-to-zero` is false: 1.
+    KpaScaleToZeroDisabled = "kpa_scale_to_zero_disabled",
+    /// KPA: activating (not enough ready workers yet) and 0 wanted: hold.
+    KpaActivating = "kpa_activating",
+    /// KPA: activating for longer than the progress deadline plus 30 s: 0.
+    KpaActivationTimeout = "kpa_activation_timeout",
+    /// KPA: active and 0 wanted, not yet for a stable window: 1.
+    KpaIdleWait = "kpa_idle_wait",
+    /// KPA: active and idle for a stable window: marked inactive, not yet scaled to zero.
+    KpaDeactivating = "kpa_deactivating",
+    /// KPA: inactive, but the activator is not yet in the path: hold.
+    KpaProbeFailed = "kpa_probe_failed",
+    /// KPA: inactive, within `scale-to-zero-grace-period`: hold.
+    KpaGracePeriod = "kpa_grace_period",
+    /// KPA: inactive, the last worker kept for `scale-to-zero-pod-retention-period`: hold.
+    KpaPodRetention = "kpa_pod_retention",
+    /// KPA: inactive past the grace period (and retention): scale to zero.
+    KpaScaleToZero = "kpa_scale_to_zero",
 }
 
 impl fmt::Display for Reason {

@@ -20,6 +20,7 @@ use crate::window::WindowSummary;
 
 pub mod hpa;
 pub mod keda;
+pub mod kpa;
 pub mod predictive;
 pub mod queue;
 pub mod step;
@@ -315,4 +316,5 @@ register! {
     Queue => queue::QueueConfig,
     Predictive => predictive::PredictiveConfig,
     Keda => keda::KedaConfig,
+    Kpa => kpa::KpaConfig,
 }

@@ -8,6 +8,7 @@ mod hpa_vectors;
 mod keda;
 mod keda_policy;
 mod kpa;
+mod kpa_policy;
 mod model;
 mod policies;
 mod purity;

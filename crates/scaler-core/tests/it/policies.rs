@@ -187,9 +187,8 @@ fn policy_configs_are_validated() {
     );
     assert!(err("[queue]\ntasks_per_worker = 0").contains("queue.tasks_per_worker"));
     assert!(err("[predictive]\nalpha = 1.5").contains("predictive.alpha = 1.5: must be between 0 and 1"));
-    // kpa and arc are arithmetic modules, not (yet) selectable policies; keda is.
-    assert!(err("policy = \"kpa\"").contains("\"keda\""));
-    assert!(err("policy = \"arc\"").contains("\"queue\""));
+    // arc is an arithmetic module, not (yet) a selectable policy; keda and kpa are.
+    assert!(err("policy = \"arc\"").contains("\"kpa\""));
     // Round trip through to_pairs for every policy.
     for text in [
         "policy = \"hpa\"\n[hpa]\ntarget_utilization_percent = 65\nbehavior = { scaleUp = { selectPolicy = \"Min\" } }\n",
@@ -197,6 +196,10 @@ fn policy_configs_are_validated() {
         "policy = \"queue\"\n[queue]\ntarget_drain_s = 45\n",
         "policy = \"predictive\"\n[predictive]\nhorizon_s = 90\nalpha = 0.25\n",
         "policy = \"keda\"\n[keda]\nthreshold = 2.5\n",
+        "policy = \"kpa\"\n[kpa]\n",
+        "policy = \"kpa\"\nmin_workers = 0\n[kpa]\n\"stable-window\" = \"1m30s\"\n\"max-scale-up-rate\" = 10\n\
+         \"enable-scale-to-zero\" = false\n\"container-concurrency\" = 4\n\"autoscaling.knative.dev/target\" = 2.5\n\
+         \"autoscaling.knative.dev/scale-down-delay\" = \"30s\"\n\"serving.knative.dev/progress-deadline\" = \"2m\"\n",
         "policy = \"keda\"\nmin_workers = 0\n[keda]\npolling_interval = 10\ncooldown_period = 0.5\ninitial_cooldown_period = 60\n\
          min_replica_count = 2\nmax_replica_count = 9\nidle_replica_count = 0\nfallback_failure_threshold = 3\n\
          fallback_replicas = 4\nfallback_behavior = \"currentReplicasIfHigher\"\nmetric_type = \"Value\"\nthreshold = 0.1\n\
@@ -257,7 +260,7 @@ proptest! {
 
     /// Every policy: targets within [min, max]; a hold targets n (except no_metrics).
     #[test]
-    fn every_policy_stays_in_bounds(policy in prop_oneof![Just("hpa"), Just("step"), Just("queue"), Just("predictive"), Just("keda")], obs in arb_obs(), min in 0u32..4, span in 1u32..30) {
+    fn every_policy_stays_in_bounds(policy in prop_oneof![Just("hpa"), Just("step"), Just("queue"), Just("predictive"), Just("keda"), Just("kpa")], obs in arb_obs(), min in 0u32..4, span in 1u32..30) {
         let table = if policy == "predictive" { "[predictive]\nseason_s = 600\n" } else { "" };
         let c = cfg(&format!("policy = \"{policy}\"\nmin_workers = {min}\nmax_workers = {}\nscale_up_threshold = 0.8\ncooldown_period = 30\nmetrics_window = 120\n{table}", min + span));
         let mut s = Scaler::new(c.clone());

@@ -12,6 +12,7 @@ const CONFIGS: &[&str] = &[
     "policy = \"queue\"\nmin_workers = 0\nmax_workers = 30\ncooldown_period = 30\n[queue]\nidle_grace_s = 120\n",
     "policy = \"predictive\"\nmin_workers = 1\nmax_workers = 30\ncooldown_period = 60\n[predictive]\nseason_s = 600\nhorizon_s = 120\n",
     "policy = \"keda\"\nmin_workers = 0\nmax_workers = 30\nevaluation_interval = 15\n[keda]\npolling_interval = 30\ncooldown_period = 60\nthreshold = 3\nactivation_threshold = 1\nfallback_failure_threshold = 1\nfallback_replicas = 2\nbehavior = { scaleDown = { stabilizationWindowSeconds = 30 } }\n",
+    "policy = \"kpa\"\nmin_workers = 0\nmax_workers = 30\nevaluation_interval = 2\n[kpa]\n\"stable-window\" = \"10s\"\n\"scale-down-delay\" = \"4s\"\n\"scale-to-zero-grace-period\" = \"4s\"\n\"container-concurrency-target-default\" = \"3\"\n",
 ];
 
 fn arb_pools() -> impl Strategy<Value = Vec<(u32, u32, u64, u64, bool)>> {
