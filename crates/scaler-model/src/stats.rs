@@ -59,12 +59,12 @@ impl TimeIntegral {
 pub(crate) const DENSE_WAITS: u64 = 65_536;
 
 /// The sparse part merges its pending entries into its sorted run when they are this many,
-/// or a quarter of what the run holds, whichever is more.
+/// or an eighth of the run's entries, whichever is more.
 const PENDING_MIN: usize = 4_096;
 
 /// Pending entries that make a merge, with `run` entries in the run.
 fn pending_limit(run: usize) -> usize {
-    PENDING_MIN.max(run / 4)
+    PENDING_MIN.max(run / 8)
 }
 
 /// What a failed allocation of the wait record says.
@@ -83,19 +83,21 @@ fn waits_oom<T>(len: usize) -> ModelError {
 /// most the longest wait in ms), not with the tasks.
 ///
 /// Waits below [`DENSE_WAITS`] ms are counted in a dense array grown to the longest of them
-/// (8 bytes a value, 512 KiB at most). Longer ones go to a sparse part: a run of `(wait,
-/// count)` sorted by wait, and pending entries (consecutive equal waits share one) merged into
-/// it when they are a quarter of the run (at least [`PENDING_MIN`]). A wait costs O(1)
-/// amortized plus the pending entries' sort (O(log) each; O(1) when they come in order, as a
-/// draining queue's rising waits do), and the sparse part holds at most 1.25 entries (20
-/// bytes) per distinct long wait, reserved exactly. Every growth is fallible: an allocation
-/// that fails is a [`ModelError::OutOfMemory`], not an abort.
+/// (8 bytes a value, 512 KiB at most). Longer ones go to a sparse part: a [`Run`] of
+/// `(wait, count)` sorted by wait and encoded as varints of the differences (about 3 bytes
+/// an entry when waits are close), and pending entries (consecutive equal waits share one)
+/// merged into it when they are an eighth of its entries (at least [`PENDING_MIN`]). Pending
+/// entries above the run's longest wait, as a draining queue's rising waits are, are appended
+/// without decoding it. A wait costs O(1) amortized plus the pending entries' sort (O(log)
+/// each; O(1) when they come in order), and the sparse part holds about 5 bytes per distinct
+/// long wait (plus, while merging out of order, a second copy of the run). Every growth is
+/// fallible: an allocation that fails is a [`ModelError::OutOfMemory`], not an abort.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Waits {
     /// `dense[w]`: how many waits of `w` ms (`w < DENSE_WAITS`).
     dense: Vec<u64>,
     /// Distinct long waits and their counts, strictly increasing by wait.
-    run: Vec<(u64, u64)>,
+    run: Run,
     /// Long waits not yet merged into `run`, in arrival order.
     pending: Vec<(u64, u64)>,
     /// Waits recorded.
@@ -133,11 +135,11 @@ impl Waits {
                 return Ok(());
             }
         }
-        if self.pending.len() >= pending_limit(self.run.len()) {
+        if self.pending.len() >= pending_limit(self.run.len) {
             self.merge()?;
         }
         if self.pending.len() == self.pending.capacity() {
-            let limit = pending_limit(self.run.len());
+            let limit = pending_limit(self.run.len);
             self.pending.try_reserve_exact(limit - self.pending.len()).map_err(|_| waits_oom::<(u64, u64)>(limit))?;
         }
         self.pending.push((w, 1));
@@ -150,25 +152,31 @@ impl Waits {
             return Ok(());
         }
         self.pending.sort_unstable_by_key(|&(w, _)| w);
-        coalesce_from(&mut self.pending, 0);
-        let (old, add) = (self.run.len(), self.pending.len());
-        self.run.try_reserve_exact(add).map_err(|_| waits_oom::<(u64, u64)>(old + add))?;
-        self.run.resize(old + add, (0, 0));
-        // Backwards, so that nothing unread is overwritten; an equal wait of the run lands
-        // just before the pending one, and `coalesce_from` joins them. The run's entries
-        // below `i` at the end are untouched (still strictly increasing).
-        let (mut i, mut j) = (old, add);
-        while j > 0 {
-            let k = i + j - 1;
-            if i > 0 && self.run[i - 1].0 > self.pending[j - 1].0 {
-                self.run[k] = self.run[i - 1];
-                i -= 1;
-            } else {
-                self.run[k] = self.pending[j - 1];
-                j -= 1;
+        coalesce(&mut self.pending);
+        if self.run.len == 0 || self.pending[0].0 > self.run.last {
+            let mut need = 0;
+            let mut prev = self.run.last;
+            for &(w, c) in &self.pending {
+                need += varint_len(w - prev) + varint_len(c);
+                prev = w;
             }
+            let total = self.run.bytes.len() + need;
+            self.run.bytes.try_reserve_exact(need).map_err(|_| waits_oom::<u8>(total))?;
+            for &(w, c) in &self.pending {
+                self.run.push(w, c);
+            }
+        } else {
+            let mut need = 0;
+            let mut prev = 0;
+            merged(&self.run, &self.pending, |w, c| {
+                need += varint_len(w - prev) + varint_len(c);
+                prev = w;
+            });
+            let mut run = Run::default();
+            run.bytes.try_reserve_exact(need).map_err(|_| waits_oom::<u8>(self.run.bytes.len() + need))?;
+            merged(&self.run, &self.pending, |w, c| run.push(w, c));
+            self.run = run;
         }
-        coalesce_from(&mut self.run, i.saturating_sub(1));
         self.pending.clear();
         Ok(())
     }
@@ -187,7 +195,7 @@ impl Waits {
             }
         }
         self.merge()?;
-        for &(w, c) in &self.run {
+        for (w, c) in self.run.iter() {
             seen += u128::from(c);
             if seen >= rank {
                 return Ok(w);
@@ -195,32 +203,114 @@ impl Waits {
         }
         // Only a quantile above 1 gets here (its rank is past the last wait): the longest wait.
         let longest_dense = self.dense.iter().rposition(|&c| c > 0).unwrap_or(0) as u64;
-        Ok(self.run.last().map_or(longest_dense, |&(w, _)| w))
+        Ok(if self.run.len > 0 { self.run.last } else { longest_dense })
     }
 
-    /// Entries held (dense counters, sorted run, pending), for tests of the memory bound.
+    /// Entries held (dense counters, sorted run, pending) and the run's bytes, for tests of
+    /// the memory bound.
     #[cfg(test)]
-    pub(crate) fn entries(&self) -> (usize, usize, usize) {
-        (self.dense.len(), self.run.len(), self.pending.len())
+    pub(crate) fn entries(&self) -> (usize, usize, usize, usize) {
+        (self.dense.len(), self.run.len, self.pending.len(), self.run.bytes.len())
     }
 }
 
-/// Joins adjacent entries of equal wait in a list sorted by wait, summing their counts,
-/// from `start` on (the entries before it are strictly increasing, and below `v[start]`).
-fn coalesce_from(v: &mut Vec<(u64, u64)>, start: usize) {
-    if v.len() <= start + 1 {
-        return;
+/// Distinct waits and their counts, strictly increasing by wait, encoded: for each, the
+/// varint (7 bits a byte, low first) of its difference from the previous wait (from 0 for
+/// the first), then the varint of its count.
+#[derive(Clone, Debug, Default)]
+struct Run {
+    bytes: Vec<u8>,
+    /// Entries.
+    len: usize,
+    /// The longest wait (0 when empty).
+    last: u64,
+}
+
+impl Run {
+    /// Appends `(w, c)`, `w` above every wait held; the bytes must already be reserved.
+    fn push(&mut self, w: u64, c: u64) {
+        debug_assert!(self.len == 0 || w > self.last);
+        put_varint(&mut self.bytes, w - self.last);
+        put_varint(&mut self.bytes, c);
+        self.last = w;
+        self.len += 1;
     }
-    let mut kept = start;
-    for next in start + 1..v.len() {
-        if v[next].0 == v[kept].0 {
-            v[kept].1 += v[next].1;
-        } else {
-            kept += 1;
-            v[kept] = v[next];
+
+    /// The entries in order.
+    fn iter(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
+        let (mut pos, mut w) = (0, 0u64);
+        std::iter::from_fn(move || {
+            if pos >= self.bytes.len() {
+                return None;
+            }
+            w += get_varint(&self.bytes, &mut pos);
+            Some((w, get_varint(&self.bytes, &mut pos)))
+        })
+    }
+}
+
+/// The entries of `run` and of `pending` (sorted, no two equal) in order, equal waits joined.
+fn merged(run: &Run, pending: &[(u64, u64)], mut f: impl FnMut(u64, u64)) {
+    let mut p = pending.iter().copied().peekable();
+    for (w, c) in run.iter() {
+        while let Some(&(pw, pc)) = p.peek() {
+            if pw >= w {
+                break;
+            }
+            f(pw, pc);
+            p.next();
+        }
+        match p.peek() {
+            Some(&(pw, pc)) if pw == w => {
+                f(w, c + pc);
+                p.next();
+            }
+            _ => f(w, c),
         }
     }
-    v.truncate(kept + 1);
+    for (pw, pc) in p {
+        f(pw, pc);
+    }
+}
+
+/// Bytes of `v` as a varint.
+fn varint_len(v: u64) -> usize {
+    (64 - (v | 1).leading_zeros() as usize).div_ceil(7)
+}
+
+/// Appends `v` as a varint (into reserved capacity: the caller reserves fallibly).
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// The varint at `pos`, moving `pos` past it.
+fn get_varint(bytes: &[u8], pos: &mut usize) -> u64 {
+    let (mut v, mut shift) = (0u64, 0);
+    loop {
+        let b = bytes[*pos];
+        *pos += 1;
+        v |= u64::from(b & 0x7f) << shift;
+        if b < 0x80 {
+            return v;
+        }
+        shift += 7;
+    }
+}
+
+/// Joins adjacent entries of equal wait in a list sorted by wait, summing their counts.
+fn coalesce(v: &mut Vec<(u64, u64)>) {
+    v.dedup_by(|next, kept| {
+        if next.0 == kept.0 {
+            kept.1 += next.1;
+            true
+        } else {
+            false
+        }
+    });
 }
 
 /// The waits of dispatched tasks (a retried task's wait counts once, at its first dispatch).
@@ -340,7 +430,7 @@ mod tests {
                     all.len()
                 );
             }
-            let (_, run, pending) = waits.entries();
+            let (_, run, pending, _) = waits.entries();
             let mut distinct_long = all.clone();
             distinct_long.retain(|&w| w >= DENSE_WAITS);
             distinct_long.dedup();
@@ -356,12 +446,44 @@ mod tests {
             // Ten long waits and five short ones, interleaved: never two equal in a row.
             waits.push(if i % 3 == 0 { 5 + i % 5 } else { 1_000_000 + i % 10 }).unwrap();
         }
-        let (dense, run, pending) = waits.entries();
+        let (dense, run, pending, _) = waits.entries();
         assert_eq!(dense, 64, "the dense part grows only to the longest short wait");
         assert!(run <= 10 && pending <= PENDING_MIN, "{run} + {pending} entries for 10 distinct long waits");
         assert_eq!(waits.nearest_rank(1, 3).unwrap(), 9);
         assert_eq!(waits.nearest_rank(34, 100).unwrap(), 1_000_000);
         assert_eq!(waits.nearest_rank(1, 1).unwrap(), 1_000_009);
+    }
+
+    /// Rising waits, as a queue that drains gives, are appended at about 3 bytes each.
+    #[test]
+    fn rising_long_waits_take_a_few_bytes_each() {
+        let mut waits = Waits::default();
+        for i in 0..1_000_000u64 {
+            for _ in 0..1 + i % 3 {
+                waits.push(100_000 + i * 1000 + i % 7).unwrap();
+            }
+        }
+        // 1,999,999 waits: the 1,000,000th is the first of i = 500,000 (6 per 3 values of i).
+        assert_eq!(waits.nearest_rank(1, 2).unwrap(), 100_000 + 500_000 * 1000 + 500_000 % 7);
+        let (_, run, pending, bytes) = waits.entries();
+        assert_eq!((run, pending), (1_000_000, 0));
+        assert!(bytes <= 3 * run + 8, "{bytes} bytes for {run} entries");
+    }
+
+    #[test]
+    fn varints_round_trip() {
+        let values = [0, 1, 127, 128, 16_383, 16_384, u64::from(u32::MAX), u64::MAX - 1, u64::MAX];
+        let mut bytes = Vec::new();
+        for &v in &values {
+            let before = bytes.len();
+            put_varint(&mut bytes, v);
+            assert_eq!(bytes.len() - before, varint_len(v), "{v}");
+        }
+        let mut pos = 0;
+        for &v in &values {
+            assert_eq!(get_varint(&bytes, &mut pos), v);
+        }
+        assert_eq!(pos, bytes.len());
     }
 
     #[test]
