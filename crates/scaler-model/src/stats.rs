@@ -59,12 +59,12 @@ impl TimeIntegral {
 pub(crate) const DENSE_WAITS: u64 = 65_536;
 
 /// The sparse part merges its pending entries into its sorted run when they are this many,
-/// or an eighth of the run's entries, whichever is more.
+/// or a sixteenth of the run's entries, whichever is more.
 const PENDING_MIN: usize = 4_096;
 
 /// Pending entries that make a merge, with `run` entries in the run.
 fn pending_limit(run: usize) -> usize {
-    PENDING_MIN.max(run / 8)
+    PENDING_MIN.max(run / 16)
 }
 
 /// What a failed allocation of the wait record says.
@@ -86,11 +86,12 @@ fn waits_oom<T>(len: usize) -> ModelError {
 /// (8 bytes a value, 512 KiB at most). Longer ones go to a sparse part: a [`Run`] of
 /// `(wait, count)` sorted by wait and encoded as varints of the differences (about 3 bytes
 /// an entry when waits are close), and pending entries (consecutive equal waits share one)
-/// merged into it when they are an eighth of its entries (at least [`PENDING_MIN`]). Pending
-/// entries above the run's longest wait, as a draining queue's rising waits are, are appended
-/// without decoding it. A wait costs O(1) amortized plus the pending entries' sort (O(log)
-/// each; O(1) when they come in order), and the sparse part holds about 5 bytes per distinct
-/// long wait (plus, while merging out of order, a second copy of the run). Every growth is
+/// merged into it when they are a sixteenth of its entries (at least [`PENDING_MIN`]).
+/// Pending entries above the run's longest wait, as a draining queue's rising waits are, are
+/// appended without decoding it; others are merged with it into a new run (16 entries decoded
+/// and encoded per pending one, at most). A wait costs O(1) amortized plus the pending
+/// entries' sort (O(log) each; O(1) when they come in order), and the sparse part holds about
+/// 4 bytes per distinct long wait (plus, while merging out of order, a second copy of the run). Every growth is
 /// fallible: an allocation that fails is a [`ModelError::OutOfMemory`], not an abort.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Waits {
