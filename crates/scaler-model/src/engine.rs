@@ -315,7 +315,11 @@ impl Engine {
             self.note_hold(t, row.decision.action, next_arrival.is_some());
             self.last_reason = Some(row.decision.reason);
             on_tick(&row)?;
-            self.next_tick_ms = t.checked_add(interval).ok_or_else(|| invariant("tick time overflow".into()))?;
+            self.next_tick_ms = t.checked_add(interval).ok_or_else(|| {
+                ModelError::Stuck(format!(
+                    "the tick after {t} ms would pass the end of the clock (2^64 ms, about 584 million years): the trace or evaluation_interval ({interval} ms) is too long to simulate"
+                ))
+            })?;
         }
         Ok(())
     }

@@ -424,7 +424,8 @@ fn dispatch(cli: Cli) -> Result<(), SimError> {
                 let text = std::fs::read_to_string(dir.join("sweep.json"))
                     .ok()
                     .and_then(|t| serde_json::from_str::<sweep::Manifest>(&t).ok())
-                    .and_then(|m| std::fs::read_to_string(m.scenario).ok());
+                    // Read with the scenario reader's size cap (a manifest may name /dev/zero).
+                    .and_then(|m| Doc::read(&m.scenario).ok().map(|d| d.text));
                 let mut set = out.stage(report::SWEEP_CHARTS)?;
                 report::plot_sweep(&dir, &mut set, text.as_deref(), window)?;
                 set.commit()?

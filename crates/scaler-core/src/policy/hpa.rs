@@ -15,7 +15,7 @@ use crate::hpa::{
 };
 use crate::policy::{Ctx, Policy, Verdict};
 use crate::read::{boolean, float64, milli, one_of, seconds, table, unknown, whole_at_least};
-use crate::units::{DurationMs, Fixed9, TimeMs};
+use crate::units::{DurationMs, TimeMs};
 
 /// What the `hpa` policy measures.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -197,7 +197,7 @@ impl Policy for HpaConfig {
         Some(format!(
             "{{ metric = \"{metric}\", target_utilization_percent = {}, target_average_value = {}, tolerance_up = {}, tolerance_down = {}, downscale_stabilization_s = {}, scale_up_limit_factor = {}, respect_cooldown = {}{behavior} }}",
             self.target_utilization_percent,
-            Fixed9::from_units(u64::try_from(self.target_average_value_m).unwrap_or(0).saturating_mul(1_000_000)),
+            milli_text(self.target_average_value_m),
             self.tolerance.scale_up,
             self.tolerance.scale_down,
             self.downscale_stabilization,
@@ -323,4 +323,17 @@ fn aged(now: TimeMs, v: &VecDeque<(u64, i64)>) -> (Vec<Recommendation>, Vec<Scal
     let recs = v.iter().map(|&(t, r)| Recommendation { age_ms: now.0.saturating_sub(t), replicas: r }).collect();
     let evs = v.iter().map(|&(t, r)| ScaleEvent { age_ms: now.0.saturating_sub(t), replicas: r }).collect();
     (recs, evs)
+}
+
+/// Thousandths as exact decimal text (`1500` is `1.5`), for any `i64`.
+fn milli_text(m: i64) -> String {
+    let sign = if m < 0 { "-" } else { "" };
+    let a = m.unsigned_abs();
+    let (whole, frac) = (a / 1000, a % 1000);
+    if frac == 0 {
+        format!("{sign}{whole}")
+    } else {
+        let digits = format!("{frac:03}");
+        format!("{sign}{whole}.{}", digits.trim_end_matches('0'))
+    }
 }

@@ -68,8 +68,9 @@ fn ceil_f(x: f64) -> i64 {
     #[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)]
     let t = x as i64;
     #[allow(clippy::cast_precision_loss)]
+    // Saturating: a forecast beyond i64 (the cast saturates to i64::MAX) stays there.
     if (t as f64) < x {
-        t + 1
+        t.saturating_add(1)
     } else {
         t
     }

@@ -273,3 +273,26 @@ fn runs_killed_at_any_moment_leave_one_whole_set() {
     println!("{killed} of 12 runs killed");
     assert!(killed > 0, "no run was killed (seed {seed}): the schedule tests nothing");
 }
+
+/// `plot` reads the scenario a sweep's manifest names with the scenario reader's size cap: a
+/// manifest naming `/dev/zero` used to be read until memory ran out.
+#[test]
+fn plot_reads_the_manifests_scenario_with_a_size_cap() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "t.csv", "arrival_s,duration_s\n0,5\n10,5\n20,5\n");
+    write(
+        d,
+        "s.toml",
+        "[trace]\npath = \"t.csv\"\n[scaler]\nmin_workers = 1\nmax_workers = 4\n[sweep]\nscaler.cooldown_period = [30, 60]\n",
+    );
+    let r = run_in(d, &["sweep", "s.toml", "--out", "o"]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let manifest = std::fs::read_to_string(d.join("o/sweep.json")).unwrap();
+    let mut m: serde_json::Value = serde_json::from_str(&manifest).unwrap();
+    m["scenario"] = serde_json::json!("/dev/zero");
+    std::fs::write(d.join("o/sweep.json"), m.to_string()).unwrap();
+    let r = run_in(d, &["plot", "o"]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    assert!(d.join("o/report.html").exists());
+}
