@@ -54,10 +54,10 @@
 
 extern crate alloc;
 
+pub mod arc;
 mod config;
 mod decision;
 mod exact;
-pub mod arc;
 pub mod hpa;
 pub mod keda;
 pub mod kpa;

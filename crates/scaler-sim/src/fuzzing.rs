@@ -200,7 +200,7 @@ fn finish_sweep(
 ///
 /// The input is a flags byte, then NUL-separated sections: the manifest of shard folder 0,
 /// its partial results, the manifest of folder 1, its partial results, and so on (at most
-/// [`MAX_SHARDS`] folders; a folder without its partial section has no partial file). In
+/// `MAX_SHARDS` folders; a folder without its partial section has no partial file). In
 /// the sections, `@SCENARIO@`, `@TRACE@`, `@SCENARIO_SHA256@`, `@TRACE_SHA256@` and
 /// `@TRACE_BYTES@` stand for the fixture sweep's scenario path, trace path and hashes (which
 /// change from one temporary folder to the next), so that inputs can get past the checks.
