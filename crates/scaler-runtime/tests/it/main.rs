@@ -445,6 +445,15 @@ async fn resuming_from_the_state_file_decides_as_an_uninterrupted_run() {
     assert_eq!(got.len(), 5);
     assert!(state.exists(), "the state file is written after every tick");
     drop(first);
+    // The paused test clock stopped at 241 s, 1 s after the tick at 240 s; the runtime counts
+    // the real downtime since the file was written (a few ms, or 0 on a fast machine). Record
+    // the write half a second earlier, so that the resumed clock (240.5 s plus the real
+    // downtime) puts every later tick, and the fake's whole-second call times, where the
+    // uninterrupted run has them on any machine.
+    let mut file: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
+    let saved = file["saved_unix_ms"].as_u64().unwrap();
+    file["saved_unix_ms"] = serde_json::json!(saved - 500);
+    std::fs::write(&state, file.to_string()).unwrap();
     let second = scaler(&fake, resume_config(&state));
     run_for(&second, 420).await;
     second.stop_monitoring().await;
