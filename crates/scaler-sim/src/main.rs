@@ -300,7 +300,7 @@ fn dispatch(cli: Cli) -> Result<(), SimError> {
             let out = out.unwrap_or_else(|| Path::new("out").join(format!("{}-sweep", base.name)));
             scaler_formats::output::refuse_outputs_over_inputs(
                 &out,
-                SWEEP_OUTPUTS,
+                &sweep_outputs(),
                 &[scenario.as_path(), base.trace.path.as_path()],
             )?;
             println!("seeds: {:?}", spec.seeds);
@@ -495,25 +495,14 @@ fn threads_arg(text: &str) -> Result<usize, String> {
     Ok(n)
 }
 
-/// The files `sweep` writes into its output folder.
-const SWEEP_OUTPUTS: &[&str] = &[
-    "results.csv",
-    "results.partial.csv",
-    "pareto.csv",
-    "recommendation.json",
-    "sweep.json",
-    "report.html",
-    "baseline_timeline.csv",
-    "recommended_timeline.csv",
-    "chart_cost.png",
-    "chart_cost.svg",
-    "chart_frontier.png",
-    "chart_frontier.svg",
-    "chart_heatmap.png",
-    "chart_heatmap.svg",
-    "chart_timeline.png",
-    "chart_timeline.svg",
-];
+/// The files `sweep` writes into its output folder: the partial results and the manifest,
+/// then the set it commits at the end.
+fn sweep_outputs() -> Vec<&'static str> {
+    let mut names = vec!["results.partial.csv", "sweep.json"];
+    names.extend(sweep::SWEEP_DATA);
+    names.extend(report::SWEEP_CHARTS);
+    names
+}
 
 fn finish_sweep(
     dir: &OutputDir,
