@@ -2,7 +2,7 @@
 //! `polling_interval`, the HPA at every tick), missing observations as metric errors, and
 //! snapshots.
 
-use scaler_core::{DurationMs, Fixed9, Observation, PolicyState, Scaler, ScalerSnapshot, TimeMs};
+use scaler_core::{PolicyState, Scaler, ScalerSnapshot};
 
 use crate::cfg;
 
@@ -13,21 +13,7 @@ type Tick = (u64, Option<(u32, u64, u64)>);
 /// Steps `s` through `ticks` as the simulator does (`Scaler::tick`, every scaling applied);
 /// returns `action target reason` per tick.
 fn drive(s: &mut Scaler, ticks: &[Tick]) -> Vec<String> {
-    ticks
-        .iter()
-        .map(|&(t, o)| {
-            let now = TimeMs(t * 1000);
-            let obs = o.map(|(n, p, r)| {
-                Observation::new(now, n, p, r, DurationMs::from_secs(10), Fixed9::parse("0.5").unwrap()).unwrap()
-            });
-            let tick = s.tick(now, obs).unwrap();
-            if let Some(k) = tick.ticket {
-                s.outcome(k, scaler_core::Outcome::Applied).unwrap();
-            }
-            let d = tick.decision;
-            format!("{} {} {}", d.action, d.target_workers, d.reason)
-        })
-        .collect()
+    ticks.iter().map(|&(t, o)| crate::step(s, t, o)).collect()
 }
 
 fn run(config: &str, ticks: &[Tick]) -> Vec<String> {

@@ -2,7 +2,7 @@
 //! value a second with sample and hold, the decider and the reconciler at every tick),
 //! settings and snapshots.
 
-use scaler_core::{DurationMs, Fixed9, Observation, PolicyState, Scaler, ScalerSnapshot, TimeMs};
+use scaler_core::{DurationMs, PolicyState, Scaler, ScalerSnapshot};
 
 use crate::cfg;
 
@@ -12,19 +12,7 @@ type Tick = (u64, u32, u64, u64);
 /// Steps `s` through `ticks` as the simulator does (`Scaler::tick`, every scaling applied);
 /// returns `action target reason` per tick.
 fn drive(s: &mut Scaler, ticks: &[Tick]) -> Vec<String> {
-    ticks
-        .iter()
-        .map(|&(t, n, p, r)| {
-            let now = TimeMs(t * 1000);
-            let obs = Observation::new(now, n, p, r, DurationMs::from_secs(10), Fixed9::parse("0.5").unwrap()).unwrap();
-            let tick = s.tick(now, Some(obs)).unwrap();
-            if let Some(k) = tick.ticket {
-                s.outcome(k, scaler_core::Outcome::Applied).unwrap();
-            }
-            let d = tick.decision;
-            format!("{} {} {}", d.action, d.target_workers, d.reason)
-        })
-        .collect()
+    ticks.iter().map(|&(t, n, p, r)| crate::step(s, t, Some((n, p, r)))).collect()
 }
 
 fn run(config: &str, ticks: &[Tick]) -> Vec<String> {

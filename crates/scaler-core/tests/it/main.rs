@@ -52,6 +52,22 @@ pub fn applied(s: &mut scaler_core::Scaler) {
     }
 }
 
+/// One step as the simulator takes it: `Scaler::tick` at `t_s` with an observation of
+/// `(workers, pending, running)` (10 s tasks, utilization 0.5) or none, every scaling
+/// applied; returns `action target reason`.
+pub fn step(s: &mut scaler_core::Scaler, t_s: u64, o: Option<(u32, u64, u64)>) -> String {
+    let now = TimeMs(t_s * 1000);
+    let obs = o.map(|(n, p, r)| {
+        Observation::new(now, n, p, r, DurationMs::from_secs(10), Fixed9::parse("0.5").unwrap()).unwrap()
+    });
+    let tick = s.tick(now, obs).unwrap();
+    if let Some(k) = tick.ticket {
+        s.outcome(k, scaler_core::Outcome::Applied).unwrap();
+    }
+    let d = tick.decision;
+    format!("{} {} {}", d.action, d.target_workers, d.reason)
+}
+
 /// Says that a test was skipped and why: `NOTICE: <what> skipped: <var> is not set`, on
 /// stdout (shown with `--nocapture`) and written straight to the process's stderr, which
 /// libtest does not capture, so that a plain `cargo test` shows it too (`eprintln!` would be
