@@ -1,23 +1,11 @@
 //! The HPA conformance command: the shared Kubernetes vectors when available, and
 //! small hand-written vectors (our own) that show the command can fail.
 
-use std::path::Path;
-
 use crate::run_in;
 
 #[test]
 fn shared_kubernetes_vectors_all_pass() {
-    let Some(dir) = std::env::var_os("SCALER_CONFORMANCE") else {
-        crate::skip_notice(
-            "`conformance hpa` on Kubernetes' HPA vectors (CI sets it to ../shared/conformance)",
-            "SCALER_CONFORMANCE",
-        );
-        return;
-    };
-    let file = Path::new(&dir).join("hpa_vectors.json");
-    let out = run_in(Path::new("."), &["conformance", "hpa", file.to_str().unwrap()]);
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}");
+    let Some(text) = crate::shared_conformance("hpa", "Kubernetes' HPA") else { return };
     let last = text.lines().last().unwrap();
     assert!(last.ends_with(" passed, 0 failed"), "{last}");
     let passed: usize = last.split_whitespace().next().unwrap().parse().unwrap();

@@ -1,23 +1,12 @@
 //! `conformance arc` on the shared vectors and on small hand-written vectors of our own.
 
-use std::path::Path;
-
 use crate::run_in;
 
 #[test]
 fn shared_arc_vectors_all_pass() {
-    let Some(dir) = std::env::var_os("SCALER_CONFORMANCE") else {
-        crate::skip_notice(
-            "`conformance arc` on actions-runner-controller's vectors (CI sets it to ../shared/conformance)",
-            "SCALER_CONFORMANCE",
-        );
-        return;
-    };
-    let file = Path::new(&dir).join("arc_vectors.json");
-    let out = run_in(Path::new("."), &["conformance", "arc", file.to_str().unwrap()]);
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}");
-    assert_eq!(text, "23 passed, 0 failed\n");
+    if let Some(text) = crate::shared_conformance("arc", "actions-runner-controller's") {
+        assert_eq!(text, "23 passed, 0 failed\n");
+    }
 }
 
 #[test]

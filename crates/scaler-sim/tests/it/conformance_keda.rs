@@ -1,23 +1,12 @@
 //! `conformance keda` on the shared vectors and on small hand-written vectors of our own.
 
-use std::path::Path;
-
 use crate::run_in;
 
 #[test]
 fn shared_keda_vectors_all_pass() {
-    let Some(dir) = std::env::var_os("SCALER_CONFORMANCE") else {
-        crate::skip_notice(
-            "`conformance keda` on KEDA's vectors (CI sets it to ../shared/conformance)",
-            "SCALER_CONFORMANCE",
-        );
-        return;
-    };
-    let file = Path::new(&dir).join("keda_vectors.json");
-    let out = run_in(Path::new("."), &["conformance", "keda", file.to_str().unwrap()]);
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}");
-    assert_eq!(text, "77 passed, 0 failed\n");
+    if let Some(text) = crate::shared_conformance("keda", "KEDA's") {
+        assert_eq!(text, "77 passed, 0 failed\n");
+    }
 }
 
 #[test]

@@ -1,23 +1,12 @@
 //! `conformance kpa` on the shared vectors and on small hand-written vectors of our own.
 
-use std::path::Path;
-
 use crate::run_in;
 
 #[test]
 fn shared_knative_vectors_all_pass() {
-    let Some(dir) = std::env::var_os("SCALER_CONFORMANCE") else {
-        crate::skip_notice(
-            "`conformance kpa` on Knative's KPA vectors (CI sets it to ../shared/conformance)",
-            "SCALER_CONFORMANCE",
-        );
-        return;
-    };
-    let file = Path::new(&dir).join("kpa_vectors.json");
-    let out = run_in(Path::new("."), &["conformance", "kpa", file.to_str().unwrap()]);
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}");
-    assert_eq!(text, "132 passed, 0 failed\n");
+    if let Some(text) = crate::shared_conformance("kpa", "Knative's KPA") {
+        assert_eq!(text, "132 passed, 0 failed\n");
+    }
 }
 
 /// A decider with a 10 s scale-down delay (5 buckets of 2 s), by hand: target 10 per pod,

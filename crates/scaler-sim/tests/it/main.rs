@@ -71,6 +71,24 @@ pub fn run_limited(dir: &Path, args: &[&str], mem_mib: u64, timeout: std::time::
     Output { status, stdout, stderr }
 }
 
+/// Runs `conformance POLICY` on the shared `POLICY_vectors.json` (from `SCALER_CONFORMANCE`)
+/// and returns its standard output, after checking that it exited 0; `None`, with a notice,
+/// when the folder is not given. `system` names whose vectors they are, for the notice.
+pub fn shared_conformance(policy: &str, system: &str) -> Option<String> {
+    let Some(dir) = std::env::var_os("SCALER_CONFORMANCE") else {
+        skip_notice(
+            &format!("`conformance {policy}` on {system} vectors (CI sets it to ../shared/conformance)"),
+            "SCALER_CONFORMANCE",
+        );
+        return None;
+    };
+    let file = Path::new(&dir).join(format!("{policy}_vectors.json"));
+    let out = run_in(Path::new("."), &["conformance", policy, file.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{text}");
+    Some(text)
+}
+
 /// Compares `actual` with the golden file `path`, or rewrites it when `UPDATE_GOLDEN=1`.
 pub fn golden(path: &Path, actual: &str) -> Result<(), String> {
     if std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1") {
