@@ -8,8 +8,9 @@
 //! The behaviour is the contract in `SPEC.md` sections 1 to 4: a configuration
 //! validated once ([`ScalerConfig`]), a half-open metrics window with exact
 //! aggregates ([`MetricsWindow`]), the seed's threshold policy and the policies people
-//! run (Kubernetes HPA, AWS step scaling, queue-based, predictive), one module each in
-//! [`policy`], and the stateful [`Scaler`] that every driver steps the same way:
+//! run (Kubernetes HPA, KEDA, Knative's KPA, AWS step scaling, queue-based, predictive),
+//! one module each in [`policy`] (each system's own arithmetic in [`hpa`], [`keda`],
+//! [`kpa`] and [`arc`]), and the stateful [`Scaler`] that every driver steps the same way:
 //! [`Scaler::tick`] with the tick's observation, then [`Scaler::outcome`] with what
 //! became of a scaling. [`Observation::from_pool`] is the one way a pool's state
 //! becomes an observation.
