@@ -18,6 +18,8 @@ pub enum Location {
     LineCol(u64, u64),
     /// A CSV field: line, 1-based column number and the column's header name.
     Field(u64, usize, String),
+    /// A place in a JSON or YAML document, as a path from its root (`data.result[3].values[7]`).
+    Path(String),
 }
 
 /// Bad input: one clear line that names the file, the place and the rule broken.
@@ -42,11 +44,16 @@ impl InputError {
         InputError { path: path.to_path_buf(), location: Location::Line(line), message: message.into() }
     }
 
+    /// An error at a place in a JSON or YAML document (`data.result[3].values[7]`).
+    pub fn at_path(path: &Path, at: impl Into<String>, message: impl Into<String>) -> InputError {
+        InputError { path: path.to_path_buf(), location: Location::Path(at.into()), message: message.into() }
+    }
+
     /// The line the error is on, if any.
     #[must_use]
     pub fn line_number(&self) -> Option<u64> {
         match self.location {
-            Location::File => None,
+            Location::File | Location::Path(_) => None,
             Location::Line(l) | Location::LineCol(l, _) | Location::Field(l, _, _) => Some(l),
         }
     }
@@ -83,6 +90,7 @@ impl fmt::Display for InputError {
             Location::Line(l) => write!(f, "{p}:{l}: {m}"),
             Location::LineCol(l, c) => write!(f, "{p}:{l}:{c}: {m}"),
             Location::Field(l, c, name) => write!(f, "{p}:{l}: column {c} ({}): {m}", escape_control(name)),
+            Location::Path(at) => write!(f, "{p}: at {}: {m}", escape_control(at)),
         }
     }
 }

@@ -10,8 +10,11 @@
 
 pub mod csvio;
 pub mod error;
+pub mod export;
 pub mod fields;
 pub mod fmtnum;
+pub mod import;
+pub mod manifest;
 pub mod observations;
 pub mod output;
 pub mod output_set;

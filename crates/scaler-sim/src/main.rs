@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Parser, Subcommand};
+use scaler_formats::import;
 use scaler_formats::output_set::OutputDir;
 use scaler_formats::replay::{replay, ReplayReport};
 use scaler_formats::scenario::{self, read_scaler_config, Overrides};
@@ -169,6 +170,80 @@ enum Command {
         /// Show only this part of the timeline charts, in hours: --window-h 48,72.
         #[arg(long, value_name = "FROM,TO")]
         window_h: Option<String>,
+    },
+    /// Turn another system's export into a trace, observations or a [scaler] table.
+    ///
+    /// FORMAT is one of prometheus, cloudwatch, github-jobs, sacct, csv (time series and
+    /// job histories), hpa, keda, kpa (Kubernetes manifests as written). Times are rebased
+    /// so that the first sample is at 0; the absolute origin, the counts read and left out
+    /// and the output's SHA-256 go to OUTPUT.meta.json beside the output. Prints what it
+    /// read and what it left out; bad input is refused with file, line or JSON path, and
+    /// the rule, and nothing is written.
+    Import {
+        /// The input's format.
+        #[arg(value_parser = import_formats())]
+        format: String,
+        /// The input file(s): several pages of one export, or one response per series.
+        #[arg(value_name = "INPUT", required = true)]
+        inputs: Vec<PathBuf>,
+        /// The output file (written atomically; `-` for standard output).
+        #[arg(short = 'o', long = "out", value_name = "OUTPUT")]
+        out: PathBuf,
+        /// What to write: rates, tasks or observations (each format has its default).
+        #[arg(long = "as", value_name = "SHAPE", value_parser = ["rates", "tasks", "observations"])]
+        shape: Option<String>,
+        /// The values already are counts per step (PromQL increase(), a CloudWatch Sum), not
+        /// per-second rates.
+        #[arg(long)]
+        counts: bool,
+        /// Keep only the series with this label (repeatable): --select job=api.
+        #[arg(long, value_name = "LABEL=VALUE")]
+        select: Vec<String>,
+        /// Map an output column (repeatable): for observations from prometheus or cloudwatch,
+        /// NAME=FILE (one response per column); for csv, NAME=CSV_COLUMN.
+        #[arg(long, value_name = "NAME=VALUE")]
+        column: Vec<String>,
+        /// Accept CloudWatch results whose StatusCode is PartialData.
+        #[arg(long)]
+        accept_partial: bool,
+        /// Keep the GitHub jobs whose runner labels include all of these: --labels self-hosted,linux.
+        #[arg(long, value_name = "A,B", value_delimiter = ',')]
+        labels: Vec<String>,
+        /// csv: the time column.
+        #[arg(long, value_name = "NAME")]
+        time_column: Option<String>,
+        /// csv: how times are written.
+        #[arg(long, value_name = "FORMAT", value_parser = ["epoch", "epoch-ms", "iso8601"])]
+        time_format: Option<String>,
+        /// The zone of ISO 8601 times written without an offset (default UTC): Europe/Paris, +02:00.
+        #[arg(long, value_name = "ZONE")]
+        time_zone: Option<String>,
+        /// csv: the value column (--as rates).
+        #[arg(long, value_name = "NAME")]
+        value_column: Option<String>,
+        /// The bin width in seconds, where the input does not fix it.
+        #[arg(long, value_name = "SECONDS")]
+        step_s: Option<String>,
+        /// Print the report as one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a scenario's (or configuration's) [scaler] table in the format its system reads.
+    ///
+    /// FORMAT: hpa (autoscaling/v2 HorizontalPodAutoscaler YAML, from policy hpa), aws-step
+    /// (PutScalingPolicy JSON, from step), keda (ScaledObject YAML, from keda or queue), kpa
+    /// (Knative annotations, from kpa), python (the seed's AutoScaler keyword arguments, from
+    /// threshold), toml (the [scaler] table, complete, from any policy).
+    Export {
+        /// The format to write.
+        #[arg(value_parser = ["hpa", "aws-step", "keda", "kpa", "python", "toml"])]
+        format: String,
+        /// The scenario or configuration file.
+        #[arg(value_name = "SCENARIO")]
+        scenario: PathBuf,
+        /// The output file (written atomically; default: standard output).
+        #[arg(short = 'o', long = "out", value_name = "FILE")]
+        out: Option<PathBuf>,
     },
     /// Generate a synthetic workload trace (task or rate form), seeded.
     ///
@@ -455,6 +530,58 @@ fn dispatch(cli: Cli) -> Result<(), SimError> {
             say(format!("wrote {} ({} rows, {} tasks)", out.display(), report.rows, report.tasks));
             Ok(())
         }
+        Command::Import {
+            format,
+            inputs,
+            out,
+            shape,
+            counts,
+            select,
+            column,
+            accept_partial,
+            labels,
+            time_column,
+            time_format,
+            time_zone,
+            value_column,
+            step_s,
+            json,
+        } => {
+            let format = import::Format::parse(&format).expect("clap checked the format");
+            let opts = import::ImportOptions {
+                shape: shape.as_deref().and_then(import::Shape::parse),
+                counts,
+                select: pairs("--select", &select)?,
+                columns: pairs("--column", &column)?,
+                accept_partial,
+                labels,
+                time_column,
+                time_format: time_format.as_deref().and_then(import::TimeFormat::parse),
+                time_zone,
+                value_column,
+                step_s,
+            };
+            import_command(format, &opts, &inputs, &out, json)
+        }
+        Command::Export { format, scenario, out } => {
+            let format = scaler_formats::export::ExportFormat::parse(&format).expect("clap checked the format");
+            let cfg = read_scaler_config(&scenario)?;
+            let text = scaler_formats::export::export(format, &cfg)?;
+            match out {
+                None => {
+                    print!("{text}");
+                    Ok(())
+                }
+                Some(o) => {
+                    scaler_formats::output::refuse_input_as_output(&o, &[scenario.as_path()])?;
+                    scaler_formats::output::write_atomically(&o, |w| {
+                        w.write_all(text.as_bytes()).map_err(|e| SimError::io(&o, "write", e))
+                    })?;
+                    println!("wrote {}", o.display());
+                    Ok(())
+                }
+            }
+        }
         Command::Replay { config, observations, out, skip_invalid } => {
             let cfg = read_scaler_config(&config)?;
             if let Some(o) = &out {
@@ -480,6 +607,115 @@ fn dispatch(cli: Cli) -> Result<(), SimError> {
             Ok(())
         }
     }
+}
+
+fn import_formats() -> Vec<&'static str> {
+    import::Format::ALL.iter().map(|(n, _)| *n).collect()
+}
+
+/// `NAME=VALUE` arguments of `flag`, split at the first `=`.
+fn pairs(flag: &str, args: &[String]) -> Result<Vec<(String, String)>, SimError> {
+    args.iter()
+        .map(|a| match a.split_once('=') {
+            Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.trim().to_string())),
+            _ => Err(InputError::file(Path::new(&format!("{flag} {a}")), "expected NAME=VALUE").into()),
+        })
+        .collect()
+}
+
+/// A writer that hashes what passes through it (the output's SHA-256 goes into its meta file).
+struct Hashing<'w, W: Write> {
+    inner: &'w mut W,
+    hash: sha2::Sha256,
+}
+
+impl<W: Write> Write for Hashing<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        use sha2::Digest;
+        let n = self.inner.write(buf)?;
+        self.hash.update(&buf[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+fn import_command(
+    format: import::Format,
+    opts: &import::ImportOptions,
+    inputs: &[PathBuf],
+    out: &Path,
+    json: bool,
+) -> Result<(), SimError> {
+    use sha2::Digest;
+    let input_refs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
+    scaler_formats::output::refuse_input_as_output(out, &input_refs)?;
+    let to_file = matches!(scaler_formats::output::resolve_output(out)?, scaler_formats::output::Target::File(_));
+    if json && !to_file {
+        return Err(InputError::file(out, "--json prints the report on standard output: give -o a file").into());
+    }
+    let (report, sha) = if to_file {
+        scaler_formats::output::write_atomically(out, |w| {
+            let mut h = Hashing { inner: w, hash: sha2::Sha256::new() };
+            let r = import::import(format, opts, inputs, &mut h, out)?;
+            Ok((r, Some(format!("{:x}", h.hash.finalize()))))
+        })?
+    } else {
+        // Standard output or a pipe: validate the whole input first, so bad input writes nothing.
+        import::import(format, opts, inputs, &mut std::io::sink(), out)?;
+        let r = scaler_formats::output::write_atomically(out, |w| import::import(format, opts, inputs, w, out))?;
+        (r, None)
+    };
+    let meta = import_meta(format, inputs, &report, sha.as_deref());
+    if sha.is_some() {
+        let meta_path = PathBuf::from(format!("{}.meta.json", out.display()));
+        let text = serde_json::to_string_pretty(&meta).expect("JSON values serialize") + "\n";
+        scaler_formats::output::write_atomically(&meta_path, |w| {
+            w.write_all(text.as_bytes()).map_err(|e| SimError::io(&meta_path, "write", e))
+        })?;
+    }
+    let say = |m: String| if to_file { println!("{m}") } else { eprintln!("{m}") };
+    if json {
+        println!("{}", serde_json::to_string(&meta).expect("JSON values serialize"));
+        return Ok(());
+    }
+    say(format!("read {} record(s) from {} file(s)", report.read, inputs.len()));
+    for (why, n) in &report.left_out {
+        say(format!("left out {n}: {why}"));
+    }
+    for n in &report.notices {
+        say(format!("notice: {n}"));
+    }
+    if let Some(o) = &meta["origin"].as_str() {
+        say(format!("origin (time 0): {o}"));
+    }
+    say(format!("wrote {} ({}, {} row(s))", out.display(), report.wrote, report.written));
+    Ok(())
+}
+
+/// The meta file of an import: what it read, wrote and left out, and the absolute origin.
+fn import_meta(
+    format: import::Format,
+    inputs: &[PathBuf],
+    report: &import::ImportReport,
+    sha: Option<&str>,
+) -> serde_json::Value {
+    let origin = report.origin_unix_ms.and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok().map(|t| t.to_string()));
+    let left_out: serde_json::Map<String, serde_json::Value> =
+        report.left_out.iter().map(|(k, v)| (k.clone(), serde_json::Value::from(*v))).collect();
+    serde_json::json!({
+        "format": format.as_str(),
+        "inputs": inputs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+        "wrote": report.wrote,
+        "read": report.read,
+        "written": report.written,
+        "left_out": left_out,
+        "origin": origin,
+        "origin_unix_ms": report.origin_unix_ms,
+        "notices": report.notices,
+        "sha256": sha,
+    })
 }
 
 /// The most worker threads a command starts: more only cost memory and scheduling on any

@@ -1,0 +1,1 @@
+//! Time series (Prometheus, CloudWatch, CSV) into rate traces and observations.

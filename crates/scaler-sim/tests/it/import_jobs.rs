@@ -1,0 +1,1 @@
+//! `import github-jobs`, `import sacct`.

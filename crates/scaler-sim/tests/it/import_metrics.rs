@@ -1,0 +1,1 @@
+//! `import prometheus`, `import cloudwatch`, `import csv`.

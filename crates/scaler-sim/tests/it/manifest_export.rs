@@ -1,0 +1,1 @@
+//! `import hpa|keda|kpa`, manifests in scenarios, `export`, and `sweep`'s recommended files.
