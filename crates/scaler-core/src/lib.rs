@@ -77,6 +77,6 @@ pub use policy::{PolicyConfig, PolicyKind, PolicyState};
 pub use scaler::{
     Outcome, OutcomeError, RestoreError, Scaler, ScalerSnapshot, StepError, Tick, Ticket, SNAPSHOT_VERSION,
 };
-pub use units::{parse_count, Decimal, DecimalError, DurationMs, Fixed9, TimeMs};
+pub use units::{parse_count, Decimal, DecimalError, DurationMs, DurationTextError, Fixed9, TimeMs};
 pub use utilization::Utilization;
 pub use window::{ClockError, MetricsWindow, WindowSummary};

@@ -114,7 +114,23 @@ pub(crate) fn float64(key: &str, value: &ConfigValue) -> Result<f64, ConfigError
 }
 
 /// Seconds, rounded to ms; `positive` refuses 0; a positive value that rounds to 0 ms is refused.
+///
+/// A string is a duration with units (`"90s"`, `"5m"`, `"1h30m"`: [`DurationMs::parse_with_units`]).
 pub(crate) fn seconds(key: &str, value: &ConfigValue, positive: bool) -> Result<DurationMs, ConfigError> {
+    if let ConfigValue::String(s) = value {
+        let d = DurationMs::parse_with_units(s).map_err(|e| ConfigError::invalid(key, value, e.to_string()))?;
+        if positive && d.as_ms() == 0 {
+            return Err(ConfigError::invalid(key, value, "must be > 0 seconds"));
+        }
+        return Ok(d);
+    }
+    if !matches!(value, ConfigValue::Integer(_) | ConfigValue::Float(_) | ConfigValue::Number(_)) {
+        return Err(ConfigError::invalid(
+            key,
+            value,
+            "must be a number of seconds or a duration such as \"90s\", \"5m\", \"1h30m\"",
+        ));
+    }
     let text = value.number_text();
     let d = decimal(key, value, &text)?;
     let rule = if positive { "must be > 0 seconds" } else { "must be >= 0 seconds" };

@@ -83,6 +83,81 @@ impl DurationMs {
     }
 }
 
+/// Why a duration with units (`"1h30m"`) was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DurationTextError {
+    /// Not of the form `<number><unit>...`.
+    #[error("must be a number of seconds or a duration such as \"90s\", \"5m\", \"1h30m\", \"250ms\" (units ms, s, m, h, d)")]
+    Malformed,
+    /// A part of it has a unit that is not one of ms, s, m, h, d.
+    #[error("has an unknown unit (use ms, s, m, h or d: \"90s\", \"1h30m\")")]
+    UnknownUnit,
+    /// A number with no unit after it, inside a duration string.
+    #[error(
+        "needs a unit after every number (\"90s\", not \"90\"; a plain number of seconds is written without quotes)"
+    )]
+    MissingUnit,
+    /// Below zero.
+    #[error("must not be negative")]
+    Negative,
+    /// Positive as written, but zero after rounding to milliseconds.
+    #[error("is positive but rounds to 0 ms")]
+    RoundsToZero,
+    /// Too large to represent.
+    #[error("is too large")]
+    TooLarge,
+}
+
+impl DurationMs {
+    /// Reads a duration written with units, as Go and Kubernetes write them: one or more
+    /// `<decimal><unit>` parts with units `ms`, `s`, `m`, `h` and `d` (`"90s"`, `"5m"`,
+    /// `"1h30m"`, `"1.5h"`, `"250ms"`), summed exactly and rounded once to whole
+    /// milliseconds, ties away from zero. A positive total that rounds to 0 ms is refused.
+    pub fn parse_with_units(text: &str) -> Result<DurationMs, DurationTextError> {
+        let t = text.trim();
+        let b = t.as_bytes();
+        if b.first() == Some(&b'-') {
+            return Err(DurationTextError::Negative);
+        }
+        let mut rest = b.strip_prefix(b"+").unwrap_or(b);
+        if rest.is_empty() {
+            return Err(DurationTextError::Malformed);
+        }
+        // The total in units of 10^-9 ms, exact for every part of up to 9 decimals.
+        let mut total: u128 = 0;
+        let mut any_nonzero = false;
+        while !rest.is_empty() {
+            let num_len = rest.iter().position(|c| !(c.is_ascii_digit() || *c == b'.')).unwrap_or(rest.len());
+            if num_len == 0 {
+                return Err(DurationTextError::Malformed);
+            }
+            let unit_len =
+                rest[num_len..].iter().position(|c| c.is_ascii_digit() || *c == b'.').unwrap_or(rest.len() - num_len);
+            if unit_len == 0 {
+                return Err(DurationTextError::MissingUnit);
+            }
+            let ms_per_unit: u128 = match &rest[num_len..num_len + unit_len] {
+                b"ms" => 1,
+                b"s" => 1_000,
+                b"m" => 60_000,
+                b"h" => 3_600_000,
+                b"d" => 86_400_000,
+                _ => return Err(DurationTextError::UnknownUnit),
+            };
+            let number = Decimal::parse_bytes(&rest[..num_len]).map_err(|_| DurationTextError::Malformed)?;
+            let nano_units = number.to_scaled_u64(9).map_err(|_| DurationTextError::TooLarge)?;
+            any_nonzero |= !number.is_zero();
+            total = total.checked_add(u128::from(nano_units) * ms_per_unit).ok_or(DurationTextError::TooLarge)?;
+            rest = &rest[num_len + unit_len..];
+        }
+        let ms = (total + 500_000_000) / 1_000_000_000;
+        if ms == 0 && any_nonzero {
+            return Err(DurationTextError::RoundsToZero);
+        }
+        u64::try_from(ms).map(DurationMs).map_err(|_| DurationTextError::TooLarge)
+    }
+}
+
 /// Writes milliseconds as decimal seconds with no trailing zeros (`1500` → `1.5`).
 fn fmt_ms_as_seconds(ms: u64, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     fmt_scaled(u128::from(ms), 3, f)

@@ -478,7 +478,25 @@ impl<'d> Tbl<'d> {
     }
 
     /// Seconds rounded to ms; `positive` refuses 0.
+    ///
+    /// A string is a duration with units (`"90s"`, `"5m"`, `"1h30m"`).
     fn seconds(&self, key: &str, positive: bool) -> Result<Option<DurationMs>, InputError> {
+        if let Some(n) = self.get(key) {
+            if let Value::String(s) = &n.value {
+                let d = DurationMs::parse_with_units(s).map_err(|e| self.bad(key, n, &e.to_string()))?;
+                if positive && d.as_ms() == 0 {
+                    return Err(self.bad(key, n, "must be > 0 seconds"));
+                }
+                return Ok(Some(d));
+            }
+            if n.value.number_text().is_none() {
+                return Err(self.bad(
+                    key,
+                    n,
+                    "must be a number of seconds or a duration such as \"90s\", \"5m\", \"1h30m\"",
+                ));
+            }
+        }
         let Some((d, n)) = self.decimal(key)? else { return Ok(None) };
         let rule = if positive { "must be > 0 seconds" } else { "must be >= 0 seconds" };
         if d.is_negative() || (positive && d.is_zero()) {

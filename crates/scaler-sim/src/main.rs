@@ -74,6 +74,10 @@ enum Command {
         /// Use this trace file instead of trace.path (relative to the working folder).
         #[arg(long, value_name = "FILE.csv")]
         trace: Option<PathBuf>,
+        /// Print the summary (summary.json's object, with the files written) as one JSON
+        /// object on standard output instead of the text report.
+        #[arg(long)]
+        json: bool,
     },
     /// Try many settings of a scenario and recommend one: the cost / latency trade-off.
     ///
@@ -99,6 +103,10 @@ enum Command {
         /// Worker threads (default: one per core; at most 256).
         #[arg(long, value_name = "N", default_value_t = 0, value_parser = threads_arg)]
         threads: usize,
+        /// Print recommendation.json's object (with the files written) as one JSON object on
+        /// standard output instead of the text report.
+        #[arg(long)]
+        json: bool,
     },
     /// Run several scaler configurations on one workload and compare them side by side.
     ///
@@ -118,6 +126,9 @@ enum Command {
         /// Use this trace file instead of the base's trace.path.
         #[arg(long, value_name = "FILE.csv")]
         trace: Option<PathBuf>,
+        /// Print every policy's summary as one JSON object on standard output instead of the table.
+        #[arg(long)]
+        json: bool,
     },
     /// Run many seeds with faults on and check the simulator's invariants after each.
     ///
@@ -150,6 +161,9 @@ enum Command {
         /// Output folder.
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
+        /// Print recommendation.json's object as one JSON object instead of the text report.
+        #[arg(long)]
+        json: bool,
     },
     /// Check a policy against conformance vectors: `conformance hpa FILE.json` evaluates
     /// every Kubernetes HPA test vector in FILE, prints one line per failure and a closing
@@ -315,20 +329,42 @@ fn main() -> ExitCode {
         };
     }
     match dispatch(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("error: {e}");
-            ExitCode::from(2)
+            ExitCode::from(exit::INVALID)
         }
     }
 }
 
-fn dispatch(cli: Cli) -> Result<(), SimError> {
+/// Exit statuses, documented in docs/formats.md ("Exit statuses").
+mod exit {
+    /// Done.
+    pub const OK: u8 = 0;
+    /// The command ran and found a failure it was asked to look for: a conformance vector
+    /// failed, a soak run broke an invariant.
+    pub const CHECK_FAILED: u8 = 1;
+    /// Bad input or usage (also clap's status), or a file that could not be read or written;
+    /// nothing was written.
+    pub const INVALID: u8 = 2;
+    /// `sweep` or `merge` finished and wrote its files, but no setting meets every
+    /// constraint of the objective (the closest one is recommended).
+    pub const INFEASIBLE: u8 = 3;
+}
+
+/// Prints `value` as one line of JSON on standard output.
+fn print_json(value: &serde_json::Value) {
+    println!("{}", serde_json::to_string(value).expect("JSON values serialize"));
+}
+
+fn dispatch(cli: Cli) -> Result<u8, SimError> {
     match cli.command {
-        Command::Run { scenario, out, set, seed, trace } => {
+        Command::Run { scenario, out, set, seed, trace, json } => {
             let overrides = Overrides { set: set.clone(), trace: trace.clone(), seed };
             let sc = scenario::load(&scenario, &overrides)?;
-            println!("seed: {}", sc.seed);
+            if !json {
+                println!("seed: {}", sc.seed);
+            }
             let out_dir = out.unwrap_or_else(|| Path::new("out").join(&sc.name));
             scaler_formats::output::refuse_outputs_over_inputs(
                 &out_dir,
@@ -356,13 +392,20 @@ fn dispatch(cli: Cli) -> Result<(), SimError> {
                 }
                 Err(e) => return Err(e),
             };
+            let names: Vec<String> = result.files.iter().map(|p| p.display().to_string()).collect();
+            if json {
+                let text = scaler_formats::summary::summary_json(&result.summary, &sc)?;
+                let mut v: serde_json::Value = serde_json::from_str(&text).expect("summary_json writes JSON");
+                v["files"] = serde_json::Value::from(names);
+                print_json(&v);
+                return Ok(exit::OK);
+            }
             println!("scenario: {} (trace {})", sc.path.display(), sc.trace.path.display());
             print!("{}", scaler_sim::run::summary_table(&result.summary, &sc));
-            let names: Vec<String> = result.files.iter().map(|p| p.display().to_string()).collect();
             println!("wrote {}", names.join(", "));
-            Ok(())
+            Ok(exit::OK)
         }
-        Command::Sweep { scenario, out, resume, shard, threads } => {
+        Command::Sweep { scenario, out, resume, shard, threads, json } => {
             let doc = Doc::read(&scenario)?;
             let base = scenario::from_doc(&doc, &Overrides::default())?;
             let spec = sweep::parse_spec(&doc, &base)?;
@@ -378,14 +421,16 @@ fn dispatch(cli: Cli) -> Result<(), SimError> {
                 &sweep_outputs(),
                 &[scenario.as_path(), base.trace.path.as_path()],
             )?;
-            println!("seeds: {:?}", spec.seeds);
-            println!(
+            // With --json, standard output carries only the JSON object.
+            let say = |m: String| if json { eprintln!("{m}") } else { println!("{m}") };
+            say(format!("seeds: {:?}", spec.seeds));
+            say(format!(
                 "sweeping {} settings x {} seed(s) of {} into {}",
                 spec.settings(),
                 spec.seeds.len(),
                 scenario.display(),
                 out.display()
-            );
+            ));
             let req = sweep::SweepRequest {
                 scenario: scenario.clone(),
                 out: out.clone(),
@@ -411,13 +456,20 @@ fn dispatch(cli: Cli) -> Result<(), SimError> {
             }
             let results = run.results;
             if shard.1 > 1 {
+                if json {
+                    print_json(&serde_json::json!({
+                        "shard": shard.0, "shards": shard.1, "settings_done": results.len(),
+                        "out": out.display().to_string(),
+                    }));
+                    return Ok(exit::OK);
+                }
                 println!("shard {}/{}: {} settings done in {}", shard.0, shard.1, results.len(), out.display());
                 println!("when every shard is done: scaler-sim merge SHARD_DIR... --out DIR");
-                return Ok(());
+                return Ok(exit::OK);
             }
-            finish_sweep(&dir, &doc, &spec, &base, &trace, results)
+            finish_sweep(&dir, &doc, &spec, &base, &trace, results, json)
         }
-        Command::Merge { shards, out } => {
+        Command::Merge { shards, out, json } => {
             let (manifest, partials) = sweep::gather_shards(&shards)?;
             let doc = Doc::read(&manifest.scenario)?;
             let base = scenario::from_doc(&doc, &Overrides::default())?;
@@ -440,8 +492,10 @@ fn dispatch(cli: Cli) -> Result<(), SimError> {
                 .into());
             }
             let dir = open_out(&out)?;
-            println!("seeds: {:?}", spec.seeds);
-            finish_sweep(&dir, &doc, &spec, &base, &trace, all.into_values().collect())
+            if !json {
+                println!("seeds: {:?}", spec.seeds);
+            }
+            finish_sweep(&dir, &doc, &spec, &base, &trace, all.into_values().collect(), json)
         }
         Command::Conformance { .. } => unreachable!("handled in main"),
         Command::Soak { scenario, runs, seed, threads, trace } => {
@@ -450,15 +504,12 @@ fn dispatch(cli: Cli) -> Result<(), SimError> {
             let rep = scaler_sim::soak::soak(&sc, runs, seed, threads)?;
             print!("{}", scaler_sim::soak::report_text(&rep, &scenario));
             if !rep.failures.is_empty() {
-                return Err(SimError::invariant(format!(
-                    "{} of {} runs broke an invariant (see above)",
-                    rep.failures.len(),
-                    rep.runs
-                )));
+                eprintln!("error: {} of {} runs broke an invariant (see above)", rep.failures.len(), rep.runs);
+                return Ok(exit::CHECK_FAILED);
             }
-            Ok(())
+            Ok(exit::OK)
         }
-        Command::Compare { base, policies, out, trace } => {
+        Command::Compare { base, policies, out, trace, json } => {
             let overrides = Overrides { trace, ..Overrides::default() };
             let stem = base.file_stem().map_or_else(|| "compare".into(), |s| s.to_string_lossy().into_owned());
             let out = out.unwrap_or_else(|| Path::new("out").join(format!("{stem}-compare")));
@@ -467,9 +518,21 @@ fn dispatch(cli: Cli) -> Result<(), SimError> {
             scaler_formats::output::refuse_outputs_over_inputs(&out, scaler_sim::compare::COMPARE_OUTPUTS, &inputs)?;
             let dir = open_out(&out)?;
             let entries = scaler_sim::compare::compare(&base, &policies, &overrides, &dir)?;
+            if json {
+                let list: Vec<serde_json::Value> = entries
+                    .iter()
+                    .map(|e| {
+                        let mut v = serde_json::to_value(&e.summary).expect("plain struct");
+                        v["policy"] = serde_json::Value::from(e.name.clone());
+                        v
+                    })
+                    .collect();
+                print_json(&serde_json::json!({ "out": out.display().to_string(), "policies": list }));
+                return Ok(exit::OK);
+            }
             print!("{}", scaler_sim::compare::table(&entries));
             println!("wrote {}", out.display());
-            Ok(())
+            Ok(exit::OK)
         }
         Command::Plot { dir, window_h } => {
             let window = match window_h {
@@ -513,7 +576,7 @@ fn dispatch(cli: Cli) -> Result<(), SimError> {
             };
             let names: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
             println!("wrote {}", names.join(", "));
-            Ok(())
+            Ok(exit::OK)
         }
         Command::Gen { patterns, span_s, form, bin_s, duration, seed, out, max_bins, max_tasks } => {
             let form = if form == "rates" { gen::Form::Rates } else { gen::Form::Tasks };
@@ -528,7 +591,7 @@ fn dispatch(cli: Cli) -> Result<(), SimError> {
             say(format!("seed: {seed}"));
             let report = gen::generate(&spec, &out)?;
             say(format!("wrote {} ({} rows, {} tasks)", out.display(), report.rows, report.tasks));
-            Ok(())
+            Ok(exit::OK)
         }
         Command::Import {
             format,
@@ -561,7 +624,7 @@ fn dispatch(cli: Cli) -> Result<(), SimError> {
                 value_column,
                 step_s,
             };
-            import_command(format, &opts, &inputs, &out, json)
+            import_command(format, &opts, &inputs, &out, json).map(|()| exit::OK)
         }
         Command::Export { format, scenario, out } => {
             let format = scaler_formats::export::ExportFormat::parse(&format).expect("clap checked the format");
@@ -570,7 +633,7 @@ fn dispatch(cli: Cli) -> Result<(), SimError> {
             match out {
                 None => {
                     print!("{text}");
-                    Ok(())
+                    Ok(exit::OK)
                 }
                 Some(o) => {
                     scaler_formats::output::refuse_input_as_output(&o, &[scenario.as_path()])?;
@@ -578,7 +641,7 @@ fn dispatch(cli: Cli) -> Result<(), SimError> {
                         w.write_all(text.as_bytes()).map_err(|e| SimError::io(&o, "write", e))
                     })?;
                     println!("wrote {}", o.display());
-                    Ok(())
+                    Ok(exit::OK)
                 }
             }
         }
@@ -604,7 +667,7 @@ fn dispatch(cli: Cli) -> Result<(), SimError> {
                 }
             };
             report_skips(&report);
-            Ok(())
+            Ok(exit::OK)
         }
     }
 }
@@ -747,16 +810,29 @@ fn finish_sweep(
     base: &scenario::Scenario,
     trace: &LoadedTrace,
     results: Vec<sweep::SettingResult>,
-) -> Result<(), SimError> {
+    json: bool,
+) -> Result<u8, SimError> {
     let names: Vec<&str> = sweep::SWEEP_DATA.iter().chain(report::SWEEP_CHARTS).copied().collect();
     let mut set = dir.stage(&names)?;
     let outcome = sweep::finalize(&mut set, doc, spec, base, trace, results)?;
     let staged = set.staging().to_path_buf();
     report::plot_sweep(&staged, &mut set, Some(&doc.text), None)?;
     let files: Vec<String> = set.commit()?.iter().map(|p| p.display().to_string()).collect();
+    // A sweep whose recommendation breaks a constraint still wrote everything; its status says so.
+    let code = if outcome.feasible { exit::OK } else { exit::INFEASIBLE };
+    if json {
+        let text = sweep::recommendation_json(spec, base, &outcome)?;
+        let mut v: serde_json::Value = serde_json::from_str(&text).expect("recommendation_json writes JSON");
+        v["files"] = serde_json::Value::from(files);
+        print_json(&v);
+        return Ok(code);
+    }
     print!("{}", sweep::recommendation_text(spec, base, &outcome));
     println!("wrote {}", files.join(", "));
-    Ok(())
+    if code == exit::INFEASIBLE {
+        eprintln!("no setting meets every constraint of the objective: exit status {code}");
+    }
+    Ok(code)
 }
 
 /// Opens an output folder (locked while the command runs), saying what it cleaned up.

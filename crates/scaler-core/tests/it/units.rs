@@ -87,3 +87,52 @@ mod fast_path {
         }
     }
 }
+
+#[test]
+fn durations_with_units() {
+    use scaler_core::DurationTextError as E;
+    let cases: &[(&str, Result<u64, E>)] = &[
+        ("90s", Ok(90_000)),
+        ("5m", Ok(300_000)),
+        ("1h30m", Ok(5_400_000)),
+        ("1.5h", Ok(5_400_000)),
+        ("250ms", Ok(250)),
+        ("1m30s250ms", Ok(90_250)),
+        ("2d", Ok(172_800_000)),
+        ("0s", Ok(0)),
+        ("0.0005s", Ok(1)),
+        ("0.00049s", Err(E::RoundsToZero)),
+        ("1.0000000001s", Ok(1000)),
+        (" 90s ", Ok(90_000)),
+        ("+90s", Ok(90_000)),
+        ("-5m", Err(E::Negative)),
+        ("90", Err(E::MissingUnit)),
+        ("1h30", Err(E::MissingUnit)),
+        ("90x", Err(E::UnknownUnit)),
+        ("90 s", Err(E::UnknownUnit)),
+        ("5M", Err(E::UnknownUnit)),
+        ("s", Err(E::Malformed)),
+        ("", Err(E::Malformed)),
+        ("1..5s", Err(E::Malformed)),
+        ("99999999999999999999h", Err(E::TooLarge)),
+    ];
+    for (text, expect) in cases {
+        assert_eq!(DurationMs::parse_with_units(text).map(|d| d.as_ms()), *expect, "{text:?}");
+    }
+}
+
+#[test]
+fn config_durations_accept_units_and_say_what_they_take() {
+    use scaler_core::{ConfigValue, ScalerConfig};
+    let s = |t: &str| ConfigValue::String(t.to_string());
+    let cfg =
+        ScalerConfig::from_pairs([("cooldown_period", &s("2m")), ("metrics_window", &s("1h30m"))]).expect("valid");
+    assert_eq!(cfg.cooldown_period().as_ms(), 120_000);
+    assert_eq!(cfg.metrics_window().as_ms(), 5_400_000);
+    let err = ScalerConfig::from_pairs([("cooldown_period", &s("120"))]).expect_err("no unit").to_string();
+    assert!(err.contains("cooldown_period") && err.contains("\"120\"") && err.contains("needs a unit"), "{err}");
+    let err = ScalerConfig::from_pairs([("metrics_window", &s("0s"))]).expect_err("zero").to_string();
+    assert!(err.contains("must be > 0 seconds"), "{err}");
+    let err = ScalerConfig::from_pairs([("cooldown_period", &ConfigValue::Bool(true))]).expect_err("bool").to_string();
+    assert!(err.contains("duration such as \"90s\""), "{err}");
+}

@@ -422,3 +422,55 @@ fn soak_reports_runs_and_simulated_hours() {
     assert!(String::from_utf8_lossy(&r.stderr)
         .contains("faults.provision_failure = 1.5: must be a probability between 0 and 1"));
 }
+
+#[test]
+fn durations_with_units_run_as_their_seconds_and_bad_ones_are_located() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "s.toml", SCENARIO);
+    write(dir.path(), "trace.csv", &rate_trace());
+    let with_units = SCENARIO
+        .replace("provision_delay_s = 30", "provision_delay_s = \"30s\"")
+        .replace("cooldown_period = 60", "cooldown_period = \"1m\"")
+        .replace("metrics_window = 120", "metrics_window = \"1m60s\"")
+        .replace("evaluation_interval = 15", "evaluation_interval = \"15000ms\"");
+    write(dir.path(), "u.toml", &with_units);
+    let a = run_in(dir.path(), &["run", "s.toml", "--out", "a"]);
+    let b = run_in(dir.path(), &["run", "u.toml", "--out", "b"]);
+    assert!(a.status.success() && b.status.success(), "{}", String::from_utf8_lossy(&b.stderr));
+    assert_eq!(read(&dir.path().join("a"), "timeline.csv"), read(&dir.path().join("b"), "timeline.csv"));
+    // --set takes them too.
+    let c = run_in(dir.path(), &["run", "s.toml", "--out", "c", "--set", "scaler.cooldown_period=\"1m\""]);
+    assert!(c.status.success(), "{}", String::from_utf8_lossy(&c.stderr));
+    assert_eq!(read(&dir.path().join("a"), "timeline.csv"), read(&dir.path().join("c"), "timeline.csv"));
+    for (from, to, expect) in [
+        ("cooldown_period = 60", "cooldown_period = \"120\"", "u.toml:13:19: scaler.cooldown_period = \"120\": "),
+        (
+            "provision_delay_s = 30",
+            "provision_delay_s = \"30 seconds\"",
+            "u.toml:7:21: cluster.provision_delay_s = \"30 seconds\": ",
+        ),
+    ] {
+        write(dir.path(), "u.toml", &SCENARIO.replace(from, to));
+        let r = run_in(dir.path(), &["run", "u.toml", "--out", "d"]);
+        let e = String::from_utf8_lossy(&r.stderr).to_string();
+        assert_eq!(r.status.code(), Some(2), "{e}");
+        assert!(e.contains(expect) && (e.contains("needs a unit") || e.contains("unknown unit")), "{e}");
+        assert!(!dir.path().join("d").exists());
+    }
+}
+
+#[test]
+fn run_json_is_one_object_with_the_summary_and_the_files() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "s.toml", SCENARIO);
+    write(dir.path(), "trace.csv", &rate_trace());
+    let r = run_in(dir.path(), &["run", "s.toml", "--out", "a", "--json"]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let text = String::from_utf8(r.stdout).unwrap();
+    assert_eq!(text.lines().count(), 1, "only the JSON object on standard output: {text}");
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["files"].as_array().map(Vec::len), Some(5), "data and charts: {v}");
+    v.as_object_mut().unwrap().remove("files");
+    let file: serde_json::Value = serde_json::from_str(&read(&dir.path().join("a"), "summary.json")).unwrap();
+    assert_eq!(v, file, "the printed object is summary.json's");
+}

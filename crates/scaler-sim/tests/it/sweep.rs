@@ -603,3 +603,30 @@ fn the_torn_row_notice_is_returned_not_printed() {
     assert!(n.contains(&format!("results.partial.csv:{}: dropped a torn last row", 1 + spec.settings())), "{n}");
     assert!(n.contains("its setting runs again"), "{n}");
 }
+
+#[test]
+fn json_output_and_the_status_of_a_sweep_no_setting_satisfies() {
+    let dir = setup();
+    // Feasible: status 0; standard output is exactly one JSON object, recommendation.json's plus
+    // the files written, and the text report is not printed.
+    let r = run_in(dir.path(), &["sweep", "s.toml", "--out", "ok", "--json", "--threads", "1"]);
+    assert_eq!(r.status.code(), Some(0), "{}", stderr(&r));
+    let text = String::from_utf8(r.stdout).unwrap();
+    assert_eq!(text.lines().count(), 1, "{text}");
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let file: serde_json::Value = serde_json::from_str(&read(&dir.path().join("ok"), "recommendation.json")).unwrap();
+    assert_eq!(v["feasible"], serde_json::Value::Bool(true));
+    assert_eq!(v["recommended"], file["recommended"]);
+    assert!(v["files"].as_array().unwrap().iter().any(|f| f.as_str().unwrap().ends_with("results.csv")), "{v}");
+    // No setting can meet a 0 s p95 wait with a 20 s provisioning delay: everything is still
+    // written, and the status is 3.
+    write(dir.path(), "s.toml", &SCENARIO.replace("wait_p95_s <= 20", "wait_p95_s < 0"));
+    let r = run_in(dir.path(), &["sweep", "s.toml", "--out", "none", "--threads", "1"]);
+    assert_eq!(r.status.code(), Some(3), "{}", stderr(&r));
+    assert!(stderr(&r).contains("no setting meets every constraint of the objective: exit status 3"), "{}", stderr(&r));
+    assert!(dir.path().join("none/recommendation.json").is_file() && dir.path().join("none/report.html").is_file());
+    let r = run_in(dir.path(), &["sweep", "s.toml", "--out", "none", "--json", "--threads", "1"]);
+    assert_eq!(r.status.code(), Some(3));
+    let v: serde_json::Value = serde_json::from_str(&String::from_utf8(r.stdout).unwrap()).unwrap();
+    assert_eq!(v["feasible"], serde_json::Value::Bool(false));
+}
