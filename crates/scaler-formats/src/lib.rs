@@ -16,6 +16,7 @@ pub mod fmtnum;
 pub mod import;
 pub mod manifest;
 pub mod observations;
+pub mod origin;
 pub mod output;
 pub mod output_set;
 pub mod recommendation;

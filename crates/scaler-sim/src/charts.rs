@@ -75,6 +75,7 @@ fn xy_chart<'a, DB: DrawingBackend + 'a>(
     y: std::ops::Range<f64>,
     x_desc: impl Into<String>,
     y_desc: &str,
+    origin_unix_ms: Option<i64>,
 ) -> Result<
     ChartContext<'a, DB, Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>>,
     String,
@@ -86,13 +87,14 @@ fn xy_chart<'a, DB: DrawingBackend + 'a>(
         .y_label_area_size(80)
         .build_cartesian_2d(x, y)
         .map_err(|e| e.to_string())?;
-    ch.configure_mesh()
-        .x_desc(x_desc)
-        .y_desc(y_desc)
-        .label_style(("sans-serif", 16))
-        .axis_desc_style(("sans-serif", 18))
-        .draw()
-        .map_err(|e| e.to_string())?;
+    let on_clock =
+        |h: &f64| origin_unix_ms.map_or_else(|| format!("{h}"), |o| scaler_formats::origin::axis_label(o, *h));
+    let mut mesh = ch.configure_mesh();
+    mesh.x_desc(x_desc).y_desc(y_desc).label_style(("sans-serif", 16)).axis_desc_style(("sans-serif", 18));
+    if origin_unix_ms.is_some() {
+        mesh.x_label_formatter(&on_clock).x_labels(6);
+    }
+    mesh.draw().map_err(|e| e.to_string())?;
     Ok(ch)
 }
 
@@ -130,6 +132,9 @@ pub struct Timeline {
     pub ups: Vec<(f64, f64)>,
     /// `(time h, workers)` of scale-downs.
     pub downs: Vec<(f64, f64)>,
+    /// The wall-clock time of hour 0 (ms since the Unix epoch), when the trace's origin is
+    /// known: the time axis is then labelled with UTC dates.
+    pub origin_unix_ms: Option<i64>,
 }
 
 /// Scale events beyond this many per series are not marked (they would hide the lines).
@@ -233,6 +238,7 @@ pub fn read_timeline(path: &Path, label: &str, window_h: Option<(f64, f64)>) -> 
         cost: points.iter().map(|p| p.cost).collect(),
         ups,
         downs,
+        origin_unix_ms: None,
     })
 }
 
@@ -249,6 +255,20 @@ fn max_of(v: impl Iterator<Item = f64>) -> f64 {
     v.fold(0.0, f64::max)
 }
 
+/// The origin every series shares, if they all have the same one.
+fn series_origin(series: &[Timeline]) -> Option<i64> {
+    let first = series.first()?.origin_unix_ms?;
+    series.iter().all(|s| s.origin_unix_ms == Some(first)).then_some(first)
+}
+
+/// The time axis' description: hours, or UTC dates from the trace's origin.
+fn time_unit(series: &[Timeline]) -> String {
+    series_origin(series).map_or_else(
+        || "time (hours)".to_string(),
+        |o| format!("time (UTC; hour 0 = {})", scaler_formats::origin::format_utc(o)),
+    )
+}
+
 /// Chart 1: demand (running + pending) against current and ready workers, scale events marked.
 pub fn timeline_chart(series: &[Timeline], title: &str, base: &Path) -> Result<(), SimError> {
     let t_min = series.iter().flat_map(|s| s.t_h.first().copied()).fold(f64::MAX, f64::min).min(f64::MAX);
@@ -259,12 +279,15 @@ pub fn timeline_chart(series: &[Timeline], title: &str, base: &Path) -> Result<(
     let mark = series.iter().all(|s| s.ups.len() + s.downs.len() <= MAX_MARKED_EVENTS);
     both!(base, |root| {
         root.fill(&WHITE).map_err(|e| e.to_string())?;
+        let unit = time_unit(series);
         let x_desc = if mark {
-            "time (hours)".to_string()
+            unit.clone()
         } else {
-            "time (hours); scale events not marked: too many to show, zoom in with plot --window-h".to_string()
+            format!("{unit}; scale events not marked: too many to show, zoom in with plot --window-h")
         };
-        let mut ch = xy_chart(root, title, t_min..t_max, 0.0..y_max, x_desc, "tasks (running + pending) / workers")?;
+        let origin = series_origin(series);
+        let y_desc = "tasks (running + pending) / workers";
+        let mut ch = xy_chart(root, title, t_min..t_max, 0.0..y_max, x_desc, y_desc, origin)?;
         for (i, s) in series.iter().enumerate() {
             let c = colors[i % colors.len()];
             ch.draw_series(LineSeries::new(thin(&s.t_h, &s.demand, 1500), c.mix(0.55).stroke_width(1)))
@@ -307,7 +330,8 @@ pub fn cost_chart(series: &[Timeline], title: &str, base: &Path) -> Result<(), S
     let colors = PALETTE;
     both!(base, |root| {
         root.fill(&WHITE).map_err(|e| e.to_string())?;
-        let mut ch = xy_chart(root, title, 0.0..t_max, 0.0..y_max, "time (hours)", "cumulative cost (price units)")?;
+        let (unit, origin) = (time_unit(series), series_origin(series));
+        let mut ch = xy_chart(root, title, 0.0..t_max, 0.0..y_max, unit, "cumulative cost (price units)", origin)?;
         for (i, s) in series.iter().enumerate() {
             let c = colors[i % colors.len()];
             let last = s.cost.last().copied().unwrap_or(0.0);
@@ -341,7 +365,7 @@ pub fn frontier_chart(
     let (x0, x1, y1) = ((x0 - pad).max(0.0), x1 + pad, (y1 * 1.1).max(1.0));
     both!(base, |root| {
         root.fill(&WHITE).map_err(|e| e.to_string())?;
-        let mut ch = xy_chart(root, title, x0..x1, 0.0..y1, "cost (price units)", "p95 wait (s)")?;
+        let mut ch = xy_chart(root, title, x0..x1, 0.0..y1, "cost (price units)", "p95 wait (s)", None)?;
         ch.draw_series(points.iter().map(|&p| Circle::new(p, 4, GREY.mix(0.7).filled())))
             .map_err(|e| e.to_string())?
             .label("setting")
@@ -450,7 +474,7 @@ pub fn labelled_points_chart(points: &[(String, f64, f64)], title: &str, base: &
     let y1 = points.iter().map(|p| p.2).fold(0.0, f64::max).max(1.0) * 1.15;
     both!(base, |root| {
         root.fill(&WHITE).map_err(|e| e.to_string())?;
-        let mut ch = xy_chart(root, title, 0.0..x1, 0.0..y1, "cost (price units)", "p95 wait (s)")?;
+        let mut ch = xy_chart(root, title, 0.0..x1, 0.0..y1, "cost (price units)", "p95 wait (s)", None)?;
         for (i, (name, x, y)) in points.iter().enumerate() {
             let c = PALETTE[i % PALETTE.len()];
             ch.draw_series(std::iter::once(Circle::new((*x, *y), 8, c.filled())))

@@ -67,10 +67,13 @@ pub fn compare(
     let mut set = out.stage(&names)?;
     let mut entries = Vec::new();
     let mut series = Vec::new();
+    let origin = scaler_formats::origin::trace_origin(&base_sc.trace.path).unix_ms();
     for (name, sc) in &configs {
         let file = format!("timeline_{name}.csv");
         let summary = timeline_into(sc, &trace, base_sc.seed, &mut set, &file)?;
-        series.push(charts::read_timeline(&set.staging().join(&file), name, None)?);
+        let mut tl = charts::read_timeline(&set.staging().join(&file), name, None)?;
+        tl.origin_unix_ms = origin;
+        series.push(tl);
         entries.push(Entry { name: name.clone(), summary });
     }
     let mut text = format!("policy,{}\n", METRICS.join(","));

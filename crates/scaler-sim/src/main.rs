@@ -394,8 +394,8 @@ fn dispatch(cli: Cli) -> Result<u8, SimError> {
             };
             let names: Vec<String> = result.files.iter().map(|p| p.display().to_string()).collect();
             if json {
-                let text = scaler_formats::summary::summary_json(&result.summary, &sc)?;
-                let mut v: serde_json::Value = serde_json::from_str(&text).expect("summary_json writes JSON");
+                let mut v: serde_json::Value =
+                    serde_json::from_str(&result.summary_json).expect("summary_json writes JSON");
                 v["files"] = serde_json::Value::from(names);
                 print_json(&v);
                 return Ok(exit::OK);
@@ -559,17 +559,26 @@ fn dispatch(cli: Cli) -> Result<u8, SimError> {
             }
             let out = open_out(&dir)?;
             let files = if dir.join("results.csv").exists() {
-                let text = std::fs::read_to_string(dir.join("sweep.json"))
+                let doc = std::fs::read_to_string(dir.join("sweep.json"))
                     .ok()
                     .and_then(|t| serde_json::from_str::<sweep::Manifest>(&t).ok())
                     // Read with the scenario reader's size cap (a manifest may name /dev/zero).
-                    .and_then(|m| Doc::read(&m.scenario).ok().map(|d| d.text));
+                    .and_then(|m| Doc::read(&m.scenario).ok());
+                let origin = doc
+                    .as_ref()
+                    .and_then(|d| scenario::from_doc(d, &Overrides::default()).ok())
+                    .and_then(|sc| scaler_formats::origin::trace_origin(&sc.trace.path).unix_ms());
                 let mut set = out.stage(report::SWEEP_CHARTS)?;
-                report::plot_sweep(&dir, &mut set, text.as_deref(), window)?;
+                report::plot_sweep(&dir, &mut set, doc.as_ref().map(|d| d.text.as_str()), window, origin)?;
                 set.commit()?
             } else if dir.join("timeline.csv").exists() {
                 let mut set = out.stage(report::RUN_CHARTS)?;
-                report::plot_run(&dir.join("timeline.csv"), &mut set, "demand and workers", window)?;
+                // The origin summary.json recorded, if any.
+                let origin = std::fs::read_to_string(dir.join("summary.json"))
+                    .ok()
+                    .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+                    .and_then(|v| v["origin_unix_ms"].as_i64());
+                report::plot_run(&dir.join("timeline.csv"), &mut set, "demand and workers", window, origin)?;
                 set.commit()?
             } else {
                 return Err(InputError::file(&dir, "has neither results.csv (a sweep) nor timeline.csv (a run)").into());
@@ -732,7 +741,7 @@ fn import_command(
     };
     let meta = import_meta(format, inputs, &report, sha.as_deref());
     if sha.is_some() {
-        let meta_path = PathBuf::from(format!("{}.meta.json", out.display()));
+        let meta_path = scaler_formats::origin::meta_path(out);
         let text = serde_json::to_string_pretty(&meta).expect("JSON values serialize") + "\n";
         scaler_formats::output::write_atomically(&meta_path, |w| {
             w.write_all(text.as_bytes()).map_err(|e| SimError::io(&meta_path, "write", e))
@@ -816,7 +825,8 @@ fn finish_sweep(
     let mut set = dir.stage(&names)?;
     let outcome = sweep::finalize(&mut set, doc, spec, base, trace, results)?;
     let staged = set.staging().to_path_buf();
-    report::plot_sweep(&staged, &mut set, Some(&doc.text), None)?;
+    let origin = scaler_formats::origin::trace_origin(&base.trace.path).unix_ms();
+    report::plot_sweep(&staged, &mut set, Some(&doc.text), None, origin)?;
     let files: Vec<String> = set.commit()?.iter().map(|p| p.display().to_string()).collect();
     // A sweep whose recommendation breaks a constraint still wrote everything; its status says so.
     let code = if outcome.feasible { exit::OK } else { exit::INFEASIBLE };

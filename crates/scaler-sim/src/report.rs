@@ -73,20 +73,24 @@ pub fn plot_run(
     set: &mut OutputSet<'_>,
     title: &str,
     window_h: Option<(f64, f64)>,
+    origin_unix_ms: Option<i64>,
 ) -> Result<(), SimError> {
-    let tl = charts::read_timeline(timeline, "run", window_h)?;
+    let mut tl = charts::read_timeline(timeline, "run", window_h)?;
+    tl.origin_unix_ms = origin_unix_ms;
     charts::timeline_chart(&[tl], title, &chart_base(set, "timeline"))
 }
 
 /// Draws the four sweep charts and `report.html` into the set, from the sweep's data
 /// files in `src` (the output folder, or the set's staging folder while a sweep commits).
 ///
-/// `window_h` limits the timeline charts to hours `(from, to)`.
+/// `window_h` limits the timeline charts to hours `(from, to)`; `origin_unix_ms`, the
+/// trace's wall-clock origin, labels their time axis with UTC dates.
 pub fn plot_sweep(
     src: &Path,
     set: &mut OutputSet<'_>,
     scenario_text: Option<&str>,
     window_h: Option<(f64, f64)>,
+    origin_unix_ms: Option<i64>,
 ) -> Result<(), SimError> {
     let table = read_results_table(&src.join("results.csv"))?;
     let rec = recommendation::read(&src.join("recommendation.json"))?;
@@ -99,6 +103,9 @@ pub fn plot_sweep(
     let rec_tl = src.join("recommended_timeline.csv");
     if rec_tl.exists() && recommended.is_some() {
         series.push(charts::read_timeline(&rec_tl, "recommended", window_h)?);
+    }
+    for s in &mut series {
+        s.origin_unix_ms = origin_unix_ms;
     }
     let title = "Demand and workers: baseline vs recommended";
     charts::timeline_chart(&series, title, &chart_base(set, "chart_timeline"))?;

@@ -12,7 +12,7 @@ use scaler_formats::fmtnum::format_money;
 use scaler_formats::observations;
 use scaler_formats::output_set::{OutputDir, OutputSet};
 use scaler_formats::scenario::Scenario;
-use scaler_formats::summary::summary_json;
+use scaler_formats::summary::summary_json_with_origin;
 use scaler_formats::timeline::{push_tick_row, TIMELINE_HEADER};
 use scaler_formats::trace;
 use scaler_model::{simulate, Summary};
@@ -27,21 +27,24 @@ pub struct RunResult {
     pub summary: Summary,
     /// The files written.
     pub files: Vec<PathBuf>,
+    /// `summary.json` as written.
+    pub summary_json: String,
 }
 
 /// Runs `scenario` and commits `timeline.csv`, `observations.csv`, `summary.json` and the
 /// timeline chart into `out` as one set (nothing changes in `out` if any part fails).
 pub fn run_to_dir(scenario: &Scenario, out: &OutputDir) -> Result<RunResult, SimError> {
     let mut set = out.stage(RUN_OUTPUTS)?;
-    let summary = write_run(scenario, &mut set)?;
+    let origin = scaler_formats::origin::trace_origin(&scenario.trace.path).unix_ms();
+    let (summary, summary_json) = write_run(scenario, &mut set, origin)?;
     let timeline = set.staging().join("timeline.csv");
-    crate::report::plot_run(&timeline, &mut set, &format!("{}: demand and workers", scenario.name), None)?;
+    crate::report::plot_run(&timeline, &mut set, &format!("{}: demand and workers", scenario.name), None, origin)?;
     let files = set.commit()?;
-    Ok(RunResult { summary, files })
+    Ok(RunResult { summary, files, summary_json })
 }
 
 /// Simulates `scenario`, streaming its timeline and observations into the set.
-fn write_run(scenario: &Scenario, set: &mut OutputSet<'_>) -> Result<Summary, SimError> {
+fn write_run(scenario: &Scenario, set: &mut OutputSet<'_>, origin: Option<i64>) -> Result<(Summary, String), SimError> {
     let mut source = trace::open(&scenario.trace, scenario.seed)?;
     let (tl_path, obs_path) = (set.final_path("timeline.csv"), set.final_path("observations.csv"));
     let mut tl = set.create("timeline.csv")?;
@@ -63,9 +66,9 @@ fn write_run(scenario: &Scenario, set: &mut OutputSet<'_>) -> Result<Summary, Si
     })?;
     tl.flush().map_err(|e| SimError::io(&tl_path, "write", e))?;
     obs.flush().map_err(|e| SimError::io(&obs_path, "write", e))?;
-    let json = summary_json(&summary, scenario)?;
+    let json = summary_json_with_origin(&summary, scenario, origin)?;
     set.write("summary.json", json.as_bytes())?;
-    Ok(summary)
+    Ok((summary, json))
 }
 
 /// A short, readable table of a summary.

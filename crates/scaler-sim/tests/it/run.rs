@@ -474,3 +474,35 @@ fn run_json_is_one_object_with_the_summary_and_the_files() {
     let file: serde_json::Value = serde_json::from_str(&read(&dir.path().join("a"), "summary.json")).unwrap();
     assert_eq!(v, file, "the printed object is summary.json's");
 }
+
+#[test]
+fn an_imported_traces_origin_dates_the_summary_and_the_chart_while_its_hash_matches() {
+    use sha2::Digest;
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "s.toml", SCENARIO);
+    let trace = rate_trace();
+    write(dir.path(), "trace.csv", &trace);
+    let sha = format!("{:x}", sha2::Sha256::digest(trace.as_bytes()));
+    // 2024-03-01T12:00:00Z
+    let meta = format!("{{\"origin_unix_ms\": 1709294400000, \"sha256\": \"{sha}\"}}");
+    write(dir.path(), "trace.csv.meta.json", &meta);
+    let r = run_in(dir.path(), &["run", "s.toml", "--out", "a"]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let summary: serde_json::Value = serde_json::from_str(&read(&dir.path().join("a"), "summary.json")).unwrap();
+    assert_eq!(summary["origin"], "2024-03-01T12:00:00Z");
+    assert_eq!(summary["origin_unix_ms"], 1_709_294_400_000_i64);
+    let svg = read(&dir.path().join("a"), "timeline.svg");
+    assert!(svg.contains("hour 0 = 2024-03-01T12:00:00Z") && svg.contains("03-01 1"), "dated axis");
+    // `plot` redraws it with the dates, from summary.json.
+    std::fs::remove_file(dir.path().join("a/timeline.svg")).unwrap();
+    let r = run_in(dir.path(), &["plot", "a"]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    assert!(read(&dir.path().join("a"), "timeline.svg").contains("hour 0 = 2024-03-01T12:00:00Z"));
+    // The trace changed since the meta file was written: no origin rather than a wrong one.
+    write(dir.path(), "trace.csv", &trace.replace("\n0,", "\n0,9"));
+    let r = run_in(dir.path(), &["run", "s.toml", "--out", "b"]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let summary: serde_json::Value = serde_json::from_str(&read(&dir.path().join("b"), "summary.json")).unwrap();
+    assert!(summary.get("origin").is_none(), "{summary}");
+    assert!(read(&dir.path().join("b"), "timeline.svg").contains("time (hours)"));
+}
