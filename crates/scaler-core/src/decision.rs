@@ -161,6 +161,18 @@ reasons! {
     KedaFallback = "keda_fallback",
     /// KEDA: the ScaledObject is paused: nothing scales.
     KedaPaused = "keda_paused",
+    /// Target tracking: the high alarm is in breach: the proportional capacity.
+    TrackingScaleOut = "tracking_scale_out",
+    /// Target tracking: the low alarm is in breach: the proportional capacity.
+    TrackingScaleIn = "tracking_scale_in",
+    /// Target tracking: no alarm in breach (or the proportional capacity is the current one).
+    TrackingNoAlarm = "tracking_no_alarm",
+    /// Target tracking: within `scale_out_cooldown`, and asking no more than the last scale-out.
+    TrackingScaleOutCooldown = "tracking_scale_out_cooldown",
+    /// Target tracking: within `scale_in_cooldown` of a scale-in or `scale_out_cooldown` of a scale-out.
+    TrackingScaleInCooldown = "tracking_scale_in_cooldown",
+    /// Target tracking: the low alarm is in breach, but `disable_scale_in` is set.
+    TrackingScaleInDisabled = "tracking_scale_in_disabled",
     /// KPA: the stable window's count (not in panic).
     KpaStable = "kpa_stable",
     /// KPA: in panic mode: the larger of both windows' counts, never below the panic's highest.

@@ -148,6 +148,12 @@ impl WindowSummary<'_> {
         self.cmp(agg, threshold) == Ordering::Less
     }
 
+    /// The aggregate compared exactly with `a / b` (`b > 0`).
+    #[must_use]
+    pub fn cmp_ratio(&self, agg: Aggregate, a: u128, b: u128) -> Ordering {
+        self.with_frac(agg, |x| x.cmp_ratio(a, b.max(1)))
+    }
+
     /// `floor(aggregate * s)`, exactly (the aggregate is at most 1, so the result is at most `s`).
     #[must_use]
     pub fn floor_scaled(&self, agg: Aggregate, s: u128) -> u128 {

@@ -24,6 +24,7 @@ pub mod kpa;
 pub mod predictive;
 pub mod queue;
 pub mod step;
+pub mod target_tracking;
 pub mod threshold;
 
 /// What a policy sees when it decides: the configuration, the window (never empty) and
@@ -317,4 +318,5 @@ register! {
     Predictive => predictive::PredictiveConfig,
     Keda => keda::KedaConfig,
     Kpa => kpa::KpaConfig,
+    TargetTracking => target_tracking::TargetTrackingConfig,
 }

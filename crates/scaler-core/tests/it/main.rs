@@ -15,6 +15,7 @@ mod purity;
 mod rules;
 mod snapshot;
 mod step;
+mod target_tracking;
 mod units;
 mod window;
 

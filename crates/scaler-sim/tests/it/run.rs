@@ -506,3 +506,33 @@ fn an_imported_traces_origin_dates_the_summary_and_the_chart_while_its_hash_matc
     assert!(summary.get("origin").is_none(), "{summary}");
     assert!(read(&dir.path().join("b"), "timeline.svg").contains("time (hours)"));
 }
+
+#[test]
+fn every_shipped_policy_file_runs_in_compare_and_scales() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "s.toml", SCENARIO);
+    write(dir.path(), "trace.csv", &rate_trace());
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sims/policies");
+    let mut files: Vec<_> = std::fs::read_dir(&shipped)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 8, "{files:?}");
+    let mut args: Vec<String> = vec!["compare".into(), "s.toml".into(), "--policies".into()];
+    args.extend(files.iter().map(|p| p.display().to_string()));
+    args.extend(["--out".into(), "c".into()]);
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    let r = run_in(dir.path(), &argv);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let csv = read(&dir.path().join("c"), "compare.csv");
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let ups = header.iter().position(|h| *h == "scale_ups").unwrap();
+    let rows: Vec<Vec<&str>> = csv.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), files.len());
+    for row in &rows {
+        assert!(row[ups].parse::<f64>().unwrap() > 0.0, "{} never scaled up on the burst: {csv}", row[0]);
+    }
+    assert!(rows.iter().any(|r| r[0] == "target_tracking"), "{csv}");
+}
