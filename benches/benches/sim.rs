@@ -28,6 +28,7 @@ fn engine_one_day(c: &mut Criterion) {
         billing_increment: DurationMs(1000),
         billing_minimum: DurationMs::from_secs(60),
         slo_wait: DurationMs::from_secs(10),
+        ephemeral_workers: false,
     };
     let mut g = c.benchmark_group("engine");
     g.sample_size(10);

@@ -161,6 +161,14 @@ reasons! {
     KedaFallback = "keda_fallback",
     /// KEDA: the ScaledObject is paused: nothing scales.
     KedaPaused = "keda_paused",
+    /// ARC: more runners wanted than there are: create the difference.
+    ArcCreate = "arc_create",
+    /// ARC: as many runners as wanted.
+    ArcSteady = "arc_steady",
+    /// ARC: fewer runners wanted, with a patch id above 0: ignored (ephemeral runners exit by themselves).
+    ArcScaleDownIgnored = "arc_scale_down_ignored",
+    /// ARC: fewer runners wanted, with patch id 0: idle runners deleted, at most the excess.
+    ArcDeleteIdle = "arc_delete_idle",
     /// Target tracking: the high alarm is in breach: the proportional capacity.
     TrackingScaleOut = "tracking_scale_out",
     /// Target tracking: the low alarm is in breach: the proportional capacity.

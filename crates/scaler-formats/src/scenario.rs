@@ -32,6 +32,7 @@ pub const CLUSTER_KEYS: &[&str] = &[
     "billing_increment_s",
     "billing_minimum_s",
     "slo_wait_s",
+    "ephemeral_workers",
 ];
 
 /// The most workers the simulator models (a guard against a typo allocating billions).
@@ -224,7 +225,24 @@ pub fn from_doc(doc: &Doc, overrides: &Overrides) -> Result<Scenario, InputError
         let node = cluster_t.get("slots_per_worker").expect("present");
         return Err(doc.error_node(node, "cluster.slots_per_worker = 0: must be >= 1"));
     }
+    let ephemeral_workers = match cluster_t.get("ephemeral_workers") {
+        None => false,
+        Some(n) => match n.value {
+            Value::Bool(b) => b,
+            _ => return Err(cluster_t.bad("ephemeral_workers", n, "must be true or false")),
+        },
+    };
+    if ephemeral_workers && slots != 1 {
+        let node = cluster_t.get("ephemeral_workers").expect("present");
+        return Err(doc.error_node(
+            node,
+            format!(
+                "cluster.ephemeral_workers = true: an ephemeral worker runs one task, so slots_per_worker must be 1 (it is {slots})"
+            ),
+        ));
+    }
     let cluster = Cluster {
+        ephemeral_workers,
         initial_workers,
         slots_per_worker: u32::try_from(slots).unwrap_or(1),
         provision_delay: cluster_t.seconds("provision_delay_s", false)?.unwrap_or(DurationMs::ZERO),

@@ -651,6 +651,7 @@ mod tests {
             billing_increment: DurationMs(pick(&mut rng, &[0, 1, 1000, 7_000, 61_000, 3_600_000])),
             billing_minimum: DurationMs(pick(&mut rng, &[0, 1, 1000, 60_000, any_minimum])),
             slo_wait: DurationMs(10_000),
+            ephemeral_workers: false,
         };
         let mut faults = if rng.random_range(0..2) == 0 { Faults::swarm(case) } else { Faults::default() };
         if rng.random_range(0..4) == 0 {
@@ -714,6 +715,7 @@ mod tests {
             billing_increment: DurationMs(1000),
             billing_minimum: DurationMs::from_secs(60),
             slo_wait: DurationMs::from_secs(60),
+            ephemeral_workers: false,
         };
         // Three tasks every 2 s: one waits at the even tick (up a million), the next tick
         // finds the pool idle (down to one).

@@ -67,6 +67,9 @@ pub struct Cluster {
     pub billing_minimum: DurationMs,
     /// Waits longer than this violate the SLO.
     pub slo_wait: DurationMs,
+    /// Ephemeral workers (CI runners): a worker runs one task and terminates when it ends,
+    /// and a scale-down removes idle workers first. Needs one slot per worker.
+    pub ephemeral_workers: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -144,6 +147,8 @@ pub(crate) const COMPACT_MIN: usize = 1024;
 /// The workers, by id, with their counts and what they have been billed.
 pub(crate) struct Pool {
     slots: u32,
+    /// Workers run one task each (`Cluster::ephemeral_workers`).
+    ephemeral: bool,
     billing_increment_ms: u64,
     billing_minimum_ms: u64,
     /// Workers by id: the live ones and those gone since the last compaction.
@@ -183,6 +188,7 @@ impl Pool {
         bills.add(0, u64::from(initial));
         let mut p = Pool {
             slots: cluster.slots_per_worker,
+            ephemeral: cluster.ephemeral_workers,
             billing_increment_ms: inc,
             billing_minimum_ms: min,
             workers: Vec::with_capacity(initial as usize),
@@ -317,12 +323,17 @@ impl Pool {
     }
 
     /// A task on worker `w` ended at `t`: its slot is free again, and a draining
-    /// worker with nothing left to run terminates.
+    /// worker with nothing left to run terminates, as does an ephemeral worker.
     #[inline]
     pub(crate) fn release_slot(&mut self, w: u32, t: u64) {
         let worker = &mut self.workers[w as usize];
         worker.busy -= 1;
         match worker.state {
+            WState::Ready if self.ephemeral => {
+                self.busy_ready_slots -= 1;
+                self.n_ready -= 1;
+                self.terminate(w, t);
+            }
             WState::Ready => {
                 self.busy_ready_slots -= 1;
                 self.free.insert(w);
@@ -389,12 +400,21 @@ impl Pool {
     }
 
     /// Removes `k` workers at `t`: provisioning ones first, then idle ready ones, then
-    /// busy ready ones (which drain), newest first in each group.
+    /// busy ready ones (which drain), newest first in each group. With ephemeral workers
+    /// idle ready ones go first, as actions-runner-controller deletes idle runners.
     pub(crate) fn scale_down(&mut self, t: u64, k: u32) {
-        // Provisioning workers, newest first, cancelled at once.
-        let cancel = self.newest(k, |w| w.state == WState::Provisioning);
-        // Idle ready workers, newest first, terminated at once.
-        let idle = self.newest(k - cancel.len() as u32, |w| w.state == WState::Ready && w.busy == 0);
+        let is_idle = |w: &Worker| w.state == WState::Ready && w.busy == 0;
+        let is_provisioning = |w: &Worker| w.state == WState::Provisioning;
+        let (cancel, idle) = if self.ephemeral {
+            let idle = self.newest(k, is_idle);
+            (self.newest(k - idle.len() as u32, is_provisioning), idle)
+        } else {
+            // Provisioning workers, newest first, cancelled at once; then idle ready ones,
+            // newest first, terminated at once.
+            let cancel = self.newest(k, is_provisioning);
+            let idle = self.newest(k - cancel.len() as u32, is_idle);
+            (cancel, idle)
+        };
         // Busy ready workers, newest first, drain.
         let drain = self.newest(k - (cancel.len() + idle.len()) as u32, |w| w.state == WState::Ready && w.busy > 0);
         for id in cancel {
@@ -822,6 +842,7 @@ mod tests {
             billing_increment: DurationMs(7),
             billing_minimum: DurationMs(20),
             slo_wait: DurationMs(0),
+            ephemeral_workers: false,
         };
         let mut p = Pool::new(&cluster);
         p.set_compact_min(1);
@@ -844,5 +865,35 @@ mod tests {
         p.crash(1, 25);
         assert!(!p.runs(1, 0) && p.runs(0, 0) && !p.runs(NO_WORKER, 0));
         assert_eq!(p.billed_if_ended(30), 5 * 20 + 28 + 2 * 35);
+    }
+
+    #[test]
+    fn an_ephemeral_worker_exits_with_its_task_and_idle_ones_go_first() {
+        let cluster = Cluster {
+            initial_workers: 3,
+            slots_per_worker: 1,
+            provision_delay: DurationMs(10),
+            price_per_worker_hour: 1.0,
+            billing_increment: DurationMs(1),
+            billing_minimum: DurationMs(0),
+            slo_wait: DurationMs(0),
+            ephemeral_workers: true,
+        };
+        let mut p = Pool::new(&cluster);
+        p.scale_up(0, 2, 10, |d| d);
+        assert_eq!((p.current(), p.ready(), p.provisioning()), (5, 3, 2));
+        // Worker 0 takes a task and exits when it ends: it takes no second one.
+        assert_eq!(p.take_slot(), Some((0, 0)));
+        p.release_slot(0, 7);
+        assert_eq!((p.current(), p.ready(), p.busy_ready_slots()), (4, 2, 0));
+        assert_eq!(p.take_slot(), Some((1, 0)), "the next task goes to another worker");
+        // A scale-down of 2 removes the idle ready worker (2) before a starting one, then
+        // the newest starting one (4); the busy worker 1 keeps its task.
+        p.scale_down(8, 2);
+        assert_eq!((p.current(), p.ready(), p.provisioning(), p.draining()), (2, 1, 1, 0));
+        p.release_slot(1, 9);
+        assert_eq!(p.current(), 1);
+        // Lives: 7 (worker 0), 8 (worker 2), 8 (worker 4 cancelled), 9 (worker 1); 3 is live.
+        assert_eq!(p.billed_if_ended(20), 7 + 8 + 8 + 9 + 20);
     }
 }

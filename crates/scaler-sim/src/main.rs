@@ -111,8 +111,8 @@ enum Command {
     /// Run several scaler configurations on one workload and compare them side by side.
     ///
     /// BASE gives the trace and the cluster; each policy file holds only a [scaler] table
-    /// (policy = "threshold" | "hpa" | "keda" | "kpa" | "step" | "target_tracking" | "queue" |
-    /// "predictive", and its settings).
+    /// (policy = "threshold" | "hpa" | "keda" | "kpa" | "arc" | "step" | "target_tracking" |
+    /// "queue" | "predictive", and its settings).
     /// Writes compare.csv, each policy's timeline and charts into the output folder.
     Compare {
         /// The base scenario (trace and cluster).

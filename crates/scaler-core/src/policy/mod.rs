@@ -18,6 +18,7 @@ use crate::decision::{Action, Decision, Reason};
 use crate::units::TimeMs;
 use crate::window::WindowSummary;
 
+pub mod arc;
 pub mod hpa;
 pub mod keda;
 pub mod kpa;
@@ -319,4 +320,5 @@ register! {
     Keda => keda::KedaConfig,
     Kpa => kpa::KpaConfig,
     TargetTracking => target_tracking::TargetTrackingConfig,
+    Arc => arc::ArcPolicy,
 }

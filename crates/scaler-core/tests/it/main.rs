@@ -1,6 +1,7 @@
 //! The one integration-test binary of scaler-core.
 
 mod arc;
+mod arc_policy;
 mod config;
 mod exact;
 mod hpa_extremes;

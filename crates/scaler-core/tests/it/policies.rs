@@ -187,8 +187,9 @@ fn policy_configs_are_validated() {
     );
     assert!(err("[queue]\ntasks_per_worker = 0").contains("queue.tasks_per_worker"));
     assert!(err("[predictive]\nalpha = 1.5").contains("predictive.alpha = 1.5: must be between 0 and 1"));
-    // arc is an arithmetic module, not (yet) a selectable policy; keda and kpa are.
-    assert!(err("policy = \"arc\"").contains("\"kpa\""));
+    // An unknown policy lists the ones there are.
+    let e = err("policy = \"arcs\"");
+    assert!(e.contains("\"kpa\"") && e.contains("\"arc\"") && e.contains("\"target_tracking\""), "{e}");
     // Round trip through to_pairs for every policy.
     for text in [
         "policy = \"hpa\"\n[hpa]\ntarget_utilization_percent = 65\nbehavior = { scaleUp = { selectPolicy = \"Min\" } }\n",
@@ -197,6 +198,9 @@ fn policy_configs_are_validated() {
         "policy = \"predictive\"\n[predictive]\nhorizon_s = 90\nalpha = 0.25\n",
         "policy = \"keda\"\n[keda]\nthreshold = 2.5\n",
         "policy = \"kpa\"\n[kpa]\n",
+        "policy = \"arc\"\n[arc]\nmin_runners = 2\nmax_runners = 9\n",
+        "policy = \"arc\"\n[arc]\n",
+        "policy = \"target_tracking\"\n[target_tracking]\nmetric = \"backlog_per_worker\"\ntarget_value = 3\n",
         "policy = \"kpa\"\nmin_workers = 0\n[kpa]\n\"stable-window\" = \"1m30s\"\n\"max-scale-up-rate\" = 10\n\
          \"enable-scale-to-zero\" = false\n\"container-concurrency\" = 4\n\"autoscaling.knative.dev/target\" = 2.5\n\
          \"autoscaling.knative.dev/scale-down-delay\" = \"30s\"\n\"serving.knative.dev/progress-deadline\" = \"2m\"\n",

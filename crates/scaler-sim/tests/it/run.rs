@@ -536,3 +536,63 @@ fn every_shipped_policy_file_runs_in_compare_and_scales() {
     }
     assert!(rows.iter().any(|r| r[0] == "target_tracking"), "{csv}");
 }
+
+#[test]
+fn ephemeral_workers_run_one_task_each_under_arc_and_the_soak_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    // 200 CI jobs of 30 to 330 s, in bursts.
+    let mut t = String::from("arrival_s,duration_s\n");
+    let (mut x, mut total_ms) = (7u64, 0u64);
+    for i in 0..200u64 {
+        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let d = 30 + (x >> 33) % 300;
+        total_ms += d * 1000;
+        t.push_str(&format!("{},{d}\n", (i / 20) * 900 + (i % 20) * 7));
+    }
+    write(dir.path(), "jobs.csv", &t);
+    let scenario = "[trace]\npath = \"jobs.csv\"\n[cluster]\nephemeral_workers = true\nprovision_delay_s = 45\n\
+                    initial_workers = 2\nslo_wait_s = 60\n\
+                    [scaler]\npolicy = \"arc\"\nmin_workers = 0\nmax_workers = 40\nmetrics_window = 1\nevaluation_interval = 5\n\
+                    [scaler.arc]\nmin_runners = 2\nmax_runners = 40\n";
+    write(dir.path(), "ci.toml", scenario);
+    let a = run_in(dir.path(), &["run", "ci.toml", "--out", "a", "--json"]);
+    assert!(a.status.success(), "{}", String::from_utf8_lossy(&a.stderr));
+    let s: serde_json::Value = serde_json::from_slice(&a.stdout).unwrap();
+    assert_eq!(s["tasks"], 200);
+    // Every job ran on a worker of its own: at least as many workers as jobs were started
+    // (2 initial ones included), and their time covers the jobs' time.
+    assert!(s["workers_requested"].as_u64().unwrap() + 2 >= 200, "{s}");
+    assert!(s["worker_seconds"].as_f64().unwrap() * 1000.0 >= total_ms as f64, "{s}");
+    // ARC never scales down while jobs move; idle runners go only when quiet at minRunners.
+    let timeline = read(&dir.path().join("a"), "timeline.csv");
+    let reasons: std::collections::BTreeSet<&str> =
+        timeline.lines().skip(1).map(|l| l.split(',').nth(11).unwrap()).collect();
+    assert!(reasons.contains("arc_create"), "{reasons:?}");
+    let arc = ["arc_create", "arc_steady", "arc_scale_down_ignored", "arc_delete_idle"];
+    assert!(reasons.iter().all(|r| arc.contains(r)), "{reasons:?}");
+    // Each job's runner exits with it, so the pool falls back to minRunners by itself.
+    let last: Vec<&str> = timeline.lines().last().unwrap().split(',').collect();
+    assert_eq!((last[1], last[5], last[6]), ("2", "0", "0"), "{last:?}");
+    // The same again is byte-identical.
+    let b = run_in(dir.path(), &["run", "ci.toml", "--out", "b"]);
+    assert!(b.status.success());
+    assert_eq!(timeline, read(&dir.path().join("b"), "timeline.csv"));
+    // 40 seeds with swarm faults (crashes, failed provisioning, lost observations...) keep
+    // every invariant with ephemeral workers.
+    let soak = run_in(dir.path(), &["soak", "ci.toml", "--runs", "40", "--seed", "3"]);
+    assert!(
+        soak.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&soak.stdout),
+        String::from_utf8_lossy(&soak.stderr)
+    );
+    // Ephemeral workers take one task each, so they have one slot.
+    write(
+        dir.path(),
+        "bad.toml",
+        &scenario.replace("ephemeral_workers = true", "ephemeral_workers = true\nslots_per_worker = 2"),
+    );
+    let r = run_in(dir.path(), &["run", "bad.toml", "--out", "c"]);
+    let e = String::from_utf8_lossy(&r.stderr);
+    assert!(r.status.code() == Some(2) && e.contains("bad.toml:4:") && e.contains("slots_per_worker must be 1"), "{e}");
+}
