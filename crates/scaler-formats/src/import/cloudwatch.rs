@@ -65,7 +65,12 @@ struct Series {
     samples: Vec<(i64, Value, Loc)>,
 }
 
-fn rates(opts: &ImportOptions, inputs: &[PathBuf], out: &mut dyn Write, out_path: &Path) -> Result<ImportReport, SimError> {
+fn rates(
+    opts: &ImportOptions,
+    inputs: &[PathBuf],
+    out: &mut dyn Write,
+    out_path: &Path,
+) -> Result<ImportReport, SimError> {
     if !opts.columns.is_empty() {
         return Err(InputError::file(Path::new("--column"), "--column is for --as observations").into());
     }
@@ -77,7 +82,11 @@ fn rates(opts: &ImportOptions, inputs: &[PathBuf], out: &mut dyn Write, out_path
     }
     let sum = combine(opts, inputs, by_id, &mut tally, true)?;
     if sum.points().is_empty() {
-        return Err(InputError::file(&inputs[0], "nothing to import: the selected results have no data points; an empty trace is not written").into());
+        return Err(InputError::file(
+            &inputs[0],
+            "nothing to import: the selected results have no data points; an empty trace is not written",
+        )
+        .into());
     }
     let ro = RateOptions { per_second: !opts.counts, step_ms: step };
     let w = series::write_rates(sum.points(), ro, out, out_path, &|loc, m| locate(inputs, loc, m))?;
@@ -187,19 +196,15 @@ fn combine(
                         tally.duplicate += 1;
                         continue;
                     }
+                    let other = inputs.get(ploc.file as usize).map_or(String::from("?"), |p| p.display().to_string());
                     return Err(locate(
                         inputs,
                         loc,
                         format!(
-                            "result {id:?} has two data points at {} with different values (also at {}): a timestamp must have one value",
-                            series::fmt_ms(t),
-                            InputError::at_path(
-                                inputs.get(ploc.file as usize).map_or(Path::new("?"), PathBuf::as_path),
-                                format!("MetricDataResults[{}].Values[{}]", ploc.series, ploc.index),
-                                ""
-                            )
-                            .to_string()
-                            .trim_end_matches(": ")
+                            "result {id:?} has two data points at {} with different values (the other: {other} at MetricDataResults[{}].Values[{}]): a timestamp must have one value",
+                            series::fmt_time(t),
+                            ploc.series,
+                            ploc.index
                         ),
                     )
                     .into());
@@ -215,11 +220,13 @@ fn combine(
                     0
                 }
             };
-            sum.add(t, units, loc).map_err(|t| locate(inputs, loc, format!("the sum at {} is too large", series::fmt_ms(t))))?;
+            sum.add(t, units, loc)
+                .map_err(|t| locate(inputs, loc, format!("the sum at {} is too large", series::fmt_ms(t))))?;
         }
     }
     if chosen == 0 {
-        let why = if tally.results == 0 { "the responses have no MetricDataResults" } else { "--select matches no result" };
+        let why =
+            if tally.results == 0 { "the responses have no MetricDataResults" } else { "--select matches no result" };
         return Err(InputError::file(&inputs[0], format!("nothing to import: {why}")).into());
     }
     sum.settle().map_err(|t| InputError::file(&inputs[0], format!("the sum at {} is too large", series::fmt_ms(t))))?;
@@ -242,7 +249,9 @@ fn read_page(
     let f = open_file(path)?;
     let doc: Json = serde_json::from_reader(BufReader::new(f)).map_err(|e| json_error(path, &e))?;
     let Some(top) = doc.as_object() else {
-        return Err(InputError::file(path, "must be a GetMetricData response object ({\"MetricDataResults\": [...]})").into());
+        return Err(
+            InputError::file(path, "must be a GetMetricData response object ({\"MetricDataResults\": [...]})").into()
+        );
     };
     let Some(results) = top.get("MetricDataResults") else {
         return Err(InputError::file(
@@ -302,10 +311,20 @@ fn read_page(
             }
         }
         let (Some(ts), Some(vs)) = (res.get("Timestamps"), res.get("Values")) else {
-            return Err(InputError::at_path(path, format!("MetricDataResults[{r}]"), "needs Timestamps and Values arrays").into());
+            return Err(InputError::at_path(
+                path,
+                format!("MetricDataResults[{r}]"),
+                "needs Timestamps and Values arrays",
+            )
+            .into());
         };
         let (Some(ts), Some(vs)) = (ts.as_array(), vs.as_array()) else {
-            return Err(InputError::at_path(path, format!("MetricDataResults[{r}]"), "Timestamps and Values must be arrays").into());
+            return Err(InputError::at_path(
+                path,
+                format!("MetricDataResults[{r}]"),
+                "Timestamps and Values must be arrays",
+            )
+            .into());
         };
         if ts.len() != vs.len() {
             return Err(InputError::at_path(
@@ -320,7 +339,10 @@ fn read_page(
             return Err(InputError::at_path(
                 path,
                 at("Label"),
-                format!("result {id:?} is labelled {label:?} here but {:?} in an earlier page: pages must be of one query", s.label),
+                format!(
+                    "result {id:?} is labelled {label:?} here but {:?} in an earlier page: pages must be of one query",
+                    s.label
+                ),
             )
             .into());
         }
@@ -353,7 +375,11 @@ fn read_page(
                 Some(Err(e)) => return Err(InputError::at_path(path, vat, format!("value {v} {}", e.rule())).into()),
                 None => return Err(InputError::at_path(path, vat, format!("{v}: a value must be a number")).into()),
             };
-            s.samples.push((t_ms, value, Loc { file: file32, series: u32::try_from(r).unwrap_or(u32::MAX), index: j as u64 }));
+            s.samples.push((
+                t_ms,
+                value,
+                Loc { file: file32, series: u32::try_from(r).unwrap_or(u32::MAX), index: j as u64 },
+            ));
         }
     }
     Ok(())

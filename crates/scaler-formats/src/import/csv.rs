@@ -33,13 +33,21 @@ pub fn import(
         return Err(InputError::file(Path::new(name), format!("{name} does not apply to import csv")).into());
     }
     let Some(time_column) = opts.time_column.as_deref() else {
-        return Err(InputError::file(Path::new("--time-column"), "import csv needs --time-column NAME: the column with the times").into());
+        return Err(InputError::file(
+            Path::new("--time-column"),
+            "import csv needs --time-column NAME: the column with the times",
+        )
+        .into());
     };
     let zone = match &opts.time_zone {
         None => 0,
         Some(z) => {
             if matches!(opts.time_format, Some(TimeFormat::Epoch | TimeFormat::EpochMs)) {
-                return Err(InputError::file(Path::new("--time-zone"), "--time-zone is for ISO 8601 times (epoch times are UTC)").into());
+                return Err(InputError::file(
+                    Path::new("--time-zone"),
+                    "--time-zone is for ISO 8601 times (epoch times are UTC)",
+                )
+                .into());
             }
             parse_zone(z)?
         }
@@ -47,7 +55,9 @@ pub fn import(
     let times = Times { format: opts.time_format, zone, detected: None };
     let shape = opts.shape.unwrap_or(Shape::Rates);
     if shape != Shape::Rates && (opts.value_column.is_some() || opts.counts || opts.step_s.is_some()) {
-        return Err(InputError::file(Path::new("--as"), "--value-column, --counts and --step-s are for --as rates").into());
+        return Err(
+            InputError::file(Path::new("--as"), "--value-column, --counts and --step-s are for --as rates").into()
+        );
     }
     let mut r = match shape {
         Shape::Rates => rates(opts, time_column, times, inputs, out, out_path)?,
@@ -121,7 +131,11 @@ impl Times {
                     Err(DecimalError::TooLarge) => Err(csv.field_error(i, format!("{:?} is too large a time", text()))),
                     Err(_) => Err(csv.field_error(
                         i,
-                        format!("{:?} is not a number of {unit} since the epoch (--time-format {})", text(), time_format_name(format)),
+                        format!(
+                            "{:?} is not a number of {unit} since the epoch (--time-format {})",
+                            text(),
+                            time_format_name(format)
+                        ),
                     )),
                 }
             }
@@ -194,10 +208,16 @@ fn rates(
     out_path: &Path,
 ) -> Result2 {
     if !opts.columns.is_empty() {
-        return Err(InputError::file(Path::new("--column"), "--column is for --as tasks and --as observations; give the values with --value-column").into());
+        return Err(InputError::file(
+            Path::new("--column"),
+            "--column is for --as tasks and --as observations; give the values with --value-column",
+        )
+        .into());
     }
     let Some(value_column) = opts.value_column.as_deref() else {
-        return Err(InputError::file(Path::new("--value-column"), "import csv --as rates needs --value-column NAME").into());
+        return Err(
+            InputError::file(Path::new("--value-column"), "import csv --as rates needs --value-column NAME").into()
+        );
     };
     let step = super::prometheus::step_ms(opts)?;
     let mut sum = Summed::new();
@@ -238,12 +258,21 @@ fn rates(
     }
     sum.settle().map_err(|t| InputError::file(&inputs[0], format!("the sum at {} is too large", series::fmt_ms(t))))?;
     if sum.points().is_empty() {
-        return Err(InputError::file(&inputs[0], "nothing to import: no row has a value; an empty trace is not written").into());
+        return Err(InputError::file(
+            &inputs[0],
+            "nothing to import: no row has a value; an empty trace is not written",
+        )
+        .into());
     }
     let ro = RateOptions { per_second: !opts.counts, step_ms: step };
     let w = series::write_rates(sum.points(), ro, out, out_path, &|loc, m| locate(inputs, &names, loc, m))?;
-    let mut report =
-        ImportReport { wrote: "rate trace", read, written: w.rows, origin_unix_ms: Some(w.origin_ms), ..ImportReport::default() };
+    let mut report = ImportReport {
+        wrote: "rate trace",
+        read,
+        written: w.rows,
+        origin_unix_ms: Some(w.origin_ms),
+        ..ImportReport::default()
+    };
     series::left(&mut report.left_out, "rows with an empty value", empty);
     series::left(&mut report.left_out, "rows with a NaN value", nan);
     let mut notices: Vec<String> = times.notice().into_iter().collect();
@@ -271,7 +300,11 @@ fn tasks(
         duration_column = Some(col.as_str());
     }
     let Some(duration_column) = duration_column else {
-        return Err(InputError::file(Path::new("--column"), "import csv --as tasks needs --column duration_s=CSV_COLUMN").into());
+        return Err(InputError::file(
+            Path::new("--column"),
+            "import csv --as tasks needs --column duration_s=CSV_COLUMN",
+        )
+        .into());
     };
     let (mut read, mut empty) = (0u64, 0u64);
     let mut rows: Vec<(i64, u64)> = Vec::new();
@@ -399,22 +432,32 @@ fn observations(
             return Err(locate(
                 inputs,
                 &names,
-                Loc { series: u32::try_from(names.get(l.file as usize).and_then(|h| h.iter().position(|c| c == time_column)).unwrap_or(0)).unwrap_or(0), ..l },
+                Loc {
+                    series: u32::try_from(
+                        names.get(l.file as usize).and_then(|h| h.iter().position(|c| c == time_column)).unwrap_or(0),
+                    )
+                    .unwrap_or(0),
+                    ..l
+                },
                 format!(
                     "time {} is given twice (also on line {first}): observations need one row per time",
-                    series::fmt_ms(w[1].0)
+                    series::fmt_time(w[1].0)
                 ),
             )
             .into());
         }
     }
-    let cols: Vec<Vec<Point>> = (0..5)
-        .map(|k| rows.iter().map(|(t, v, l)| Point { ts_ms: *t, sum: v[k], loc: l[k] }).collect())
-        .collect();
+    let cols: Vec<Vec<Point>> =
+        (0..5).map(|k| rows.iter().map(|(t, v, l)| Point { ts_ms: *t, sum: v[k], loc: l[k] }).collect()).collect();
     let col_refs: [Option<&[Point]>; 5] = std::array::from_fn(|k| given[k].as_ref().map(|_| cols[k].as_slice()));
     let w = series::write_observations(col_refs, out, out_path, &|_, loc, m| locate(inputs, &names, loc, m))?;
-    let mut report =
-        ImportReport { wrote: "observations", read, written: w.rows, origin_unix_ms: w.origin_ms, ..ImportReport::default() };
+    let mut report = ImportReport {
+        wrote: "observations",
+        read,
+        written: w.rows,
+        origin_unix_ms: w.origin_ms,
+        ..ImportReport::default()
+    };
     series::left(&mut report.left_out, "rows with an empty value", empty);
     series::left(&mut report.left_out, "rows with a NaN value", nan);
     let mut notices: Vec<String> = times.notice().into_iter().collect();

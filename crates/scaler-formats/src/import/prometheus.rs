@@ -50,7 +50,11 @@ pub(crate) fn refuse_options(opts: &ImportOptions, format: &str) -> Result<(), S
         return Err(InputError::file(Path::new(name), format!("{name} does not apply to import {format}")).into());
     }
     if opts.accept_partial && format != "cloudwatch" {
-        return Err(InputError::file(Path::new("--accept-partial"), format!("--accept-partial does not apply to import {format}")).into());
+        return Err(InputError::file(
+            Path::new("--accept-partial"),
+            format!("--accept-partial does not apply to import {format}"),
+        )
+        .into());
     }
     Ok(())
 }
@@ -76,7 +80,12 @@ struct Tally {
     notices: Vec<String>,
 }
 
-fn rates(opts: &ImportOptions, inputs: &[PathBuf], out: &mut dyn Write, out_path: &Path) -> Result<ImportReport, SimError> {
+fn rates(
+    opts: &ImportOptions,
+    inputs: &[PathBuf],
+    out: &mut dyn Write,
+    out_path: &Path,
+) -> Result<ImportReport, SimError> {
     let step = step_ms(opts)?;
     if !opts.columns.is_empty() {
         return Err(InputError::file(Path::new("--column"), "--column is for --as observations").into());
@@ -297,7 +306,9 @@ fn read_file(
         }
     }
     if !ctx.has_data {
-        return Err(InputError::file(path, "has no \"data\": this is not a Prometheus /api/v1/query_range response").into());
+        return Err(
+            InputError::file(path, "has no \"data\": this is not a Prometheus /api/v1/query_range response").into()
+        );
     }
     match ctx.result_type.as_deref() {
         Some("matrix") => Ok(()),
@@ -603,10 +614,19 @@ impl Ctx<'_, '_> {
         if let (true, Some(first), Some(last)) = (o.selected, o.first, o.last) {
             self.spans.entry(o.key).or_default().push(Span { file: self.file, first, last });
         }
-        self.sum.settle().map_err(|t| InputError::file(self.path, format!("the sum at {} is too large", series::fmt_ms(t))))
+        self.sum
+            .settle()
+            .map_err(|t| InputError::file(self.path, format!("the sum at {} is too large", series::fmt_ms(t))))
     }
 
-    fn sample(&mut self, o: &mut Occurrence, series: u32, index: u64, ts: f64, raw: RawValue) -> Result<(), InputError> {
+    fn sample(
+        &mut self,
+        o: &mut Occurrence,
+        series: u32,
+        index: u64,
+        ts: f64,
+        raw: RawValue,
+    ) -> Result<(), InputError> {
         self.tally.read += 1;
         if !o.selected {
             self.tally.unselected += 1;
@@ -614,7 +634,11 @@ impl Ctx<'_, '_> {
         }
         let at = || format!("data.result[{series}].values[{index}]");
         let Some(ts_ms) = series::seconds_f64_to_ms(ts) else {
-            return Err(InputError::at_path(self.path, at(), format!("timestamp {ts} must be seconds since the epoch")));
+            return Err(InputError::at_path(
+                self.path,
+                at(),
+                format!("timestamp {ts} must be seconds since the epoch"),
+            ));
         };
         let v = match raw {
             RawValue::Ok(v) => v,
@@ -629,8 +653,8 @@ impl Ctx<'_, '_> {
                     at(),
                     format!(
                         "timestamp {} is not after the previous sample's ({}): a series' samples must be in increasing time order, as Prometheus writes them",
-                        series::fmt_ms(ts_ms),
-                        series::fmt_ms(prev)
+                        series::fmt_time(ts_ms),
+                        series::fmt_time(prev)
                     ),
                 ));
             }
@@ -660,7 +684,7 @@ impl Ctx<'_, '_> {
                         format!(
                             "series {} has a sample at {} in {other} too, with another value ({} here, {} there): a timestamp given twice must have one value",
                             o.key,
-                            series::fmt_ms(ts_ms),
+                            series::fmt_time(ts_ms),
                             show(v),
                             show(pv)
                         ),
@@ -673,9 +697,9 @@ impl Ctx<'_, '_> {
                         format!(
                             "series {} at {} overlaps its samples in {other} (from {} to {}): files of one series must cover separate time ranges, sharing at most the boundary sample",
                             o.key,
-                            series::fmt_ms(ts_ms),
-                            series::fmt_ms(s.first.0),
-                            series::fmt_ms(s.last.0)
+                            series::fmt_time(ts_ms),
+                            series::fmt_time(s.first.0),
+                            series::fmt_time(s.last.0)
                         ),
                     ));
                 }
@@ -697,9 +721,9 @@ impl Ctx<'_, '_> {
                 0
             }
         };
-        self.sum.add(ts_ms, units, loc).map_err(|t| {
-            InputError::at_path(self.path, at(), format!("the sum at {} is too large", series::fmt_ms(t)))
-        })
+        self.sum
+            .add(ts_ms, units, loc)
+            .map_err(|t| InputError::at_path(self.path, at(), format!("the sum at {} is too large", series::fmt_ms(t))))
     }
 }
 

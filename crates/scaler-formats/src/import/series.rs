@@ -310,15 +310,14 @@ pub fn write_rates(
     let step_ms = match opts.step_ms {
         Some(s) => s,
         None => {
-            let min = points.windows(2).map(|w| w[1].ts_ms - w[0].ts_ms).min();
-            match min {
-                Some(d) => d.unsigned_abs(),
+            match common_spacing(points) {
+                Some(d) => d,
                 None => {
                     return Err(at(
                         first.loc,
                         format!(
                             "the only timestamp ({}) does not fix the step: give --step-s (a rate trace needs the width of its bins)",
-                            fmt_ms(first.ts_ms)
+                            fmt_time(first.ts_ms)
                         ),
                     )
                     .into())
@@ -335,10 +334,10 @@ pub fn write_rates(
             return Err(at(
                 p.loc,
                 format!(
-                    "timestamp {} is off the grid: samples must be whole steps of {} s after the first ({}); the series do not share one step (give --step-s if the step is smaller)",
-                    fmt_ms(p.ts_ms),
+                    "timestamp {} is off the grid: samples must be whole steps of {} s (the most common spacing) after the first ({}); give --step-s if the step is smaller",
+                    fmt_time(p.ts_ms),
                     fmt_ms(step),
-                    fmt_ms(first.ts_ms)
+                    fmt_time(first.ts_ms)
                 ),
             )
             .into());
@@ -352,8 +351,8 @@ pub fn write_rates(
             format!(
                 "{bins} rows of {} s from {} to {}: more than the {MAX_ROWS} an import writes (is the step right? are the inputs from one period?)",
                 fmt_ms(step),
-                fmt_ms(first.ts_ms),
-                fmt_ms(last.ts_ms)
+                fmt_time(first.ts_ms),
+                fmt_time(last.ts_ms)
             ),
         )
         .into());
@@ -405,6 +404,38 @@ pub fn write_rates(
     Ok(r)
 }
 
+/// The most common spacing of consecutive timestamps (the smallest of equally common ones).
+fn common_spacing(points: &[Point]) -> Option<u64> {
+    let mut counts: std::collections::HashMap<u64, u64> = std::collections::HashMap::new();
+    // Runs of one spacing (the common case) cost one map update each.
+    let mut run: Option<(u64, u64)> = None;
+    for w in points.windows(2) {
+        let d = (w[1].ts_ms - w[0].ts_ms).unsigned_abs();
+        match &mut run {
+            Some((rd, n)) if *rd == d => *n += 1,
+            _ => {
+                if let Some((rd, n)) = run {
+                    *counts.entry(rd).or_default() += n;
+                }
+                run = Some((d, 1));
+            }
+        }
+    }
+    if let Some((rd, n)) = run {
+        *counts.entry(rd).or_default() += n;
+    }
+    counts.into_iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0))).map(|(d, _)| d)
+}
+
+/// Epoch milliseconds as seconds and RFC 3339 (`1709294400 (2024-03-01T12:00:00Z)`), for messages.
+#[must_use]
+pub fn fmt_time(ms: i64) -> String {
+    match jiff::Timestamp::from_millisecond(ms) {
+        Ok(t) => format!("{} ({t})", fmt_ms(ms)),
+        Err(_) => fmt_ms(ms),
+    }
+}
+
 /// The notices of a rate trace written: the step, gaps filled, the carried total.
 #[must_use]
 pub fn rate_notices(r: &RatesWritten, per_second: bool) -> Vec<String> {
@@ -416,10 +447,7 @@ pub fn rate_notices(r: &RatesWritten, per_second: bool) -> Vec<String> {
         r.total
     ));
     if r.gap_bins > 0 {
-        v.push(format!(
-            "{} missing timestamp(s) in {} gap(s) written as 0 arrivals",
-            r.gap_bins, r.gaps
-        ));
+        v.push(format!("{} missing timestamp(s) in {} gap(s) written as 0 arrivals", r.gap_bins, r.gaps));
     }
     let frac = r.exact_total_e12 % 1_000_000_000_000;
     if frac != 0 {
@@ -499,7 +527,9 @@ pub fn write_observations(
     at: &dyn Fn(usize, Loc, String) -> InputError,
 ) -> Result<ObsWritten, SimError> {
     let mut w = Out::new(out, out_path);
-    w.buf.extend_from_slice(b"timestamp_s,current_workers,pending_tasks,running_tasks,avg_task_duration_s,worker_utilization\n");
+    w.buf.extend_from_slice(
+        b"timestamp_s,current_workers,pending_tasks,running_tasks,avg_task_duration_s,worker_utilization\n",
+    );
     let mut pos = [0usize; 5];
     let mut r = ObsWritten::default();
     loop {
@@ -541,7 +571,7 @@ pub fn write_observations(
                     format!(
                         "{} at {} is {}: a count must be whole (round it in the query, e.g. round(...))",
                         OBS_COLUMNS[k],
-                        fmt_ms(t),
+                        fmt_time(t),
                         fmt_units(p.sum)
                     ),
                 ));
@@ -550,7 +580,11 @@ pub fn write_observations(
         };
         let workers = whole(0)?;
         let workers = u32::try_from(workers).map_err(|_| {
-            at(0, vals[0].map(|p| p.loc).unwrap_or_default(), format!("current_workers {workers} is too large (at most {})", u32::MAX))
+            at(
+                0,
+                vals[0].map(|p| p.loc).unwrap_or_default(),
+                format!("current_workers {workers} is too large (at most {})", u32::MAX),
+            )
         })?;
         let pending = whole(1)?;
         let running = whole(2)?;
@@ -565,7 +599,7 @@ pub fn write_observations(
             return Err(at(
                 4,
                 vals[4].map(|p| p.loc).unwrap_or_default(),
-                format!("worker_utilization at {} is {}{hint}", fmt_ms(t), fmt_units(util)),
+                format!("worker_utilization at {} is {}{hint}", fmt_time(t), fmt_units(util)),
             )
             .into());
         }
@@ -627,13 +661,9 @@ mod tests {
     fn rates(points: &[(i64, u64)], per_second: bool) -> (String, RatesWritten) {
         let pts: Vec<Point> = points.iter().map(|&(t, s)| Point { ts_ms: t, sum: s, loc: loc() }).collect();
         let mut out = Vec::new();
-        let r = write_rates(
-            &pts,
-            RateOptions { per_second, step_ms: None },
-            &mut out,
-            Path::new("o.csv"),
-            &|_, m| InputError::file(Path::new("x"), m),
-        )
+        let r = write_rates(&pts, RateOptions { per_second, step_ms: None }, &mut out, Path::new("o.csv"), &|_, m| {
+            InputError::file(Path::new("x"), m)
+        })
         .expect("writes");
         (String::from_utf8(out).expect("utf8"), r)
     }
@@ -641,7 +671,10 @@ mod tests {
     #[test]
     fn carry_keeps_the_total() {
         // 0.4 per step for 5 steps = 2 arrivals, none invented or lost.
-        let (s, r) = rates(&[(0, 400_000_000), (1000, 400_000_000), (2000, 400_000_000), (3000, 400_000_000), (4000, 400_000_000)], false);
+        let (s, r) = rates(
+            &[(0, 400_000_000), (1000, 400_000_000), (2000, 400_000_000), (3000, 400_000_000), (4000, 400_000_000)],
+            false,
+        );
         assert_eq!(s, "timestamp_s,arrivals\n0,0\n1,0\n2,1\n3,0\n4,1\n");
         assert_eq!(r.total, 2);
     }
