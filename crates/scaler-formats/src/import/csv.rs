@@ -110,8 +110,17 @@ struct Times {
 }
 
 impl Times {
-    /// Reads the time in field `i` as epoch ms.
+    /// Reads the time in field `i` as epoch ms (years -9999 to 9999).
     fn read(&mut self, csv: &CsvReader<File>, i: usize) -> Result<i64, InputError> {
+        let ms = self.read_any(csv, i)?;
+        if ms.unsigned_abs() >= 253_402_300_800_000 {
+            let text = String::from_utf8_lossy(csv.get_bytes(i));
+            return Err(csv.field_error(i, format!("{text:?} is beyond the year 9999")));
+        }
+        Ok(ms)
+    }
+
+    fn read_any(&mut self, csv: &CsvReader<File>, i: usize) -> Result<i64, InputError> {
         let b = csv.get_bytes(i);
         let format = match self.format.or(self.detected) {
             Some(f) => f,

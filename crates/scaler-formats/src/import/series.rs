@@ -366,7 +366,9 @@ pub fn write_rates(
     let mut emitted: u128 = 0;
     let mut prev = first.ts_ms - step;
     let mut row = |w: &mut Out<'_>, t: i64, x: u128, is_last: bool, r: &mut RatesWritten| -> Result<(), SimError> {
-        running += x;
+        running = running.checked_add(x).ok_or_else(|| {
+            InputError::file(out_path, format!("the total of arrivals is too large at {}", fmt_time(t)))
+        })?;
         let whole = if is_last { (running + E12 / 2) / E12 } else { running / E12 };
         let n = whole - emitted;
         emitted = whole;
@@ -588,7 +590,7 @@ pub fn write_observations(
         })?;
         let pending = whole(1)?;
         let running = whole(2)?;
-        let avg_ms = vals[3].map_or(0, |p| (p.sum + 500_000) / 1_000_000);
+        let avg_ms = vals[3].map_or(0, |p| p.sum.saturating_add(500_000) / 1_000_000);
         let util = vals[4].map_or(0, |p| p.sum);
         if util > UNIT {
             let hint = if util <= 100 * UNIT {
@@ -689,8 +691,9 @@ mod tests {
 
     #[test]
     fn gaps_are_zero_rows() {
-        let (s, r) = rates(&[(0, UNIT), (3000, UNIT)], false);
-        assert_eq!(s, "timestamp_s,arrivals\n0,1\n1,0\n2,0\n3,1\n");
+        // Spacings 1 s and 3 s, equally common: the smaller is the step.
+        let (s, r) = rates(&[(0, UNIT), (1000, UNIT), (4000, UNIT)], false);
+        assert_eq!(s, "timestamp_s,arrivals\n0,1\n1,1\n2,0\n3,0\n4,1\n");
         assert_eq!((r.gaps, r.gap_bins), (1, 2));
     }
 

@@ -587,6 +587,12 @@ fn import_csv_refuses_bad_fields_with_line_and_column() {
         &["b.csv:1: has no column \"time\" (--time-column); the header has: t, v"],
     );
     refused(p, &["csv", "b.csv", "--value-column", "v"], &["--time-column: import csv needs --time-column"]);
+    write(p, "far.csv", "t,v\n-9000000000000000,1\n9000000000000000,1\n");
+    refused(
+        p,
+        &["csv", "far.csv", "--time-column", "t", "--value-column", "v"],
+        &["far.csv:2: column 1 (t): \"-9000000000000000\" is beyond the year 9999"],
+    );
     write(p, "o.csv.in", "t,w,u\n1,2,0.5\n1,3,0.5\n");
     refused(
         p,
