@@ -325,9 +325,9 @@ pub fn write_rates(
             }
         }
     };
-    let step = i64::try_from(step_ms).map_err(|_| InputError::file(out_path, "the step is too large"))?;
+    let step = i64::try_from(step_ms).map_err(|_| InputError::file(Path::new("--step-s"), "the step is too large"))?;
     if step <= 0 {
-        return Err(InputError::file(out_path, "the step must be positive").into());
+        return Err(InputError::file(Path::new("--step-s"), "the step must be positive").into());
     }
     for p in points {
         if (p.ts_ms - first.ts_ms) % step != 0 {
@@ -346,8 +346,8 @@ pub fn write_rates(
     let bins = (last.ts_ms - first.ts_ms) / step + 1;
     let bins = u64::try_from(bins).unwrap_or(u64::MAX);
     if bins > MAX_ROWS {
-        return Err(InputError::file(
-            out_path,
+        return Err(at(
+            last.loc,
             format!(
                 "{bins} rows of {} s from {} to {}: more than the {MAX_ROWS} an import writes (is the step right? are the inputs from one period?)",
                 fmt_ms(step),
@@ -365,20 +365,21 @@ pub fn write_rates(
     let mut running: u128 = 0;
     let mut emitted: u128 = 0;
     let mut prev = first.ts_ms - step;
-    let mut row = |w: &mut Out<'_>, t: i64, x: u128, is_last: bool, r: &mut RatesWritten| -> Result<(), SimError> {
-        running = running.checked_add(x).ok_or_else(|| {
-            InputError::file(out_path, format!("the total of arrivals is too large at {}", fmt_time(t)))
-        })?;
-        let whole = if is_last { (running + E12 / 2) / E12 } else { running / E12 };
-        let n = whole - emitted;
-        emitted = whole;
-        push_ms_as_seconds(&mut w.buf, (t - first.ts_ms).unsigned_abs());
-        w.buf.push(b',');
-        push_u64(&mut w.buf, u64::try_from(n).unwrap_or(u64::MAX));
-        w.buf.push(b'\n');
-        r.rows += 1;
-        w.maybe_flush()
-    };
+    let mut row =
+        |w: &mut Out<'_>, t: i64, x: u128, loc: Loc, is_last: bool, r: &mut RatesWritten| -> Result<(), SimError> {
+            running = running
+                .checked_add(x)
+                .ok_or_else(|| at(loc, format!("the total of arrivals is too large at {}", fmt_time(t))))?;
+            let whole = if is_last { (running + E12 / 2) / E12 } else { running / E12 };
+            let n = whole - emitted;
+            emitted = whole;
+            push_ms_as_seconds(&mut w.buf, (t - first.ts_ms).unsigned_abs());
+            w.buf.push(b',');
+            push_u64(&mut w.buf, u64::try_from(n).unwrap_or(u64::MAX));
+            w.buf.push(b'\n');
+            r.rows += 1;
+            w.maybe_flush()
+        };
     let n = points.len();
     for (i, p) in points.iter().enumerate() {
         let missing = (p.ts_ms - prev) / step - 1;
@@ -387,11 +388,11 @@ pub fn write_rates(
             r.gap_bins += missing.unsigned_abs();
             let mut t = prev + step;
             while t < p.ts_ms {
-                row(&mut w, t, 0, false, &mut r)?;
+                row(&mut w, t, 0, p.loc, false, &mut r)?;
                 t += step;
             }
         }
-        row(&mut w, p.ts_ms, u128::from(p.sum) * mul, i + 1 == n, &mut r)?;
+        row(&mut w, p.ts_ms, u128::from(p.sum) * mul, p.loc, i + 1 == n, &mut r)?;
         prev = p.ts_ms;
     }
     r.exact_total_e12 = running;
@@ -607,7 +608,7 @@ pub fn write_observations(
         }
         let time = TimeMs((t - origin).unsigned_abs());
         Observation::new(time, workers, pending, running, DurationMs(avg_ms), Fixed9::from_units(util))
-            .map_err(|e| InputError::file(out_path, e.to_string()))?;
+            .map_err(|e| at(4, vals[4].map(|p| p.loc).unwrap_or_default(), e.to_string()))?;
         push_ms_as_seconds(&mut w.buf, time.as_ms());
         w.buf.push(b',');
         push_u64(&mut w.buf, u64::from(workers));

@@ -214,6 +214,28 @@ fn import_prometheus_overlapping_files_with_other_values_are_refused() {
 }
 
 #[test]
+fn import_prometheus_a_huge_gap_is_refused_not_written() {
+    let d = dir();
+    let p = d.path();
+    // 1 s steps, then a sample 30 years later: 10^9 rows of zeros would be written.
+    write(
+        p,
+        "gap.json",
+        r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[0,"1"],[1,"1"],[1000000000,"1"]]}]}}"#,
+    );
+    let out = crate::run_limited(
+        p,
+        &["import", "prometheus", "gap.json", "-o", "out.csv"],
+        512,
+        std::time::Duration::from_secs(60),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("gap.json: at data.result[0].values[2]: 1000000001 rows of 1 s"), "{err}");
+    assert!(!p.join("out.csv").exists());
+}
+
+#[test]
 fn import_prometheus_empty_result_is_refused() {
     let d = dir();
     let p = d.path();
