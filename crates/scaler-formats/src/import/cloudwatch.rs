@@ -245,7 +245,6 @@ fn read_page(
     by_id: &mut BTreeMap<String, Series>,
     tally: &mut Tally,
 ) -> Result<(), SimError> {
-    let _ = opts;
     let f = open_file(path)?;
     let doc: Json = serde_json::from_reader(BufReader::new(f)).map_err(|e| json_error(path, &e))?;
     let Some(top) = doc.as_object() else {

@@ -481,3 +481,19 @@ fn observations(
     }
     Ok((report, notices))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::parse_zone;
+
+    #[test]
+    fn zones() {
+        assert_eq!(parse_zone("UTC").ok(), Some(0));
+        assert_eq!(parse_zone("+01:00").ok(), Some(3600));
+        assert_eq!(parse_zone("-0530").ok(), Some(-(5 * 3600 + 30 * 60)));
+        assert_eq!(parse_zone("+02").ok(), Some(7200));
+        assert!(parse_zone("+24:00").is_err());
+        assert!(parse_zone("Europe/Paris").is_err());
+        assert!(parse_zone("+1:00").is_err());
+    }
+}

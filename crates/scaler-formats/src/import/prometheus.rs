@@ -98,7 +98,7 @@ fn rates(
     }
     settle(&mut sum, &inputs[0])?;
     if sum.points().is_empty() {
-        return Err(empty_error(inputs, &tally, opts));
+        return Err(empty_error(inputs, &tally));
     }
     let ro = RateOptions { per_second: !opts.counts, step_ms: step };
     let w = series::write_rates(sum.points(), ro, out, out_path, &|loc, m| locate(inputs, loc, m))?;
@@ -110,7 +110,10 @@ fn rates(
         ..ImportReport::default()
     };
     left_outs(&mut report, &tally);
-    report.notices.push(format!("{} of {} series summed", tally.selected, tally.series));
+    report.notices.push(format!(
+        "{} of {} series summed (a series in several files counts once per file)",
+        tally.selected, tally.series
+    ));
     report.notices.extend(series::rate_notices(&w, ro.per_second));
     report.notices.append(&mut tally.notices);
     Ok(report)
@@ -146,10 +149,7 @@ fn observations(
         sums[k] = Some(sum);
     }
     let cols: [Option<&[series::Point]>; 5] = std::array::from_fn(|k| sums[k].as_ref().map(Summed::points));
-    let w = series::write_observations(cols, out, out_path, &|k, loc, m| {
-        let _ = k;
-        locate(inputs, loc, m)
-    })?;
+    let w = series::write_observations(cols, out, out_path, &|_, loc, m| locate(inputs, loc, m))?;
     let mut report = ImportReport {
         wrote: "observations",
         read: tally.read,
@@ -207,7 +207,7 @@ fn select_hint(opts: &ImportOptions) -> &'static str {
     }
 }
 
-fn empty_error(inputs: &[PathBuf], tally: &Tally, opts: &ImportOptions) -> SimError {
+fn empty_error(inputs: &[PathBuf], tally: &Tally) -> SimError {
     let why = if tally.series == 0 {
         "the result has no series (the query matched nothing)".to_string()
     } else if tally.selected == 0 {
@@ -215,7 +215,6 @@ fn empty_error(inputs: &[PathBuf], tally: &Tally, opts: &ImportOptions) -> SimEr
     } else {
         "the series have no samples".to_string()
     };
-    let _ = opts;
     InputError::file(&inputs[0], format!("nothing to import: {why}; an empty trace is not written")).into()
 }
 

@@ -633,3 +633,58 @@ fn import_csv_refuses_bad_fields_with_line_and_column() {
         &["o.csv.in:3: column 1 (t): time 1 (1970-01-01T00:00:01Z)", "is given twice (also on line 2)"],
     );
 }
+
+#[test]
+fn import_prometheus_single_timestamp_needs_step_and_gets_a_closing_row() {
+    let d = dir();
+    let p = d.path();
+    // "status" after "data", as a proxy might reorder keys.
+    write(
+        p,
+        "one.json",
+        r#"{"data":{"resultType":"matrix","result":[{"metric":{},"values":[[1709294400,"0.5"]]}]},"status":"success"}"#,
+    );
+    refused(p, &["prometheus", "one.json"], &["one.json: at data.result[0].values[0]: the only timestamp (1709294400 (2024-03-01T12:00:00Z)) does not fix the step: give --step-s"]);
+    let text = ok(p, &["prometheus", "one.json", "--step-s", "60", "-o", "one.csv"]);
+    assert_eq!(read(p, "one.csv"), "timestamp_s,arrivals\n0,30\n60,0\n");
+    assert!(text.contains("a 0-arrival row was added"), "{text}");
+    refused(p, &["prometheus", "one.json", "--step-s", "0"], &["--step-s: \"0\" must be a positive number of seconds"]);
+}
+
+#[test]
+fn import_cloudwatch_duplicates_across_pages() {
+    let d = dir();
+    let p = d.path();
+    // The first page again, Complete this time: every point is given twice with one value.
+    write(p, "again.json", &read(p, "cw_page1.json").replace("PartialData", "Complete"));
+    let text = ok(p, &["cloudwatch", "cw_page1.json", "again.json", "--select", "Id=m1", "--counts", "-o", "r.csv"]);
+    assert_eq!(read(p, "r.csv"), "timestamp_s,arrivals\n0,587\n300,598\n600,612\n");
+    assert!(text.contains("left out 3: data points given twice with the same value, kept once"), "{text}");
+    write(p, "other.json", &read(p, "again.json").replace("598.0", "599.0"));
+    refused(
+        p,
+        &["cloudwatch", "cw_page1.json", "other.json", "--select", "Id=m1", "--counts"],
+        &[
+            "at MetricDataResults[0].Values[1]: result \"m1\" has two data points at 1709295300",
+            "with different values",
+        ],
+    );
+    write(p, "relabel.json", &read(p, "cw_page2.json").replace("\"RequestCount\"", "\"Requests\""));
+    refused(
+        p,
+        &["cloudwatch", "cw_page1.json", "relabel.json"],
+        &["relabel.json: at MetricDataResults[0].Label: result \"m1\" is labelled \"Requests\" here"],
+    );
+}
+
+#[test]
+fn import_csv_reads_a_bom_and_quoted_fields_and_several_files() {
+    let d = dir();
+    let p = d.path();
+    write(p, "a.csv", "\u{feff}\"Time\",\"Requests, per s\"\n\"1709294400\",\"1.5\"\n1709294460,\"0.5\"\n");
+    write(p, "b.csv", "Time,\"Requests, per s\"\n1709294520,0.25\n");
+    ok(p, &["csv", "a.csv", "b.csv", "--time-column", "Time", "--value-column", "Requests, per s", "-o", "r.csv"]);
+    // 1.5/s * 60 = 90, 0.5/s * 60 = 30, 0.25/s * 60 = 15.
+    assert_eq!(read(p, "r.csv"), "timestamp_s,arrivals\n0,90\n60,30\n120,15\n");
+    assert_eq!(meta(p, "r.csv")["read"], 3);
+}
