@@ -125,10 +125,8 @@ fn read_file(path: &Path, zone: &Zone, select: &[(String, Vec<String>)], st: &mu
             cols = Some(header(path, line_no, line, &fields, select)?);
             continue;
         };
-        if c.trailing {
-            if fields.last().is_some_and(|&(a, b)| a == b) && fields.len() == c.names.len() + 1 {
-                fields.pop();
-            }
+        if c.trailing && fields.last().is_some_and(|&(a, b)| a == b) && fields.len() == c.names.len() + 1 {
+            fields.pop();
         }
         if fields.len() != c.names.len() {
             return Err(InputError::line(
@@ -257,7 +255,7 @@ fn row(
     let end = match end {
         Some(e) => e,
         None => {
-            let state = c.state.map(|i| field(i));
+            let state = c.state.map(field);
             let over = state.is_some_and(|s| {
                 let word = s.split(|&b| b == b' ').next().unwrap_or(s);
                 !LIVE_STATES.iter().any(|l| l.as_bytes() == word)
