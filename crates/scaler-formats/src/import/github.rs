@@ -13,7 +13,7 @@
 //! created_at`. Every other job is left out and counted by reason; a job id seen before
 //! (overlapping pages) is counted once.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -60,6 +60,7 @@ pub fn import(
         tasks: Tasks::default(),
         left: LeftOut::new(&REASONS),
         read: 0,
+        runs: BTreeMap::new(),
         line: None,
         failed: None,
     };
@@ -69,6 +70,13 @@ pub fn import(
     }
     let mut report = ImportReport { read: ctx.read, ..ImportReport::default() };
     report.left_out = ctx.left.into_report();
+    let short: Vec<(&u64, &(u64, u64))> = ctx.runs.iter().filter(|(_, (total, read))| read < total).collect();
+    if let Some((run, (total, read))) = short.first() {
+        report.notices.push(format!(
+            "{} workflow run(s) have fewer jobs than their pages' total_count (run {run}: {read} of {total}): pages may be missing (gh api --paginate fetches them all)",
+            short.len()
+        ));
+    }
     if ctx.tasks.len() == 0 {
         report.notices.push("no job became a task: the trace has its header only".to_string());
     }
@@ -84,6 +92,9 @@ struct Ctx<'a> {
     tasks: Tasks,
     left: LeftOut,
     read: u64,
+    /// Per workflow run: the largest `total_count` of a page of its jobs, and how many
+    /// distinct jobs of it were read (fewer than the total: pages are missing).
+    runs: BTreeMap<u64, (u64, u64)>,
     /// The line being read, in JSON Lines (errors name it).
     line: Option<u64>,
     /// An error found while deserializing (a bad job): serde is stopped with a placeholder
@@ -314,15 +325,23 @@ impl<'de> Visitor<'de> for ItemSeed<'_, '_> {
         let mut job = Job::default();
         let mut page = false;
         let mut fields = false;
+        let mut total = None;
+        let mut run = None;
         while let Some(key) = map.next_key::<Key>()? {
-            if key == Key::Jobs {
-                page = true;
-                map.next_value_seed(JobsSeed { ctx: &mut *self.ctx, page: self.page })?;
-            } else {
-                fields |= job.field(key, &mut map)?;
+            match key {
+                Key::Jobs => {
+                    page = true;
+                    run = map.next_value_seed(JobsSeed { ctx: &mut *self.ctx, page: self.page })?;
+                }
+                Key::TotalCount => total = map.next_value::<Option<u64>>()?,
+                _ => fields |= job.field(key, &mut map)?,
             }
         }
         if page {
+            if let (Some(total), Some(run)) = (total, run) {
+                let r = self.ctx.runs.entry(run).or_default();
+                r.0 = r.0.max(total);
+            }
             return Ok(());
         }
         if !fields && job.id.is_none() {
@@ -348,27 +367,35 @@ struct JobsSeed<'c, 'a> {
     page: PagePlace,
 }
 
+/// The run the page's jobs belong to, if they all have the same `run_id`.
 impl<'de> DeserializeSeed<'de> for JobsSeed<'_, '_> {
-    type Value = ();
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+    type Value = Option<u64>;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Option<u64>, D::Error> {
         d.deserialize_seq(self)
     }
 }
 
 impl<'de> Visitor<'de> for JobsSeed<'_, '_> {
-    type Value = ();
+    type Value = Option<u64>;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an array of jobs")
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Option<u64>, A::Error> {
         let mut j = 0u64;
+        // The run of the first job; `Some(None)` once two runs (or none) were seen.
+        let mut run: Option<Option<u64>> = None;
         while let Some(job) = seq.next_element::<Job>()? {
+            run = match run {
+                None => Some(job.run_id),
+                Some(r) if r == job.run_id => Some(r),
+                Some(_) => Some(None),
+            };
             if let Err(e) = self.ctx.take(job, Place::InPage(self.page, j)) {
-                return fail(self.ctx, e);
+                return fail(self.ctx, e).map(|()| None);
             }
             j += 1;
         }
-        Ok(())
+        Ok(run.flatten())
     }
 }
 
@@ -376,7 +403,9 @@ impl<'de> Visitor<'de> for JobsSeed<'_, '_> {
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Key {
     Jobs,
+    TotalCount,
     Id,
+    RunId,
     Status,
     CreatedAt,
     StartedAt,
@@ -398,7 +427,9 @@ impl<'de> Deserialize<'de> for Key {
             fn visit_str<E: de::Error>(self, s: &str) -> Result<Key, E> {
                 Ok(match s {
                     "jobs" => Key::Jobs,
+                    "total_count" => Key::TotalCount,
                     "id" => Key::Id,
+                    "run_id" => Key::RunId,
                     "status" => Key::Status,
                     "created_at" => Key::CreatedAt,
                     "started_at" => Key::StartedAt,
@@ -418,6 +449,7 @@ impl<'de> Deserialize<'de> for Key {
 #[derive(Default)]
 struct Job {
     id: Option<u64>,
+    run_id: Option<u64>,
     /// `status == "completed"`.
     completed: Option<bool>,
     created_at: Option<Stamp>,
@@ -434,6 +466,7 @@ impl Job {
     fn field<'de, A: MapAccess<'de>>(&mut self, key: Key, map: &mut A) -> Result<bool, A::Error> {
         match key {
             Key::Id => self.id = map.next_value()?,
+            Key::RunId => self.run_id = map.next_value()?,
             Key::Status => self.completed = map.next_value::<Option<Status>>()?.map(|s| s.0),
             Key::CreatedAt => self.created_at = map.next_value()?,
             Key::StartedAt => self.started_at = map.next_value()?,
@@ -441,7 +474,7 @@ impl Job {
             Key::Labels => self.labels = map.next_value()?,
             Key::RunnerId => self.runner_id = map.next_value()?,
             Key::RunnerName => self.runner_name = map.next_value::<Option<Status>>()?.map(|s| s.1),
-            Key::Jobs | Key::Other => {
+            Key::Jobs | Key::TotalCount | Key::Other => {
                 map.next_value::<IgnoredAny>()?;
                 return Ok(false);
             }
@@ -551,6 +584,9 @@ impl Ctx<'_> {
         if !self.seen.insert(id) {
             self.left.add(DUPLICATE);
             return Ok(());
+        }
+        if let Some(run) = job.run_id {
+            self.runs.entry(run).or_default().1 += 1;
         }
         if !self.labels.is_empty() {
             let has = |want: &str| job.labels.iter().flatten().any(|l| l.eq_ignore_ascii_case(want));

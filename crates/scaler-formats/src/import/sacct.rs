@@ -73,6 +73,9 @@ struct State {
 
 /// The columns of one file's header.
 struct Columns {
+    /// The header line as written (the outputs of several sacct runs pasted together
+    /// repeat it: such a line is skipped).
+    raw: Vec<u8>,
     names: Vec<String>,
     /// A `--parsable` header: every line ends with a `|`.
     trailing: bool,
@@ -125,6 +128,9 @@ fn read_file(path: &Path, zone: &Zone, select: &[(String, Vec<String>)], st: &mu
             cols = Some(header(path, line_no, line, &fields, select)?);
             continue;
         };
+        if line == c.raw.as_slice() {
+            continue;
+        }
         if c.trailing && fields.last().is_some_and(|&(a, b)| a == b) && fields.len() == c.names.len() + 1 {
             fields.pop();
         }
@@ -194,6 +200,7 @@ fn header(
         sel.push((i, vals.clone()));
     }
     Ok(Columns {
+        raw: line.to_vec(),
         elapsed: find("Elapsed"),
         state: find("State"),
         names,

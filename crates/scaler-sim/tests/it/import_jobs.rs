@@ -138,6 +138,24 @@ fn github_labels_keep_one_runner_pool() {
 }
 
 #[test]
+fn github_missing_pages_are_noticed() {
+    let dir = dir_with(&GITHUB);
+    // Page 1 of 2 only: 3 of the run's 5 jobs.
+    let o = run_in(dir.path(), &["import", "github-jobs", GITHUB[0], "-o", "out.csv"]);
+    ok(&o);
+    assert!(
+        stdout(&o).contains(
+            "notice: 1 workflow run(s) have fewer jobs than their pages' total_count (run 8123400001: 3 of 5): pages may be missing (gh api --paginate fetches them all)\n"
+        ),
+        "{}",
+        stdout(&o)
+    );
+    let o = run_in(dir.path(), &["import", "github-jobs", GITHUB[0], GITHUB[1], "-o", "out2.csv"]);
+    ok(&o);
+    assert!(!stdout(&o).contains("total_count"), "{}", stdout(&o));
+}
+
+#[test]
 fn github_arrays_of_pages_concatenated_pages_and_bom_read_alike() {
     let dir = dir_with(&GITHUB);
     let p1 = read(dir.path(), GITHUB[0]);
@@ -343,7 +361,14 @@ fn sacct_jobs_become_tasks_and_steps_and_unstarted_jobs_are_counted() {
 fn sacct_parsable_with_its_trailing_bar_reads_like_parsable2_and_twice_alike() {
     let dir = dir_with(&["sacct.txt", "sacct-parsable.txt"]);
     ok(&run_in(dir.path(), &["import", "sacct", "sacct-parsable.txt", "-o", "a.csv"]));
-    ok(&run_in(dir.path(), &["import", "sacct", "sacct-parsable.txt", "-o", "b.csv"]));
+    // The outputs of two sacct runs pasted together repeat the header: it is skipped.
+    let parsable = read(dir.path(), "sacct-parsable.txt");
+    std::fs::write(
+        dir.path().join("twice.txt"),
+        parsable.replacen("\n1002_1", &format!("\n{}1002_1", parsable.lines().next().unwrap().to_string() + "\n"), 1),
+    )
+    .unwrap();
+    ok(&run_in(dir.path(), &["import", "sacct", "twice.txt", "-o", "b.csv"]));
     assert_eq!(read(dir.path(), "a.csv"), SACCT_TASKS);
     assert_eq!(std::fs::read(dir.path().join("a.csv")).unwrap(), std::fs::read(dir.path().join("b.csv")).unwrap());
     // Columns in another order, CRLF line ends, names in other cases: the same.
