@@ -309,7 +309,11 @@ impl Zone {
             return Ok(None);
         }
         if let (Some(off), Some(s)) = (self.fixed, civil_seconds(text)) {
-            return Ok(Some((s - off) * 1000));
+            let utc = s - off;
+            // Within jiff's range (years -9999 to 9999), as every other time is.
+            if (jiff::Timestamp::MIN.as_second()..=jiff::Timestamp::MAX.as_second()).contains(&utc) {
+                return Ok(Some(utc * 1000));
+            }
         }
         let s = std::str::from_utf8(text).map_err(|_| "is not UTF-8 text".to_string())?;
         let bad = |e: jiff::Error| format!("{s:?} is not a time (like 2024-03-01T12:00:00, Unknown or None): {e}");
@@ -467,6 +471,9 @@ mod tests {
         assert_eq!(utc.parse(b"None").unwrap(), None);
         assert_eq!(utc.parse(b"1709294400").unwrap(), Some(1_709_294_400_000));
         assert_eq!(utc.parse(b"2024-03-01T12:00:00+01:00").unwrap(), Some(1_709_290_800_000));
+        // Out of jiff's range once the offset is applied: refused as jiff refuses it.
+        let late = Zone::new(jiff::tz::TimeZone::fixed(jiff::tz::Offset::from_seconds(-7200).unwrap()));
+        assert!(late.parse(b"9999-12-31T23:00:00").unwrap_err().contains("is not a time"));
         let plus2 = Zone::new(jiff::tz::TimeZone::fixed(jiff::tz::Offset::from_seconds(7200).unwrap()));
         assert_eq!(plus2.parse(b"2024-03-01T12:00:00").unwrap(), Some(1_709_287_200_000));
         assert!(utc.parse(b"2024-02-30T00:00:00").unwrap_err().contains("is not a time"));
