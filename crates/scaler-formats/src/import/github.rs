@@ -467,13 +467,13 @@ impl Job {
         match key {
             Key::Id => self.id = map.next_value()?,
             Key::RunId => self.run_id = map.next_value()?,
-            Key::Status => self.completed = map.next_value::<Option<Status>>()?.map(|s| s.0),
+            Key::Status => self.completed = map.next_value::<Option<Text>>()?.map(|t| t.completed),
             Key::CreatedAt => self.created_at = map.next_value()?,
             Key::StartedAt => self.started_at = map.next_value()?,
             Key::CompletedAt => self.completed_at = map.next_value()?,
             Key::Labels => self.labels = map.next_value()?,
             Key::RunnerId => self.runner_id = map.next_value()?,
-            Key::RunnerName => self.runner_name = map.next_value::<Option<Status>>()?.map(|s| s.1),
+            Key::RunnerName => self.runner_name = map.next_value::<Option<Text>>()?.map(|t| t.non_empty),
             Key::Jobs | Key::TotalCount | Key::Other => {
                 map.next_value::<IgnoredAny>()?;
                 return Ok(false);
@@ -504,18 +504,21 @@ impl<'de> Deserialize<'de> for Job {
 }
 
 /// A string read without keeping it: whether it is `"completed"`, and whether it is not empty.
-struct Status(bool, bool);
+struct Text {
+    completed: bool,
+    non_empty: bool,
+}
 
-impl<'de> Deserialize<'de> for Status {
-    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Status, D::Error> {
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Text, D::Error> {
         struct V;
         impl Visitor<'_> for V {
-            type Value = Status;
+            type Value = Text;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a string")
             }
-            fn visit_str<E: de::Error>(self, s: &str) -> Result<Status, E> {
-                Ok(Status(s == "completed", !s.is_empty()))
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Text, E> {
+                Ok(Text { completed: s == "completed", non_empty: !s.is_empty() })
             }
         }
         d.deserialize_str(V)

@@ -526,3 +526,56 @@ fn sacct_many_rows_are_sorted_and_counted() {
     // Sorted by arrival, ties in file order (job ids rise within a second).
     assert!(rows.windows(2).all(|w| w[0].0 < w[1].0 || (w[0].0 == w[1].0 && w[0].1 < w[1].1)));
 }
+
+/// The generator's history (`docs/scripts/gen_github_jobs.py`), in three of its shapes,
+/// gives one trace; its counts agree with a count made here from the jobs themselves.
+#[test]
+fn generated_github_history_imports_alike_in_every_shape_and_counts_agree() {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/scripts/gen_github_jobs.py");
+    let dir = tempfile::tempdir().unwrap();
+    let mut outputs = Vec::new();
+    for shape in ["pages", "jobs", "array"] {
+        let file = format!("g-{shape}.json");
+        let gen = std::process::Command::new("python3")
+            .arg(&script)
+            .args(["--runs", "200", "--overlap", "--format", shape, "-o", &file])
+            .current_dir(dir.path())
+            .output();
+        match gen {
+            Ok(g) if g.status.success() => {}
+            other => {
+                use std::io::Write;
+                let line = format!("NOTICE: generated GitHub history skipped: python3 did not run ({other:?})");
+                println!("{line}");
+                let _ = writeln!(std::io::stderr().lock(), "{line}");
+                return;
+            }
+        }
+        let out = format!("g-{shape}.csv");
+        ok(&run_in(dir.path(), &["import", "github-jobs", &file, "-o", &out]));
+        outputs.push(read(dir.path(), &out));
+    }
+    assert_eq!(outputs[0], outputs[1]);
+    assert_eq!(outputs[0], outputs[2]);
+    // Count from the jobs, one per line.
+    let mut seen = std::collections::HashSet::new();
+    let (mut read_n, mut dup, mut tasks) = (0u64, 0u64, 0u64);
+    for line in read(dir.path(), "g-jobs.json").lines() {
+        let j: serde_json::Value = serde_json::from_str(line).unwrap();
+        read_n += 1;
+        if !seen.insert(j["id"].as_u64().unwrap()) {
+            dup += 1;
+            continue;
+        }
+        let ran = j["runner_id"].as_u64().unwrap_or(0) > 0 || j["runner_name"].as_str().is_some_and(|s| !s.is_empty());
+        if j["status"] == "completed" && ran && j["started_at"].is_string() && j["completed_at"].is_string() {
+            tasks += 1;
+        }
+    }
+    let m = meta(dir.path(), "g-pages.csv");
+    assert_eq!(m["read"], read_n);
+    assert_eq!(m["written"], tasks);
+    assert!(dup > 0, "--overlap printed no page twice");
+    assert_eq!(m["left_out"]["duplicate (a job id seen before: overlapping pages)"], dup);
+    assert_eq!(outputs[0].lines().count() as u64, tasks + 1);
+}
