@@ -2,7 +2,7 @@
 //! observations.
 //!
 //! Read with [`CsvReader`] (located errors, BOM, quoting). Times are epoch seconds, epoch
-//! milliseconds or ISO 8601 (with an offset, or in `--time-zone`, a fixed offset);
+//! milliseconds or ISO 8601 (with an offset, or in `--time-zone`: UTC, a fixed offset or a zone name);
 //! rows may come in any order (they are sorted), and several files are read as one.
 
 use std::fs::File;
@@ -40,7 +40,7 @@ pub fn import(
         .into());
     };
     let zone = match &opts.time_zone {
-        None => 0,
+        None => jiff::tz::TimeZone::UTC,
         Some(z) => {
             if matches!(opts.time_format, Some(TimeFormat::Epoch | TimeFormat::EpochMs)) {
                 return Err(InputError::file(
@@ -49,7 +49,7 @@ pub fn import(
                 )
                 .into());
             }
-            parse_zone(z)?
+            super::jobs::time_zone(Some(z))?
         }
     };
     let times = Times { format: opts.time_format, zone, detected: None };
@@ -68,44 +68,12 @@ pub fn import(
     Ok(r.0)
 }
 
-/// The `--time-zone` of ISO times without an offset, in seconds east of UTC.
-fn parse_zone(z: &str) -> Result<i32, SimError> {
-    let arg = Path::new("--time-zone");
-    if matches!(z, "UTC" | "utc" | "Z" | "z" | "GMT" | "Etc/UTC") {
-        return Ok(0);
-    }
-    let b = z.as_bytes();
-    let sign = match b.first() {
-        Some(b'+') => 1,
-        Some(b'-') => -1,
-        _ => {
-            return Err(InputError::file(
-                arg,
-                format!(
-                    "{z:?}: give UTC or a fixed offset (+01:00, -05:00); named zones (Europe/Paris) need the time zone database, which this build does not include"
-                ),
-            )
-            .into())
-        }
-    };
-    let digits: Vec<u8> = b[1..].iter().copied().filter(|c| *c != b':').collect();
-    let ok = digits.iter().all(u8::is_ascii_digit) && (digits.len() == 2 || digits.len() == 4) && b[1..].len() <= 5;
-    let num = |s: &[u8]| s.iter().fold(0i32, |a, d| a * 10 + i32::from(d - b'0'));
-    if !ok {
-        return Err(InputError::file(arg, format!("{z:?}: a fixed offset is +HH:MM or -HH:MM")).into());
-    }
-    let (h, m) = (num(&digits[..2]), if digits.len() == 4 { num(&digits[2..]) } else { 0 });
-    if h > 23 || m > 59 {
-        return Err(InputError::file(arg, format!("{z:?}: the offset must be within ±23:59")).into());
-    }
-    Ok(sign * (h * 3600 + m * 60))
-}
-
 /// How times are read.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 struct Times {
     format: Option<TimeFormat>,
-    zone: i32,
+    /// The zone of ISO times written without an offset.
+    zone: jiff::tz::TimeZone,
     detected: Option<TimeFormat>,
 }
 
@@ -159,8 +127,10 @@ impl Times {
                         format!("{s:?} is not an ISO 8601 time (2024-03-01T12:00:00Z, 2024-03-01 12:00:00+01:00, 2024-03-01T12:00:00)"),
                     )
                 })?;
-                let off = jiff::tz::Offset::from_seconds(self.zone).map_err(|e| csv.field_error(i, e.to_string()))?;
-                off.to_timestamp(dt).map(jiff::Timestamp::as_millisecond).map_err(|e| csv.field_error(i, e.to_string()))
+                self.zone
+                    .to_timestamp(dt)
+                    .map(jiff::Timestamp::as_millisecond)
+                    .map_err(|e| csv.field_error(i, e.to_string()))
             }
         }
     }
@@ -480,20 +450,4 @@ fn observations(
         notices.push("no row: only the header was written".to_string());
     }
     Ok((report, notices))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_zone;
-
-    #[test]
-    fn zones() {
-        assert_eq!(parse_zone("UTC").ok(), Some(0));
-        assert_eq!(parse_zone("+01:00").ok(), Some(3600));
-        assert_eq!(parse_zone("-0530").ok(), Some(-(5 * 3600 + 30 * 60)));
-        assert_eq!(parse_zone("+02").ok(), Some(7200));
-        assert!(parse_zone("+24:00").is_err());
-        assert!(parse_zone("Europe/Paris").is_err());
-        assert!(parse_zone("+1:00").is_err());
-    }
 }

@@ -25,10 +25,7 @@ use super::{ImportOptions, ImportReport};
 use crate::csvio::open_file;
 use crate::error::{InputError, Location, SimError};
 
-#[path = "jobs/mod.rs"]
-pub(crate) mod jobs;
-
-use jobs::{LeftOut, Tasks};
+use super::jobs::{self, LeftOut, Tasks};
 
 /// The reasons a job is left out, in the order they are reported.
 const DUPLICATE: usize = 0;

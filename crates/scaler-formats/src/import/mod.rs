@@ -15,6 +15,7 @@ use crate::error::{InputError, SimError};
 pub mod cloudwatch;
 pub mod csv;
 pub mod github;
+pub(crate) mod jobs;
 pub mod manifest;
 pub mod prometheus;
 pub mod sacct;

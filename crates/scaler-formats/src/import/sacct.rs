@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use super::{ImportOptions, ImportReport};
 use crate::csvio::open_file;
 use crate::error::{InputError, Location, SimError};
-use crate::import::github::jobs::{self, LeftOut, Tasks};
+use crate::import::jobs::{self, LeftOut, Tasks};
 
 /// The fixed reasons a row is left out; `--select`'s come after [`STEP`].
 const STEP: usize = 0;

@@ -526,6 +526,17 @@ fn import_csv_tasks_in_a_fixed_zone() {
     assert!(text.contains("left out 1: rows with an empty duration"), "{text}");
     assert!(text.contains("sorted by arrival"), "{text}");
     assert_eq!(meta(p, "t.csv")["origin"], "2024-03-01T08:00:00Z");
+    // A named zone (from the system's time zone database): Paris is +01:00 in March, as above.
+    if Path::new("/usr/share/zoneinfo/Europe/Paris").exists() && std::env::var_os("TZDIR").is_none() {
+        let args = ["csv", "csv_tasks.csv", "--as", "tasks", "--time-column", "submitted"];
+        let mut a = args.to_vec();
+        a.extend(["--column", "duration_s=runtime_s", "--time-zone", "Europe/Paris", "-o", "paris.csv"]);
+        ok(p, &a);
+        assert_eq!(meta(p, "paris.csv")["origin"], "2024-03-01T08:00:00Z");
+        assert_eq!(read(p, "paris.csv"), read(p, "t.csv"));
+    } else {
+        crate::skip_notice("import csv --time-zone Europe/Paris", "/usr/share/zoneinfo/Europe/Paris (tzdata)");
+    }
     refused(
         p,
         &[
@@ -538,9 +549,9 @@ fn import_csv_tasks_in_a_fixed_zone() {
             "--column",
             "duration_s=runtime_s",
             "--time-zone",
-            "Europe/Paris",
+            "Mars/Olympus",
         ],
-        &["--time-zone: \"Europe/Paris\": give UTC or a fixed offset"],
+        &["--time-zone: \"Mars/Olympus\": no such time zone"],
     );
     // The task trace runs.
     write(
