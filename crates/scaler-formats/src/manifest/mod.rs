@@ -154,10 +154,24 @@ pub fn read(files: &[PathBuf], system: Option<System>) -> Result<Manifest, Input
         let (_, docs) = yaml::read(f)?;
         parsed.push((f.as_path(), docs));
     }
+    from_docs(&parsed, files, system)
+}
+
+/// Reads manifest text named `path` in errors (as [`read`] reads a file).
+pub fn from_text(path: &Path, text: &str, system: Option<System>) -> Result<Manifest, InputError> {
+    let docs = yaml::parse(path, text)?;
+    from_docs(&[(path, docs)], &[path.to_path_buf()], system)
+}
+
+fn from_docs(
+    parsed: &[(&Path, Vec<YNode>)],
+    files: &[PathBuf],
+    system: Option<System>,
+) -> Result<Manifest, InputError> {
     // Every object, a `List`'s items included.
     let mut docs: Vec<Doc<'_>> = Vec::new();
     let mut documents = 0u64;
-    for (file, ds) in &parsed {
+    for (file, ds) in parsed {
         for d in ds {
             if d.value == YValue::Null {
                 continue;
