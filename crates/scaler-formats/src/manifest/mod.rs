@@ -609,7 +609,7 @@ impl<'f> Reader<'_, 'f> {
                 n,
                 &format!("{target_at}.type"),
                 format!(
-                    "{tty:?}: the hpa policy models a {ty} metric as the tasks in the system per worker, an AverageValue target; give type: AverageValue with averageValue"
+                    "{tty:?}: the hpa policy models Pods, Object and External metrics as the tasks in the system per worker, an AverageValue target; give type: AverageValue with averageValue"
                 ),
             ));
         }
