@@ -333,3 +333,59 @@ fn a_scenario_may_point_at_a_manifest_and_set_only_what_it_does_not() {
     let err = fails(&run_in(dir.path(), &["run", "s/n.toml", "--out", "o5"]));
     assert!(err.contains("s/n.toml:8:12: scaler.manifest = \"nope.yaml\""), "{err}");
 }
+
+fn sweep_trace() -> String {
+    let mut t = String::from("arrival_s,duration_s\n");
+    let mut x: u64 = 7;
+    let mut at = 0u64;
+    for i in 0..1200u64 {
+        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        at += if (i / 200) % 2 == 0 { 2500 } else { 500 };
+        t.push_str(&format!("{}.{:03},{}\n", at / 1000, at % 1000, 3 + (x >> 40) % 20));
+    }
+    t
+}
+
+#[test]
+fn sweep_writes_a_recommended_scenario_that_reproduces_its_figures_and_the_policy_form() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("in")).unwrap();
+    write(&dir.path().join("in"), "t.csv", &sweep_trace());
+    write(
+        &dir.path().join("in"),
+        "s.toml",
+        "[trace]\npath = \"t.csv\"\nseed = 5\n[cluster]\nprovision_delay_s = 20\nslo_wait_s = 10\n\
+         [scaler]\npolicy = \"hpa\"\nmin_workers = 1\nmax_workers = 40\nmetrics_window = 30\nevaluation_interval = 15\n\
+         [scaler.hpa]\ntarget_utilization_percent = 70\n\
+         [sweep]\nobjective = \"minimize cost subject to wait_p95_s <= 30\"\n\
+         scaler.hpa.target_utilization_percent = [50, 80]\ncluster.provision_delay_s = [10, 30]\n",
+    );
+    ok(&run_in(dir.path(), &["sweep", "in/s.toml", "--out", "sw"]));
+    let sw = dir.path().join("sw");
+    let rec: serde_json::Value = serde_json::from_str(&read(&sw, "recommendation.json")).unwrap();
+    assert!(rec["recommended"].is_object(), "{rec}");
+    let t = read(&sw, "recommended.toml");
+    assert!(!t.lines().any(|l| l.starts_with("[sweep]")), "{t}");
+    assert!(t.contains("seed = 5"), "{t}");
+    // Run from the output folder: the trace path resolves from there.
+    ok(&run_in(&sw, &["run", "recommended.toml", "--out", "r"]));
+    let summary: serde_json::Value = serde_json::from_str(&read(&sw.join("r"), "summary.json")).unwrap();
+    let metrics = rec["recommended"]["metrics"].as_object().unwrap();
+    assert!(metrics.len() > 10);
+    for (k, v) in metrics {
+        assert_eq!(summary[k].as_f64(), v.as_f64(), "{k}: run recommended.toml differs from recommendation.json");
+    }
+    // The swept values are the recommended ones.
+    let params = rec["recommended"]["params"].as_object().unwrap();
+    let pct = params["scaler.hpa.target_utilization_percent"].as_str().unwrap();
+    assert!(t.contains(&format!("target_utilization_percent = {pct}")), "{t}");
+    let delay = params["cluster.provision_delay_s"].as_str().unwrap();
+    assert!(t.contains(&format!("provision_delay_s = {delay}\n")), "{t}");
+    // The HPA form reads back to the same decisions as the scenario.
+    assert!(t.contains("# Its hpa form: recommended-hpa.yaml."), "{t}");
+    let yaml = read(&sw, "recommended-hpa.yaml");
+    assert!(yaml.contains("kind: HorizontalPodAutoscaler"), "{yaml}");
+    observations(&sw);
+    assert_eq!(replay(&sw, "recommended-hpa.yaml"), replay(&sw, "recommended.toml"));
+    assert!(!sw.join("recommended.py").exists() && !sw.join("recommended-keda.yaml").exists());
+}
