@@ -175,12 +175,15 @@ pub fn toml_table(config: &ScalerConfig) -> String {
     out
 }
 
+/// Writes a Kubernetes form from the policy's table, the annotations and the configuration.
+type Writer = fn(&BTreeMap<String, ConfigValue>, &[(String, String)], &ScalerConfig) -> String;
+
 /// A Kubernetes form: written without annotations, read back, then written with the
 /// `scaler-sim.dev/` annotations of every key that read back differently, and checked.
 fn kubernetes(
     config: &ScalerConfig,
     system: System,
-    write: fn(&BTreeMap<String, ConfigValue>, &[(String, String)], &ScalerConfig) -> String,
+    write: Writer,
 ) -> Result<String, SimError> {
     let (top, table) = parts(config);
     let name = Path::new("(export)");
