@@ -180,11 +180,7 @@ type Writer = fn(&BTreeMap<String, ConfigValue>, &[(String, String)], &ScalerCon
 
 /// A Kubernetes form: written without annotations, read back, then written with the
 /// `scaler-sim.dev/` annotations of every key that read back differently, and checked.
-fn kubernetes(
-    config: &ScalerConfig,
-    system: System,
-    write: Writer,
-) -> Result<String, SimError> {
+fn kubernetes(config: &ScalerConfig, system: System, write: Writer) -> Result<String, SimError> {
     let (top, table) = parts(config);
     let name = Path::new("(export)");
     let read_back = |text: &str| manifest::from_text(name, text, Some(system)).and_then(|m| m.config());

@@ -389,3 +389,25 @@ fn sweep_writes_a_recommended_scenario_that_reproduces_its_figures_and_the_polic
     assert_eq!(replay(&sw, "recommended-hpa.yaml"), replay(&sw, "recommended.toml"));
     assert!(!sw.join("recommended.py").exists() && !sw.join("recommended-keda.yaml").exists());
 }
+
+#[test]
+fn a_sweep_over_a_manifest_scenario_overrides_the_manifest_values() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "t.csv", &sweep_trace());
+    std::fs::copy(root().join("sims/policies/web-hpa.yaml"), dir.path().join("web-hpa.yaml")).unwrap();
+    write(
+        dir.path(),
+        "ms.toml",
+        "[trace]\npath = \"t.csv\"\n[cluster]\nprovision_delay_s = 20\n[scaler]\nmanifest = \"web-hpa.yaml\"\npolicy = \"hpa\"\n\
+         [sweep]\nobjective = \"minimize cost subject to wait_p95_s <= 30\"\n\
+         scaler.hpa.target_utilization_percent = [50, 80]\nscaler.min_workers = [1, 3]\n",
+    );
+    ok(&run_in(dir.path(), &["sweep", "ms.toml", "--out", "sw"]));
+    let results = read(&dir.path().join("sw"), "results.csv");
+    let waits: Vec<&str> = results.lines().skip(1).map(|l| l.split(',').nth(5).unwrap()).collect();
+    assert_eq!(waits.len(), 4, "{results}");
+    assert_ne!(waits[0], waits[2], "target_utilization_percent did not apply:\n{results}");
+    assert_ne!(waits[0], waits[1], "min_workers did not apply:\n{results}");
+    let rec: serde_json::Value = serde_json::from_str(&read(&dir.path().join("sw"), "recommendation.json")).unwrap();
+    assert_eq!(rec["baseline"]["params"]["scaler.hpa.target_utilization_percent"], "65", "{rec}");
+}
