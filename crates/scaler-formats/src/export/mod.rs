@@ -607,3 +607,78 @@ fn python(config: &ScalerConfig) -> String {
 pub fn toml_quoted(s: &str) -> String {
     toml_string(s)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(toml: &str) -> ScalerConfig {
+        let doc = crate::tomldoc::Doc::parse(Path::new("t.toml"), toml.to_string()).unwrap();
+        crate::scenario::scaler_config(&doc).unwrap()
+    }
+
+    /// Export, read back as the manifest, get the same configuration; export again, the same bytes.
+    fn round_trip(format: ExportFormat, system: System, toml: &str) -> String {
+        let cfg = config(toml);
+        let text = export(format, &cfg).unwrap_or_else(|e| panic!("{e}\n{toml}"));
+        let back = manifest::from_text(Path::new("x.yaml"), &text, Some(system)).and_then(|m| m.config()).unwrap();
+        assert_eq!(back, cfg, "{text}");
+        assert_eq!(export(format, &back).unwrap(), text);
+        // The complete table reads back too.
+        assert_eq!(config(&toml_table(&cfg)), cfg);
+        text
+    }
+
+    #[test]
+    fn every_kubernetes_form_reads_back_to_the_same_configuration() {
+        let t = round_trip(
+            ExportFormat::Hpa,
+            System::Hpa,
+            "[scaler]\npolicy = \"hpa\"\nmin_workers = 0\nmax_workers = 7\nscale_up_threshold = 0.9\nutilization_aggregate = \"max\"\n\
+             [scaler.hpa]\nmetric = \"queue\"\ntarget_average_value = 2.5\ntolerance_up = 0.05\nrespect_cooldown = true\ndownscale_stabilization_s = 60\n",
+        );
+        assert!(
+            t.contains("averageValue: \"2500m\"") && t.contains("scaler-sim.dev/hpa.respect_cooldown: \"true\""),
+            "{t}"
+        );
+        assert!(t.contains("scaler-sim.dev/utilization_aggregate: \"max\""), "{t}");
+        round_trip(ExportFormat::Hpa, System::Hpa, "[scaler]\npolicy = \"hpa\"\nmax_workers = 3\n");
+        let t = round_trip(
+            ExportFormat::Keda,
+            System::Keda,
+            "[scaler]\npolicy = \"keda\"\nmin_workers = 1\nmax_workers = 50\n[scaler.keda]\nidle_replica_count = 0\nmin_replica_count = 2\n\
+             max_replica_count = 40\nmetric_type = \"Value\"\nthreshold = 12.5\nactivation_threshold = 3\npaused = true\n\
+             fallback_failure_threshold = 2\nfallback_replicas = 5\nfallback_behavior = \"currentReplicasIfHigher\"\nscale_up_limit_factor = 3\n",
+        );
+        assert!(t.contains("autoscaling.keda.sh/paused: \"true\"") && t.contains("threshold: \"12.5\""), "{t}");
+        round_trip(ExportFormat::Keda, System::Keda, "[scaler]\npolicy = \"keda\"\n");
+        let t = round_trip(
+            ExportFormat::Kpa,
+            System::Kpa,
+            "[scaler]\npolicy = \"kpa\"\nmin_workers = 1\nmax_workers = 9\nevaluation_interval = 4\n[scaler.kpa]\n\"stable-window\" = \"30s\"\n\
+             \"progress-deadline\" = \"120s\"\n\"autoscaling.knative.dev/min-scale\" = \"1\"\n\"container-concurrency\" = 4\n",
+        );
+        assert!(t.contains("name: config-deployment") && t.contains("containerConcurrency: 4"), "{t}");
+        round_trip(ExportFormat::Kpa, System::Kpa, "[scaler]\npolicy = \"kpa\"\n");
+    }
+
+    #[test]
+    fn forms_of_other_policies_are_refused_naming_the_formats_they_have() {
+        let cfg = config("[scaler]\npolicy = \"queue\"\n");
+        let e = export(ExportFormat::Keda, &cfg).unwrap_err().to_string();
+        assert!(e.contains("no exact ScaledObject form") && e.contains("the queue policy has: toml"), "{e}");
+        let e = export(ExportFormat::AwsStep, &config("[scaler]\n")).unwrap_err().to_string();
+        assert!(e.contains("the threshold policy has: python, toml"), "{e}");
+    }
+
+    #[test]
+    fn percents_and_milli_quantities_are_exact() {
+        assert_eq!(percent("0.75"), "75");
+        assert_eq!(percent("-0.1"), "-10");
+        assert_eq!(percent("0.123456789"), "12.3456789");
+        assert_eq!(percent("0"), "0");
+        assert_eq!(milli_quantity("1.5"), "1500m");
+        assert_eq!(milli_quantity("0.001"), "1m");
+        assert_eq!(milli_quantity("3"), "3");
+    }
+}

@@ -1154,3 +1154,59 @@ pub fn toml_text(v: &ConfigValue) -> String {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantities_are_read_exactly() {
+        for (q, want) in [
+            ("500m", Some("0.5")),
+            ("1500m", Some("1.5")),
+            ("2", Some("2")),
+            ("1.25", Some("1.25")),
+            ("1k", Some("1000")),
+            ("1Ki", Some("1024")),
+            ("1.5Mi", Some("1572864")),
+            ("3e2", Some("300")),
+            ("0.1m", Some("0.0001")),
+            ("-2", Some("-2")),
+            ("", None),
+            ("m", None),
+            ("1.2.3", None),
+            ("5x", None),
+            ("1e", None),
+        ] {
+            assert_eq!(quantity(q).as_deref(), want, "{q:?}");
+        }
+    }
+
+    #[test]
+    fn the_system_is_found_from_the_objects_and_mixed_systems_are_refused() {
+        let hpa =
+            "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: a}\nspec: {maxReplicas: 3}\n";
+        let m = from_text(Path::new("a.yaml"), hpa, None).unwrap();
+        assert_eq!(m.system, System::Hpa);
+        assert_eq!(m.config().unwrap().max_workers(), 3);
+        let keda = "apiVersion: keda.sh/v1alpha1\nkind: ScaledObject\nmetadata: {name: k}\nspec:\n  triggers: [{type: redis, metadata: {listLength: \"5\"}}]\n";
+        let e = from_text(Path::new("b.yaml"), &format!("{hpa}---\n{keda}"), None).unwrap_err().to_string();
+        assert!(e.contains("b.yaml: holds objects of several autoscalers"), "{e}");
+        // Asked for one system, the other's objects are left out and counted.
+        let m = from_text(Path::new("b.yaml"), &format!("{hpa}---\n{keda}"), Some(System::Keda)).unwrap();
+        assert_eq!(m.left_out, vec![("objects of other kinds".to_string(), 1)]);
+        assert_eq!(m.config().unwrap().policy().as_str(), "keda");
+    }
+
+    #[test]
+    fn annotations_set_other_keys_and_may_not_repeat_a_field() {
+        let base = "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: a\n  annotations:\n";
+        let ok = format!("{base}    scaler-sim.dev/evaluation_interval: \"30\"\n    scaler-sim.dev/scale_up_step: \"{{ percent = 10, min = 2 }}\"\nspec: {{maxReplicas: 3}}\n");
+        let c = from_text(Path::new("a.yaml"), &ok, None).unwrap().config().unwrap();
+        assert_eq!(c.evaluation_interval().as_ms(), 30_000);
+        assert_eq!(c.scale_up_step().min(), 2);
+        let dup = format!("{base}    scaler-sim.dev/max_workers: \"9\"\nspec: {{maxReplicas: 3}}\n");
+        let e = from_text(Path::new("a.yaml"), &dup, None).unwrap_err().to_string();
+        assert!(e.contains("a.yaml:6:33: metadata.annotations[\"scaler-sim.dev/max_workers\"]: sets scaler.max_workers, which spec.maxReplicas at 7:21 already sets"), "{e}");
+    }
+}
