@@ -411,3 +411,49 @@ fn a_sweep_over_a_manifest_scenario_overrides_the_manifest_values() {
     let rec: serde_json::Value = serde_json::from_str(&read(&dir.path().join("sw"), "recommendation.json")).unwrap();
     assert_eq!(rec["baseline"]["params"]["scaler.hpa.target_utilization_percent"], "65", "{rec}");
 }
+
+#[test]
+fn hostile_manifests_are_refused_without_exhausting_memory_or_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut laughs = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..12 {
+        let prev = if i == 1 { "a".to_string() } else { format!("b{}", i - 1) };
+        laughs.push_str(&format!("b{i}: &b{i} [{}]\n", vec![format!("*{prev}"); 10].join(", ")));
+    }
+    let cases: Vec<(&str, String)> = vec![
+        ("deep.yaml", "[".repeat(100_000)),
+        ("laughs.yaml", laughs),
+        ("big.yaml", format!("# {}\n", "x".repeat(5 << 20))),
+        ("nan.yaml", format!("{HPA_HEAD}  maxReplicas: .nan\n")),
+        ("bin.yaml", "\u{0}\u{1}kind: \u{7f}".to_string()),
+    ];
+    for (name, text) in &cases {
+        write(dir.path(), name, text);
+    }
+    std::fs::write(dir.path().join("bytes.yaml"), b"\xff\xfe\x00kind").unwrap();
+    std::fs::create_dir(dir.path().join("d.yaml")).unwrap();
+    let expect = [
+        ("deep.yaml", "deep.yaml:1:"),
+        ("laughs.yaml", "alias expansion exceeded"),
+        ("big.yaml", "big.yaml: is larger than 4 MiB"),
+        ("nan.yaml", "nan.yaml:7:16: spec.maxReplicas: scaler.max_workers = .nan"),
+        ("bin.yaml", "bin.yaml"),
+        ("bytes.yaml", "bytes.yaml: is not UTF-8 text"),
+        ("d.yaml", "d.yaml: is a directory"),
+    ];
+    for (name, want) in expect {
+        let r = crate::run_limited(
+            dir.path(),
+            &["import", "hpa", name, "-o", "out.toml"],
+            512,
+            std::time::Duration::from_secs(60),
+        );
+        let err = fails(&r);
+        assert!(err.contains(want), "{name}: expected {want:?} in {err}");
+        assert!(!err.contains("panicked"), "{err}");
+        assert!(!dir.path().join("out.toml").exists());
+        // The same through replay --config.
+        let r = run_in(dir.path(), &["replay", "--config", name, "--observations", "none.csv"]);
+        assert!(fails(&r).contains(name));
+    }
+}
