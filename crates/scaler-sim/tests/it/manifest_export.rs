@@ -113,6 +113,16 @@ fn import_keda_and_kpa_read_their_objects_and_count_what_they_leave_out() {
     }
     observations(dir.path());
     assert_eq!(replay(dir.path(), "kpa.toml"), replay(dir.path(), "kpa.yaml"));
+    // The ConfigMap and the Service as two files give the same table (but for the header).
+    let both = read(dir.path(), "kpa.yaml");
+    let (cm, svc) = both.split_once("\n---\n").unwrap();
+    write(dir.path(), "cm.yaml", cm);
+    write(dir.path(), "svc.yaml", svc);
+    ok(&run_in(dir.path(), &["import", "kpa", "cm.yaml", "svc.yaml", "-o", "two.toml"]));
+    let body = |t: &str| t.lines().filter(|l| !l.starts_with('#')).map(|l| l.to_string() + "\n").collect::<String>();
+    assert_eq!(body(&read(dir.path(), "two.toml")), body(&t));
+    assert!(fails(&run_in(dir.path(), &["import", "kpa", "svc.yaml", "svc.yaml", "-o", "dup.toml"]))
+        .contains("holds 2 Knative services or revisions"));
 }
 
 /// A refusal names the file, the line and column, the field and the rule, and writes nothing.
