@@ -311,7 +311,11 @@ fn hpa_yaml(table: &BTreeMap<String, ConfigValue>, ann: &[(String, String)], con
             ]),
         )
             .commented("edit: the workload this scales"),
-        ("minReplicas".into(), Y::Plain(config.min_workers().to_string())),
+        if config.min_workers() == 0 {
+            ("minReplicas".into(), Y::Plain("0".into())).commented("0 needs Kubernetes' HPAScaleToZero feature gate")
+        } else {
+            ("minReplicas".into(), Y::Plain(config.min_workers().to_string()))
+        },
         ("maxReplicas".into(), Y::Plain(config.max_workers().to_string())),
         ("metrics".into(), Y::Seq(vec![metric])),
     ];
