@@ -445,10 +445,7 @@ impl<'f> Reader<'_, 'f> {
             YValue::Str(s) if quantity_ok => quantity(s).ok_or_else(|| {
                 self.err(n, &at, format!("{s:?} is not a Kubernetes quantity (such as \"500m\", \"2\", \"1k\")"))
             })?,
-            YValue::Str(s) => match s.trim().parse::<i64>() {
-                Ok(_) if !quantity_ok && field.ends_with("Count") => s.trim().to_string(),
-                _ => return Err(self.err(n, &at, format!("must be a number, not the string {s:?}"))),
-            },
+            YValue::Str(s) => return Err(self.err(n, &at, format!("must be a number, not the string {s:?}"))),
             other => return Err(self.err(n, &at, format!("must be a number, not {}", other.kind()))),
         };
         self.push(key, ConfigValue::Number(text), &at, n)?;
