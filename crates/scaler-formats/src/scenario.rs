@@ -578,6 +578,11 @@ fn manifest_config(doc: &Doc, table: &Table, key_at: usize, mnode: &Node) -> Res
     } else {
         doc.path.parent().map_or_else(|| p.clone(), |b| b.join(&p))
     };
+    // A scenario's manifest is a file beside it: a device or pipe (`/dev/stdin`) is refused
+    // rather than read (a scenario is read more than once, and never waits on input).
+    if std::fs::metadata(&path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        return Err(doc.error_node(mnode, format!("scaler.manifest = {rel:?}: is not a regular file")));
+    }
     let m = crate::manifest::read(&[path], None).map_err(|e| {
         if e.location == crate::error::Location::File && e.message.starts_with("cannot read") {
             doc.error_node(mnode, format!("scaler.manifest = {rel:?}: {}: {}", e.path.display(), e.message))

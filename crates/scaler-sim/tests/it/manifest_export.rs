@@ -342,6 +342,9 @@ fn a_scenario_may_point_at_a_manifest_and_set_only_what_it_does_not() {
     write(&dir.path().join("s"), "n.toml", &scenario.replace("hpa.yaml", "nope.yaml"));
     let err = fails(&run_in(dir.path(), &["run", "s/n.toml", "--out", "o5"]));
     assert!(err.contains("s/n.toml:8:12: scaler.manifest = \"nope.yaml\""), "{err}");
+    write(&dir.path().join("s"), "z.toml", &scenario.replace("hpa.yaml", "/dev/zero"));
+    let err = fails(&run_in(dir.path(), &["run", "s/z.toml", "--out", "o6"]));
+    assert!(err.contains("s/z.toml:8:12: scaler.manifest = \"/dev/zero\": is not a regular file"), "{err}");
 }
 
 fn sweep_trace() -> String {
