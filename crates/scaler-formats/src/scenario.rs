@@ -554,8 +554,12 @@ impl<'d> Tbl<'d> {
     }
 }
 
-/// Reads the `[scaler]` table of a scenario or configuration file.
+/// Reads the `[scaler]` table of a scenario or configuration file, or the configuration a
+/// Kubernetes manifest describes (a file named `.yaml` or `.yml`: see [`crate::manifest`]).
 pub fn read_scaler_config(path: &Path) -> Result<ScalerConfig, InputError> {
+    if crate::manifest::is_manifest_path(path) {
+        return crate::manifest::read(&[path.to_path_buf()], None)?.config();
+    }
     let doc = Doc::read(path)?;
     doc.allow_only(TABLES)?;
     scaler_config(&doc)
@@ -569,6 +573,9 @@ pub fn scaler_config(doc: &Doc) -> Result<ScalerConfig, InputError> {
     let Value::Table(table) = &node.value else {
         return Err(doc.error_node(node, format!("`scaler` must be a table, not {}", node.value.kind())));
     };
+    if let Some((_, mspan, mnode)) = table.iter().find(|(k, _, _)| k == "manifest") {
+        return manifest_config(doc, table, mspan.start, mnode);
+    }
     let mut b = ScalerConfig::builder();
     for (key, kspan, v) in table {
         let value = config_value(doc, key, v)?;
@@ -590,6 +597,86 @@ pub fn scaler_config(doc: &Doc) -> Result<ScalerConfig, InputError> {
             None => doc.error_at(key_span.start, msg),
         }
     })
+}
+
+/// `[scaler] manifest = "hpa.yaml"`: the manifest's configuration (the path relative to the
+/// scenario's folder), with the keys beside `manifest`. A key beside it may set only what the
+/// manifest does not (its defaults, such as `evaluation_interval`, or any key it has no field
+/// for); one the manifest sets too is refused, naming both places. `policy` may repeat the
+/// manifest's own. A `--set` override (a sweep's values) replaces the manifest's value.
+fn manifest_config(doc: &Doc, table: &Table, key_at: usize, mnode: &Node) -> Result<ScalerConfig, InputError> {
+    let Value::String(rel) = &mnode.value else {
+        return Err(doc.error_node(mnode, "scaler.manifest must be a string: the manifest file (.yaml)"));
+    };
+    let p = PathBuf::from(rel);
+    let path = if p.is_absolute() || mnode.origin.is_some() {
+        p
+    } else {
+        doc.path.parent().map_or_else(|| p.clone(), |b| b.join(&p))
+    };
+    // A scenario's manifest is a file beside it: a device or pipe (`/dev/stdin`) is refused
+    // rather than read (a scenario is read more than once, and never waits on input).
+    if std::fs::metadata(&path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        return Err(doc.error_node(mnode, format!("scaler.manifest = {rel:?}: is not a regular file")));
+    }
+    let m = crate::manifest::read(&[path], None).map_err(|e| {
+        if e.location == crate::error::Location::File && e.message.starts_with("cannot read") {
+            doc.error_node(mnode, format!("scaler.manifest = {rel:?}: {}: {}", e.path.display(), e.message))
+        } else {
+            e
+        }
+    })?;
+    // The keys beside `manifest`, flattened to what `ConfigBuilder::set` takes.
+    let mut beside: Vec<(String, &Node, usize)> = Vec::new();
+    for (key, kspan, v) in table {
+        if key == "manifest" {
+            continue;
+        }
+        match (&v.value, scaler_core::PolicyKind::from_name(key).is_some()) {
+            (Value::Table(t), true) => {
+                for (k2, ks2, v2) in t {
+                    beside.push((format!("{key}.{k2}"), v2, ks2.start));
+                }
+            }
+            _ => beside.push((key.clone(), v, kspan.start)),
+        }
+    }
+    let mut b = ScalerConfig::builder();
+    let mut sources = crate::manifest::Sources::default();
+    let skip: Vec<String> = beside.iter().map(|(k, _, _)| k.clone()).collect();
+    m.apply(&mut b, &mut sources, &skip)?;
+    let at_of = |node: &Node, offset: usize| -> crate::manifest::InputErrorAt {
+        let e = match node.origin {
+            Some(_) => doc.error_node(node, ""),
+            None => doc.error_at(offset, ""),
+        };
+        crate::manifest::InputErrorAt { path: e.path, location: e.location }
+    };
+    for (key, node, offset) in &beside {
+        if let Some(entry) = m.carries(key) {
+            let same_policy = key == "policy"
+                && matches!(&node.value, Value::String(s) if Some(s.as_str()) == Some(m.system.policy()));
+            if same_policy {
+                continue;
+            }
+            if node.origin.is_none() {
+                let msg = format!(
+                    "scaler.{key} is set both here and by the manifest, {}:{}:{} ({}): a key beside `manifest` may set only what the manifest does not; remove one",
+                    entry.file.display(),
+                    entry.line,
+                    entry.col,
+                    entry.at
+                );
+                return Err(doc.error_at(*offset, msg));
+            }
+        }
+        let value = config_value(doc, key, node)?;
+        sources.other(key, at_of(node, *offset));
+        if let Err(e) = b.set(key, &value) {
+            return Err(sources.locate(&e).unwrap_or_else(|| doc.error_at(*offset, e.prefixed("scaler.").to_string())));
+        }
+    }
+    b.build().map_err(|e| sources.locate(&e).unwrap_or_else(|| doc.error_at(key_at, e.prefixed("scaler.").to_string())))
 }
 
 /// The key offset and value node of a (possibly dotted) key in a table.

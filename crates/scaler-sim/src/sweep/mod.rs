@@ -22,7 +22,7 @@ use scaler_formats::fmtnum::fmt_num;
 use scaler_formats::output_set::OutputSet;
 use scaler_formats::results::{self, csv_field};
 use scaler_formats::scenario::Scenario;
-use scaler_formats::tomldoc::Doc;
+use scaler_formats::tomldoc::{Doc, Value};
 use scaler_model::trace::LoadedTrace;
 
 pub mod frontier;
@@ -43,9 +43,23 @@ pub use spec::{current_value, parse_spec, setting_scenario, Axis, SweepSpec};
 
 use objective::metric;
 
-/// The data files a finished sweep commits (with [`crate::report::SWEEP_CHARTS`]).
-pub const SWEEP_DATA: &[&str] =
-    &["results.csv", "pareto.csv", "recommendation.json", "baseline_timeline.csv", "recommended_timeline.csv"];
+/// The data files a finished sweep commits (with [`crate::report::SWEEP_CHARTS`]):
+/// `recommended.toml` is the base scenario with the recommended setting applied, and
+/// `recommended-*.{yaml,json}` / `recommended.py` the recommendation in its system's own
+/// form (`export`), for the policies that have one.
+pub const SWEEP_DATA: &[&str] = &[
+    "results.csv",
+    "pareto.csv",
+    "recommendation.json",
+    "baseline_timeline.csv",
+    "recommended_timeline.csv",
+    "recommended.toml",
+    "recommended-hpa.yaml",
+    "recommended-aws-step.json",
+    "recommended-keda.yaml",
+    "recommended-kpa.yaml",
+    "recommended.py",
+];
 
 /// Computes the recommendation and the frontiers, runs the baseline and the
 /// recommended setting for their timelines, and writes every data file into the set.
@@ -98,9 +112,99 @@ pub fn finalize(
     if let Some(i) = outcome.recommended {
         let sc = setting_scenario(doc, spec, i)?;
         timeline_into(&sc, trace, seed, set, "recommended_timeline.csv")?;
+        recommended_files(set, doc, spec, base, &sc, i)?;
     }
     // recommendation.json
     let json = recommendation_json(spec, base, &outcome)?;
     set.write("recommendation.json", json.as_bytes())?;
     Ok(outcome)
+}
+
+/// `recommended.toml` (complete: `scaler-sim run recommended.toml` reproduces the
+/// recommendation's figures for the sweep's first seed) and the policy's own form.
+fn recommended_files(
+    set: &mut OutputSet<'_>,
+    doc: &Doc,
+    spec: &SweepSpec,
+    base: &Scenario,
+    sc: &Scenario,
+    i: usize,
+) -> Result<(), SimError> {
+    use scaler_formats::export::{export, toml_table, ExportFormat};
+    use scaler_formats::manifest::toml_string;
+    let seed = spec.seeds[0];
+    let mut t =
+        format!("# Setting {i} of the sweep of {}, recommended for: {}.\n", base.path.display(), spec.objective);
+    t.push_str("# The base scenario with the recommended settings, complete (the [sweep] table left out):\n");
+    t.push_str("# `scaler-sim run recommended.toml` reproduces the recommendation's figures");
+    if spec.seeds.len() > 1 {
+        t.push_str(&format!(
+            " for seed {seed};\n# recommendation.json's are the mean over seeds {:?} (run each with --seed).\n",
+            spec.seeds
+        ));
+    } else {
+        t.push_str(".\n");
+    }
+    let own = ExportFormat::of_policy(sc.scaler.policy().as_str()).into_iter().find(|f| *f != ExportFormat::Toml);
+    let own_text = own.map(|f| (f, export(f, &sc.scaler)));
+    if let Some((f, r)) = &own_text {
+        match r {
+            Ok(_) => t.push_str(&format!("# Its {} form: {}.\n", f.as_str(), f.recommended_file())),
+            Err(e) => {
+                t.push_str(&format!("# {} not written: {}\n", f.recommended_file(), e.to_string().replace('\n', " ")))
+            }
+        }
+    }
+    // [trace]: the path absolute (this file is read from the output folder), the seed the
+    // figures are for, the other keys as the scenario has them.
+    let path = std::path::absolute(&base.trace.path).unwrap_or_else(|_| base.trace.path.clone());
+    t.push_str(&format!("\n[trace]\npath = {}\n", toml_string(&path.to_string_lossy())));
+    if let Some((_, _, node)) = doc.get("trace") {
+        if let Value::Table(entries) = &node.value {
+            for (k, _, v) in entries {
+                if k != "path" && k != "seed" {
+                    t.push_str(&format!("{} = {}\n", scaler_formats::manifest::toml_key(k), node_toml(v)));
+                }
+            }
+        }
+    }
+    t.push_str(&format!("seed = {seed}\n"));
+    let c = &sc.cluster;
+    t.push_str(&format!(
+        "\n[cluster]\ninitial_workers = {}\nslots_per_worker = {}\nprovision_delay_s = {}\nprice_per_worker_hour = {}\nbilling_increment_s = {}\nbilling_minimum_s = {}\nslo_wait_s = {}\n",
+        c.initial_workers,
+        c.slots_per_worker,
+        c.provision_delay,
+        c.price_per_worker_hour,
+        c.billing_increment,
+        c.billing_minimum,
+        c.slo_wait
+    ));
+    t.push('\n');
+    t.push_str(&toml_table(&sc.scaler));
+    let f = &sc.faults;
+    t.push_str(&format!(
+        "\n[faults]\nprovision_failure = {}\nprovision_jitter = {}\ncrash_rate_per_hour = {}\nmissing_observation = {}\nstale_metrics = {}\nscaling_failure = {}\n",
+        f.provision_failure, f.provision_jitter, f.crash_rate_per_hour, f.missing_observation, f.stale_metrics, f.scaling_failure
+    ));
+    set.write("recommended.toml", t.as_bytes())?;
+    if let Some((f, Ok(text))) = own_text {
+        set.write(f.recommended_file(), text.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// A scenario value as TOML text.
+fn node_toml(n: &scaler_formats::tomldoc::Node) -> String {
+    use scaler_formats::manifest::{toml_key, toml_string};
+    match &n.value {
+        Value::Integer(t) | Value::Float(t) | Value::Datetime(t) => t.clone(),
+        Value::String(s) => toml_string(s),
+        Value::Bool(b) => b.to_string(),
+        Value::Array(a) => format!("[{}]", a.iter().map(node_toml).collect::<Vec<_>>().join(", ")),
+        Value::Table(t) => {
+            let items: Vec<String> = t.iter().map(|(k, _, v)| format!("{} = {}", toml_key(k), node_toml(v))).collect();
+            format!("{{ {} }}", items.join(", "))
+        }
+    }
 }
