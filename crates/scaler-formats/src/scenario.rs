@@ -604,16 +604,34 @@ pub fn scaler_config(doc: &Doc) -> Result<ScalerConfig, InputError> {
 /// manifest does not (its defaults, such as `evaluation_interval`, or any key it has no field
 /// for); one the manifest sets too is refused, naming both places. `policy` may repeat the
 /// manifest's own. A `--set` override (a sweep's values) replaces the manifest's value.
+/// The file `[scaler] manifest = REL` names: relative to the scenario's folder (as written
+/// in the file; a `--set` value is relative to the working folder).
+fn manifest_file(doc: &Doc, rel: &str, mnode: &Node) -> PathBuf {
+    let p = PathBuf::from(rel);
+    if p.is_absolute() || mnode.origin.is_some() {
+        p
+    } else {
+        doc.path.parent().map_or_else(|| p.clone(), |b| b.join(&p))
+    }
+}
+
+/// The manifest file the scenario's `[scaler]` table names, if it names one.
+#[must_use]
+pub fn manifest_path(doc: &Doc) -> Option<PathBuf> {
+    let (_, _, node) = doc.get("scaler")?;
+    let Value::Table(table) = &node.value else { return None };
+    let (_, _, mnode) = table.iter().find(|(k, _, _)| k == "manifest")?;
+    match &mnode.value {
+        Value::String(rel) => Some(manifest_file(doc, rel, mnode)),
+        _ => None,
+    }
+}
+
 fn manifest_config(doc: &Doc, table: &Table, key_at: usize, mnode: &Node) -> Result<ScalerConfig, InputError> {
     let Value::String(rel) = &mnode.value else {
         return Err(doc.error_node(mnode, "scaler.manifest must be a string: the manifest file (.yaml)"));
     };
-    let p = PathBuf::from(rel);
-    let path = if p.is_absolute() || mnode.origin.is_some() {
-        p
-    } else {
-        doc.path.parent().map_or_else(|| p.clone(), |b| b.join(&p))
-    };
+    let path = manifest_file(doc, rel, mnode);
     // A scenario's manifest is a file beside it: a device or pipe (`/dev/stdin`) is refused
     // rather than read (a scenario is read more than once, and never waits on input).
     if std::fs::metadata(&path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {

@@ -34,9 +34,10 @@ enum Command {
     /// cooldown starts at the decision. Exit status 2 on invalid input, with
     /// nothing written.
     Replay {
-        /// Scenario or configuration TOML file; its `[scaler]` table is used
-        /// (defaults for absent keys; unknown keys are refused).
-        #[arg(long, value_name = "CFG.toml")]
+        /// Scenario or configuration TOML file, whose `[scaler]` table is used (defaults for
+        /// absent keys; unknown keys are refused), or a Kubernetes manifest (.yaml / .yml:
+        /// HorizontalPodAutoscaler, KEDA ScaledObject, Knative config-autoscaler / Service).
+        #[arg(long, value_name = "CFG.toml|MANIFEST.yaml")]
         config: PathBuf,
         /// Observations CSV: timestamp_s,current_workers,pending_tasks,running_tasks,
         /// avg_task_duration_s,worker_utilization (any column order, extra columns ignored).

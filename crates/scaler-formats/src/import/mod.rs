@@ -184,8 +184,3 @@ pub fn import(
         Format::Hpa | Format::Keda | Format::Kpa => manifest::import(format, opts, inputs, out, out_path),
     }
 }
-
-/// The error of a format whose importer is still to come.
-pub(crate) fn not_yet(format: &str) -> SimError {
-    InputError::file(Path::new(format), "this import is not implemented yet").into()
-}

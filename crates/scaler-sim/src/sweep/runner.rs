@@ -119,6 +119,13 @@ pub fn inputs(doc: &Doc, spec: &SweepSpec, trace_path: &Path) -> Result<Inputs, 
     let mut h = Sha256::new();
     field(&mut h, b"scaler sweep scenario v1");
     field(&mut h, doc.text.as_bytes());
+    // The manifest the scenario's [scaler] names is part of the scenario.
+    if let Some(m) = scaler_formats::scenario::manifest_path(doc) {
+        let (sha, _) = hash_file(&m).map_err(|e| {
+            InputError::file(&m, format!("cannot read the manifest to fingerprint it: {}", io_reason(&e)))
+        })?;
+        field(&mut h, sha.as_bytes());
+    }
     field(&mut h, trace.as_os_str().as_encoded_bytes());
     field(&mut h, &(spec.seeds.len() as u64).to_le_bytes());
     for seed in &spec.seeds {
@@ -184,7 +191,7 @@ fn changed_inputs(old: &Manifest, now: &Inputs) -> Option<String> {
     }
     if *scenario_sha256 != now.scenario_sha256 {
         return Some(format!(
-            "the scenario {scenario} changed since this sweep started (hash {}, now {}); start a new --out or restore the scenario",
+            "the scenario {scenario} (or the manifest it names) changed since this sweep started (hash {}, now {}); start a new --out or restore the scenario",
             short(scenario_sha256),
             short(&now.scenario_sha256)
         ));

@@ -286,7 +286,13 @@ fn base_policy(base: &Doc) -> String {
         }),
         _ => None,
     });
-    policy.unwrap_or_else(|| scaler_core::PolicyKind::default().as_str().to_string())
+    // Not written in [scaler]: the configuration's own (a `manifest` names its policy).
+    policy.unwrap_or_else(|| {
+        scaler_formats::scenario::scaler_config(base)
+            .map_or(scaler_core::PolicyKind::default(), |c| c.policy())
+            .as_str()
+            .to_string()
+    })
 }
 
 /// The scenario of setting `i`, or why it is invalid.

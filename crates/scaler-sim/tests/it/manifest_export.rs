@@ -423,6 +423,20 @@ fn a_sweep_over_a_manifest_scenario_overrides_the_manifest_values() {
     assert_ne!(waits[0], waits[1], "min_workers did not apply:\n{results}");
     let rec: serde_json::Value = serde_json::from_str(&read(&dir.path().join("sw"), "recommendation.json")).unwrap();
     assert_eq!(rec["baseline"]["params"]["scaler.hpa.target_utilization_percent"], "65", "{rec}");
+    // Without `policy` beside `manifest`, the manifest's policy is the one the axes apply to.
+    let text = std::fs::read_to_string(dir.path().join("ms.toml")).unwrap().replace("policy = \"hpa\"\n", "");
+    write(dir.path(), "ms.toml", &text);
+    ok(&run_in(dir.path(), &["sweep", "ms.toml", "--out", "sw2"]));
+    assert_eq!(read(&dir.path().join("sw2"), "results.csv"), results);
+    // The manifest is part of the scenario: resuming after editing it is refused.
+    let m = std::fs::read_to_string(dir.path().join("web-hpa.yaml")).unwrap();
+    let edited = m.replacen("maxReplicas: 30", "maxReplicas: 31", 1);
+    assert_ne!(edited, m);
+    write(dir.path(), "web-hpa.yaml", &edited);
+    let r = run_in(dir.path(), &["sweep", "ms.toml", "--out", "sw2", "--resume"]);
+    let e = String::from_utf8_lossy(&r.stderr);
+    assert_eq!(r.status.code(), Some(2), "{e}");
+    assert!(e.contains("(or the manifest it names) changed since this sweep started"), "{e}");
 }
 
 #[test]
