@@ -615,6 +615,24 @@ fn manifest_file(doc: &Doc, rel: &str, mnode: &Node) -> PathBuf {
     }
 }
 
+/// The workload of the configuration `path` (a manifest, or a scenario whose `[scaler]`
+/// names one): what an export of it should name instead of placeholders. The default when the
+/// configuration has no manifest.
+pub fn workload_of(path: &Path) -> Result<crate::manifest::Workload, InputError> {
+    if crate::manifest::is_manifest_path(path) {
+        return Ok(crate::manifest::read(&[path.to_path_buf()], None)?.workload);
+    }
+    workload_of_doc(&Doc::read(path)?)
+}
+
+/// [`workload_of`] for a scenario document already read.
+pub fn workload_of_doc(doc: &Doc) -> Result<crate::manifest::Workload, InputError> {
+    match manifest_path(doc) {
+        Some(m) => Ok(crate::manifest::read(&[m], None)?.workload),
+        None => Ok(crate::manifest::Workload::default()),
+    }
+}
+
 /// The manifest file the scenario's `[scaler]` table names, if it names one.
 #[must_use]
 pub fn manifest_path(doc: &Doc) -> Option<PathBuf> {

@@ -248,11 +248,13 @@ enum Command {
     ///
     /// FORMAT: hpa (autoscaling/v2 HorizontalPodAutoscaler YAML, from policy hpa), aws-step
     /// (PutScalingPolicy JSON, from step), keda (ScaledObject YAML, from keda or queue), kpa
-    /// (Knative annotations, from kpa), python (the seed's AutoScaler keyword arguments, from
-    /// threshold), toml (the [scaler] table, complete, from any policy).
+    /// (Knative annotations, from kpa), aws-target-tracking (PutScalingPolicy JSON, from
+    /// target_tracking), arc (gha-runner-scale-set Helm values, from arc), python (the seed's
+    /// AutoScaler keyword arguments, from threshold), toml (the [scaler] table, complete, from
+    /// any policy).
     Export {
         /// The format to write.
-        #[arg(value_parser = ["hpa", "aws-step", "keda", "kpa", "python", "toml"])]
+        #[arg(value_parser = ["hpa", "aws-step", "aws-target-tracking", "keda", "kpa", "arc", "python", "toml"])]
         format: String,
         /// The scenario or configuration file.
         #[arg(value_name = "SCENARIO")]
@@ -640,7 +642,9 @@ fn dispatch(cli: Cli) -> Result<u8, SimError> {
         Command::Export { format, scenario, out } => {
             let format = scaler_formats::export::ExportFormat::parse(&format).expect("clap checked the format");
             let cfg = read_scaler_config(&scenario)?;
-            let text = scaler_formats::export::export(format, &cfg)?;
+            // A manifest's name, namespace and scale target are kept, so the file replaces it.
+            let workload = scenario::workload_of(&scenario)?;
+            let text = scaler_formats::export::export_for(format, &cfg, &workload)?;
             match out {
                 None => {
                     print!("{text}");

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::error::{InputError, SimError};
-use crate::manifest::{self, toml_key, toml_string, toml_text, System, SCALER_ANNOTATION};
+use crate::manifest::{self, toml_key, toml_string, toml_text, System, Workload, SCALER_ANNOTATION};
 use scaler_core::{ConfigValue, PolicyKind, ScalerConfig};
 
 mod yamlw;
@@ -29,6 +29,11 @@ pub enum ExportFormat {
     Keda,
     /// Knative revision annotations and `config-autoscaler` (YAML), from `kpa`.
     Kpa,
+    /// AWS Application Auto Scaling `PutScalingPolicy` request of `PolicyType:
+    /// TargetTrackingScaling` (JSON), from `target_tracking`.
+    AwsTargetTracking,
+    /// Helm values of actions-runner-controller's `gha-runner-scale-set` chart (YAML), from `arc`.
+    Arc,
     /// The seed's `AutoScaler(...)` keyword arguments (Python), from `threshold`.
     Python,
     /// The `[scaler]` table itself (TOML), from any policy.
@@ -40,6 +45,8 @@ impl ExportFormat {
     pub const ALL: &'static [(&'static str, ExportFormat)] = &[
         ("hpa", ExportFormat::Hpa),
         ("aws-step", ExportFormat::AwsStep),
+        ("aws-target-tracking", ExportFormat::AwsTargetTracking),
+        ("arc", ExportFormat::Arc),
         ("keda", ExportFormat::Keda),
         ("kpa", ExportFormat::Kpa),
         ("python", ExportFormat::Python),
@@ -64,6 +71,8 @@ impl ExportFormat {
         match self {
             ExportFormat::Hpa => Some("hpa"),
             ExportFormat::AwsStep => Some("step"),
+            ExportFormat::AwsTargetTracking => Some("target_tracking"),
+            ExportFormat::Arc => Some("arc"),
             ExportFormat::Keda => Some("keda"),
             ExportFormat::Kpa => Some("kpa"),
             ExportFormat::Python => Some("threshold"),
@@ -86,6 +95,8 @@ impl ExportFormat {
         match self {
             ExportFormat::Hpa => "recommended-hpa.yaml",
             ExportFormat::AwsStep => "recommended-aws-step.json",
+            ExportFormat::AwsTargetTracking => "recommended-aws-target-tracking.json",
+            ExportFormat::Arc => "recommended-arc.yaml",
             ExportFormat::Keda => "recommended-keda.yaml",
             ExportFormat::Kpa => "recommended-kpa.yaml",
             ExportFormat::Python => "recommended.py",
@@ -97,6 +108,13 @@ impl ExportFormat {
 /// `config` written as `format`; refused (naming the policy and the formats it has) when
 /// the configuration's policy has no such form.
 pub fn export(format: ExportFormat, config: &ScalerConfig) -> Result<String, SimError> {
+    export_for(format, config, &Workload::default())
+}
+
+/// [`export`] for the autoscaler `workload` names (a manifest's name, namespace and
+/// `scaleTargetRef`, [`crate::manifest::Workload`]): the Kubernetes forms carry them instead of
+/// placeholders to edit, so the file applies in the manifest's place.
+pub fn export_for(format: ExportFormat, config: &ScalerConfig, workload: &Workload) -> Result<String, SimError> {
     let policy = config.policy().as_str();
     if let Some(p) = format.policy() {
         if p != policy {
@@ -115,10 +133,12 @@ pub fn export(format: ExportFormat, config: &ScalerConfig) -> Result<String, Sim
     }
     match format {
         ExportFormat::Toml => Ok(toml_table(config)),
-        ExportFormat::Hpa => kubernetes(config, System::Hpa, hpa_yaml),
-        ExportFormat::Keda => kubernetes(config, System::Keda, keda_yaml),
-        ExportFormat::Kpa => kubernetes(config, System::Kpa, kpa_yaml),
+        ExportFormat::Hpa => kubernetes(config, System::Hpa, hpa_yaml, workload),
+        ExportFormat::Keda => kubernetes(config, System::Keda, keda_yaml, workload),
+        ExportFormat::Kpa => kubernetes(config, System::Kpa, kpa_yaml, workload),
         ExportFormat::AwsStep => Ok(aws_step(config)),
+        ExportFormat::AwsTargetTracking => Ok(aws_target_tracking(config)),
+        ExportFormat::Arc => Ok(arc_values(config)),
         ExportFormat::Python => Ok(python(config)),
     }
 }
@@ -176,15 +196,15 @@ pub fn toml_table(config: &ScalerConfig) -> String {
 }
 
 /// Writes a Kubernetes form from the policy's table, the annotations and the configuration.
-type Writer = fn(&BTreeMap<String, ConfigValue>, &[(String, String)], &ScalerConfig) -> String;
+type Writer = fn(&BTreeMap<String, ConfigValue>, &[(String, String)], &ScalerConfig, &Workload) -> String;
 
 /// A Kubernetes form: written without annotations, read back, then written with the
 /// `scaler-sim.dev/` annotations of every key that read back differently, and checked.
-fn kubernetes(config: &ScalerConfig, system: System, write: Writer) -> Result<String, SimError> {
+fn kubernetes(config: &ScalerConfig, system: System, write: Writer, workload: &Workload) -> Result<String, SimError> {
     let (top, table) = parts(config);
     let name = Path::new("(export)");
     let read_back = |text: &str| manifest::from_text(name, text, Some(system)).and_then(|m| m.config());
-    let draft = write(&table, &[], config);
+    let draft = write(&table, &[], config, workload);
     let first = read_back(&draft).map_err(|e| refusal(format!("export {}: {e}", system.policy())))?;
     let (top0, table0) = parts(&first);
     let mut ann: Vec<(String, String)> = Vec::new();
@@ -201,7 +221,7 @@ fn kubernetes(config: &ScalerConfig, system: System, write: Writer) -> Result<St
             ann.push((format!("{}.{k}", system.policy()), annotation_text(v)));
         }
     }
-    let text = write(&table, &ann, config);
+    let text = write(&table, &ann, config, workload);
     let back = read_back(&text).map_err(|e| refusal(format!("export {}: {e}", system.policy())))?;
     if &back != config {
         return Err(refusal(format!(
@@ -256,7 +276,64 @@ fn behavior_yaml(v: &ConfigValue) -> Y {
 
 const HEADER: &str = "written by scaler-sim export from a [scaler] table; scaler-sim.dev/ annotations hold\n# the simulator's settings the system has no field for (the cluster ignores them).\n";
 
-fn hpa_yaml(table: &BTreeMap<String, ConfigValue>, ann: &[(String, String)], config: &ScalerConfig) -> String {
+/// A Kubernetes name or API version as YAML: plain when it cannot read as anything but a
+/// string (`web`, `apps/v1`), quoted otherwise (`"123"`, `"true"`).
+fn name_y(s: &str) -> Y {
+    let plain = !s.is_empty()
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'/'))
+        && s.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
+        && !matches!(
+            s.to_ascii_lowercase().as_str(),
+            "true" | "false" | "null" | "yes" | "no" | "on" | "off" | "y" | "n"
+        );
+    if plain {
+        Y::Plain(s.to_string())
+    } else {
+        Y::str(s)
+    }
+}
+
+/// `metadata`'s name (and namespace): the workload's, or a placeholder to edit.
+fn meta_name(w: &Workload) -> Vec<(String, Y)> {
+    let mut m = match &w.name {
+        Some(n) => vec![("name".into(), name_y(n))],
+        None => vec![("name".into(), Y::Plain("my-app".into())).commented("edit")],
+    };
+    if let Some(ns) = &w.namespace {
+        m.push(("namespace".into(), name_y(ns)));
+    }
+    m
+}
+
+/// `spec.scaleTargetRef`: the workload's, or a placeholder Deployment to edit.
+fn target_ref(w: &Workload, what: &'static str) -> (String, Y) {
+    match &w.target {
+        Some((api, kind, name)) => (
+            "scaleTargetRef".into(),
+            Y::Map(vec![
+                ("apiVersion".into(), name_y(api)),
+                ("kind".into(), name_y(kind)),
+                ("name".into(), name_y(name)),
+            ]),
+        ),
+        None => (
+            "scaleTargetRef".into(),
+            Y::Map(vec![
+                ("apiVersion".into(), Y::Plain("apps/v1".into())),
+                ("kind".into(), Y::Plain("Deployment".into())),
+                ("name".into(), Y::Plain("my-app".into())),
+            ]),
+        )
+            .commented(what),
+    }
+}
+
+fn hpa_yaml(
+    table: &BTreeMap<String, ConfigValue>,
+    ann: &[(String, String)],
+    config: &ScalerConfig,
+    workload: &Workload,
+) -> String {
     let metric = match table.get("metric") {
         Some(ConfigValue::String(s)) if s == "queue" => {
             let avg = table.get("target_average_value").map_or_else(|| "1".to_string(), num);
@@ -302,15 +379,7 @@ fn hpa_yaml(table: &BTreeMap<String, ConfigValue>, ann: &[(String, String)], con
         ]),
     };
     let mut spec = vec![
-        (
-            "scaleTargetRef".into(),
-            Y::Map(vec![
-                ("apiVersion".into(), Y::Plain("apps/v1".into())),
-                ("kind".into(), Y::Plain("Deployment".into())),
-                ("name".into(), Y::Plain("my-app".into())),
-            ]),
-        )
-            .commented("edit: the workload this scales"),
+        target_ref(workload, "edit: the workload this scales"),
         if config.min_workers() == 0 {
             ("minReplicas".into(), Y::Plain("0".into())).commented("0 needs Kubernetes' HPAScaleToZero feature gate")
         } else {
@@ -322,7 +391,7 @@ fn hpa_yaml(table: &BTreeMap<String, ConfigValue>, ann: &[(String, String)], con
     if let Some(b) = table.get("behavior") {
         spec.push(("behavior".into(), behavior_yaml(b)));
     }
-    let mut meta = vec![("name".into(), Y::Plain("my-app".into())).commented("edit")];
+    let mut meta = meta_name(workload);
     if let Some(a) = annotations(ann, Vec::new()) {
         meta.push(("annotations".into(), a));
     }
@@ -347,9 +416,18 @@ fn milli_quantity(text: &str) -> String {
     }
 }
 
-fn keda_yaml(table: &BTreeMap<String, ConfigValue>, ann: &[(String, String)], _config: &ScalerConfig) -> String {
-    let mut spec = vec![("scaleTargetRef".into(), Y::Map(vec![("name".into(), Y::Plain("my-app".into()))]))
-        .commented("edit: the Deployment this scales")];
+fn keda_yaml(
+    table: &BTreeMap<String, ConfigValue>,
+    ann: &[(String, String)],
+    _config: &ScalerConfig,
+    workload: &Workload,
+) -> String {
+    let target = match &workload.target {
+        Some(_) => target_ref(workload, ""),
+        None => ("scaleTargetRef".into(), Y::Map(vec![("name".into(), Y::Plain("my-app".into()))]))
+            .commented("edit: the Deployment this scales"),
+    };
+    let mut spec = vec![target];
     for (key, field) in [
         ("polling_interval", "pollingInterval"),
         ("cooldown_period", "cooldownPeriod"),
@@ -399,7 +477,7 @@ fn keda_yaml(table: &BTreeMap<String, ConfigValue>, ann: &[(String, String)], _c
     let paused = matches!(table.get("paused"), Some(ConfigValue::Bool(true)));
     let extra = if paused { vec![("autoscaling.keda.sh/paused".to_string(), Y::str("true"))] } else { Vec::new() };
     let ann: Vec<(String, String)> = ann.iter().filter(|(k, _)| k != "keda.paused").cloned().collect();
-    let mut m = vec![("name".into(), Y::Plain("my-app".into())).commented("edit")];
+    let mut m = meta_name(workload);
     if let Some(a) = annotations(&ann, extra) {
         m.push(("annotations".into(), a));
     }
@@ -412,7 +490,12 @@ fn keda_yaml(table: &BTreeMap<String, ConfigValue>, ann: &[(String, String)], _c
     format!("# A KEDA ScaledObject {HEADER}{}", doc.render())
 }
 
-fn kpa_yaml(table: &BTreeMap<String, ConfigValue>, ann: &[(String, String)], _config: &ScalerConfig) -> String {
+fn kpa_yaml(
+    table: &BTreeMap<String, ConfigValue>,
+    ann: &[(String, String)],
+    _config: &ScalerConfig,
+    workload: &Workload,
+) -> String {
     let mut data = Vec::new();
     let mut rev = Vec::new();
     let mut progress = None;
@@ -470,7 +553,7 @@ fn kpa_yaml(table: &BTreeMap<String, ConfigValue>, ann: &[(String, String)], _co
         template.push(("metadata".into(), Y::Map(tmeta)));
     }
     template.push(("spec".into(), Y::Map(tspec)));
-    let mut meta = vec![("name".into(), Y::Plain("my-app".into())).commented("edit")];
+    let mut meta = meta_name(workload);
     if let Some(a) = annotations(ann, Vec::new()) {
         meta.push(("annotations".into(), a));
     }
@@ -567,6 +650,94 @@ fn aws_step(config: &ScalerConfig) -> String {
         policy("scaler-scale-in", "scale_in"),
         alarm("scaler-scale-out-alarm", "upper_threshold", "GreaterThanThreshold", "scaler-scale-out"),
         alarm("scaler-scale-in-alarm", "lower_threshold", "LessThanThreshold", "scaler-scale-in"),
+    )
+}
+
+/// The `target_tracking` policy as Application Auto Scaling requests: `RegisterScalableTarget`
+/// for the bounds and `PutScalingPolicy` with its `TargetTrackingScalingPolicyConfiguration`.
+/// AWS fixes its alarms (3 datapoints above the target, 15 below 90 % of it); a configuration
+/// that models other ones is written with a warning, since AWS has no field for them.
+fn aws_target_tracking(config: &ScalerConfig) -> String {
+    use serde_json::{json, Value};
+    let (_, t) = parts(config);
+    let text = |k: &str| t.get(k).map_or_else(String::new, num);
+    let number = |s: String| serde_json::from_str::<Value>(&s).unwrap_or(Value::String(s));
+    let seconds = |k: &str| {
+        // Cooldowns are whole seconds at AWS; the table's value is in seconds.
+        let v = text(k);
+        number(v)
+    };
+    let metric = if text("metric") == "backlog_per_worker" {
+        json!({ "CustomizedMetricSpecification": {
+            "MetricName": "BacklogPerTask", "Namespace": "MyService", "Statistic": "Average",
+            "_comment": "publish (queued + running jobs) / running tasks as this metric, as AWS's SQS backlog-per-instance pattern does"
+        }})
+    } else {
+        json!({ "PredefinedMetricSpecification": { "PredefinedMetricType": "ECSServiceAverageCPUUtilization" } })
+    };
+    let mut cfg = json!({
+        "TargetValue": number(text("target_value")),
+        "ScaleOutCooldown": seconds("scale_out_cooldown"),
+        "ScaleInCooldown": seconds("scale_in_cooldown"),
+        "DisableScaleIn": text("disable_scale_in") == "true",
+    });
+    if let (Value::Object(c), Value::Object(m)) = (&mut cfg, metric) {
+        c.extend(m);
+    }
+    let aws_alarms =
+        text("scale_out_datapoints") == "3" && text("scale_in_datapoints") == "15" && text("scale_in_ratio") == "0.9";
+    let mut comment = format!(
+        "scaler-sim export aws-target-tracking: Application Auto Scaling requests; edit ServiceNamespace, ResourceId and ScalableDimension for your target. The simulator decided every {} s on a {} s window.",
+        config.evaluation_interval(),
+        config.metrics_window()
+    );
+    if !aws_alarms {
+        comment.push_str(&format!(
+            " WARNING: this setting models alarms of {} datapoints above the target and {} below {} of it; AWS's are 3, 15 and 0.9, and cannot be changed.",
+            text("scale_out_datapoints"),
+            text("scale_in_datapoints"),
+            text("scale_in_ratio")
+        ));
+    }
+    let target = json!({
+        "ServiceNamespace": "ecs",
+        "ResourceId": "service/my-cluster/my-service",
+        "ScalableDimension": "ecs:service:DesiredCount",
+    });
+    let mut register = target.clone();
+    let mut put = target;
+    if let Value::Object(r) = &mut register {
+        r.insert("MinCapacity".into(), config.min_workers().into());
+        r.insert("MaxCapacity".into(), config.max_workers().into());
+    }
+    if let Value::Object(p) = &mut put {
+        p.insert("PolicyName".into(), "scaler-target-tracking".into());
+        p.insert("PolicyType".into(), "TargetTrackingScaling".into());
+        p.insert("TargetTrackingScalingPolicyConfiguration".into(), cfg);
+    }
+    let doc = json!({ "_comment": comment, "RegisterScalableTarget": register, "PutScalingPolicy": put });
+    serde_json::to_string_pretty(&doc).expect("JSON values serialize") + "\n"
+}
+
+/// The `arc` policy as the values of actions-runner-controller's `gha-runner-scale-set` Helm
+/// chart (`minRunners`, `maxRunners`; the rest of a scale set's values are the user's).
+fn arc_values(config: &ScalerConfig) -> String {
+    let (_, t) = parts(config);
+    let mut m = vec![
+        ("githubConfigUrl".into(), Y::str("https://github.com/my-org/my-repo")).commented("edit"),
+        ("githubConfigSecret".into(), Y::Plain("my-github-secret".into())).commented("edit"),
+    ];
+    m.push(("minRunners".into(), Y::Plain(t.get("min_runners").map_or_else(|| "0".into(), num))));
+    match t.get("max_runners") {
+        Some(v) => m.push(("maxRunners".into(), Y::Plain(num(v)))),
+        None => m.push(
+            ("maxRunners".into(), Y::Plain(config.max_workers().to_string()))
+                .commented("the pool's max_workers: ARC's own default is unbounded"),
+        ),
+    }
+    format!(
+        "# Helm values for actions-runner-controller's gha-runner-scale-set chart, written by scaler-sim export arc\n# (helm upgrade --install my-runners oci://ghcr.io/actions/actions-runner-controller-charts/gha-runner-scale-set -f THIS_FILE).\n{}",
+        Y::Map(m).render()
     )
 }
 

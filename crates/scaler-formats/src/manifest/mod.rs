@@ -116,9 +116,24 @@ impl Entry {
     }
 }
 
+/// What a manifest's autoscaler is and scales, as written (`metadata.name`,
+/// `metadata.namespace`, `spec.scaleTargetRef`): an export of a tuned setting keeps them, so
+/// that it applies in the manifest's place.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Workload {
+    /// The autoscaler object's name (the Knative Service's, for Knative).
+    pub name: Option<String>,
+    /// Its namespace.
+    pub namespace: Option<String>,
+    /// What it scales: `(apiVersion, kind, name)` of `spec.scaleTargetRef` (HPA, KEDA).
+    pub target: Option<(String, String, String)>,
+}
+
 /// A manifest read into `[scaler]` keys.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Manifest {
+    /// What the autoscaler is and scales (for exports that replace it).
+    pub workload: Workload,
     /// The system.
     pub system: System,
     /// The objects read, for messages (`HorizontalPodAutoscaler default/web`).
@@ -214,6 +229,7 @@ fn from_docs(
         return Err(InputError::file(first, format!("holds no {}", system.what())));
     }
     let mut m = Manifest {
+        workload: Workload::default(),
         system,
         objects: Vec::new(),
         entries: Vec::new(),
@@ -454,6 +470,20 @@ impl<'f> Reader<'_, 'f> {
 
     fn object(&mut self, d: &YNode) {
         self.m.objects.push(object_name(d));
+        // The first autoscaler object names the workload (a ConfigMap is cluster-wide).
+        if self.m.workload.name.is_some() || str_at(d, "kind") == Some("ConfigMap") {
+            return;
+        }
+        let meta = d.get("metadata");
+        self.m.workload.name = meta.and_then(|m| str_at(m, "name")).map(str::to_string);
+        self.m.workload.namespace = meta.and_then(|m| str_at(m, "namespace")).map(str::to_string);
+        let target = d.get("spec").and_then(|s| s.get("scaleTargetRef"));
+        self.m.workload.target = target.and_then(|t| {
+            let name = str_at(t, "name")?.to_string();
+            let api = str_at(t, "apiVersion").unwrap_or("apps/v1").to_string();
+            let kind = str_at(t, "kind").unwrap_or("Deployment").to_string();
+            Some((api, kind, name))
+        });
     }
 
     fn spec<'d>(&self, d: &'d YNode) -> Result<&'d YNode, InputError> {

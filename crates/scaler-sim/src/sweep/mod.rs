@@ -58,6 +58,8 @@ pub const SWEEP_DATA: &[&str] = &[
     "recommended-aws-step.json",
     "recommended-keda.yaml",
     "recommended-kpa.yaml",
+    "recommended-aws-target-tracking.json",
+    "recommended-arc.yaml",
     "recommended.py",
 ];
 
@@ -130,7 +132,7 @@ fn recommended_files(
     sc: &Scenario,
     i: usize,
 ) -> Result<(), SimError> {
-    use scaler_formats::export::{export, toml_table, ExportFormat};
+    use scaler_formats::export::{export_for, toml_table, ExportFormat};
     use scaler_formats::manifest::toml_string;
     let seed = spec.seeds[0];
     let mut t =
@@ -146,7 +148,8 @@ fn recommended_files(
         t.push_str(".\n");
     }
     let own = ExportFormat::of_policy(sc.scaler.policy().as_str()).into_iter().find(|f| *f != ExportFormat::Toml);
-    let own_text = own.map(|f| (f, export(f, &sc.scaler)));
+    let workload = scaler_formats::scenario::workload_of_doc(doc)?;
+    let own_text = own.map(|f| (f, export_for(f, &sc.scaler, &workload)));
     if let Some((f, r)) = &own_text {
         match r {
             Ok(_) => t.push_str(&format!("# Its {} form: {}.\n", f.as_str(), f.recommended_file())),

@@ -423,6 +423,16 @@ fn a_sweep_over_a_manifest_scenario_overrides_the_manifest_values() {
     assert_ne!(waits[0], waits[1], "min_workers did not apply:\n{results}");
     let rec: serde_json::Value = serde_json::from_str(&read(&dir.path().join("sw"), "recommendation.json")).unwrap();
     assert_eq!(rec["baseline"]["params"]["scaler.hpa.target_utilization_percent"], "65", "{rec}");
+    // The recommended HPA replaces the manifest: its name, namespace and target are kept.
+    let rec_hpa = read(&dir.path().join("sw"), "recommended-hpa.yaml");
+    assert!(rec_hpa.contains("metadata:\n  name: web\n  namespace: shop\n"), "{rec_hpa}");
+    assert!(
+        rec_hpa.contains("scaleTargetRef:\n    apiVersion: apps/v1\n    kind: Deployment\n    name: web\n"),
+        "{rec_hpa}"
+    );
+    assert!(!rec_hpa.contains("my-app"), "{rec_hpa}");
+    let r = run_in(dir.path(), &["export", "hpa", "web-hpa.yaml"]);
+    assert!(String::from_utf8_lossy(&r.stdout).contains("  name: web\n  namespace: shop\n"));
     // Without `policy` beside `manifest`, the manifest's policy is the one the axes apply to.
     let text = std::fs::read_to_string(dir.path().join("ms.toml")).unwrap().replace("policy = \"hpa\"\n", "");
     write(dir.path(), "ms.toml", &text);
@@ -483,4 +493,44 @@ fn hostile_manifests_are_refused_without_exhausting_memory_or_time() {
         let r = run_in(dir.path(), &["replay", "--config", name, "--observations", "none.csv"]);
         assert!(fails(&r).contains(name));
     }
+}
+
+#[test]
+fn target_tracking_and_arc_export_what_aws_and_actions_runner_controller_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let tt = root().join("sims/policies/target_tracking.toml");
+    let r = run_in(dir.path(), &["export", "aws-target-tracking", tt.to_str().unwrap()]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
+    let p = &v["PutScalingPolicy"];
+    assert_eq!(p["PolicyType"], "TargetTrackingScaling");
+    let c = &p["TargetTrackingScalingPolicyConfiguration"];
+    assert_eq!(
+        (c["TargetValue"].as_f64(), c["ScaleOutCooldown"].as_f64(), c["DisableScaleIn"].as_bool()),
+        (Some(70.0), Some(300.0), Some(false))
+    );
+    assert_eq!(v["RegisterScalableTarget"]["MaxCapacity"], 80);
+    assert!(!v["_comment"].as_str().unwrap().contains("WARNING"));
+    // Alarms AWS cannot be given are said so, not silently dropped.
+    let text = std::fs::read_to_string(&tt).unwrap().replace("scale_out_datapoints = 3", "scale_out_datapoints = 5");
+    write(dir.path(), "tt5.toml", &text);
+    let r = run_in(dir.path(), &["export", "aws-target-tracking", "tt5.toml"]);
+    let v: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
+    assert!(v["_comment"].as_str().unwrap().contains("WARNING: this setting models alarms of 5 datapoints"), "{v}");
+    let backlog = text.replace("metric = \"utilization\"", "metric = \"backlog_per_worker\"");
+    write(dir.path(), "ttb.toml", &backlog);
+    let r = run_in(dir.path(), &["export", "aws-target-tracking", "ttb.toml"]);
+    let v: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
+    let c = &v["PutScalingPolicy"]["TargetTrackingScalingPolicyConfiguration"];
+    assert_eq!(c["CustomizedMetricSpecification"]["MetricName"], "BacklogPerTask", "{v}");
+    // ARC: the scale set's Helm values.
+    let arc = root().join("sims/policies/arc.toml");
+    let r = run_in(dir.path(), &["export", "arc", arc.to_str().unwrap(), "-o", "values.yaml"]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let y = read(dir.path(), "values.yaml");
+    assert!(y.contains("\nminRunners: 2\nmaxRunners: 80\n") && y.contains("githubConfigUrl:"), "{y}");
+    // Each from its own policy only.
+    let r = run_in(dir.path(), &["export", "arc", tt.to_str().unwrap()]);
+    assert_eq!(r.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&r.stderr).contains("the target_tracking policy has: aws-target-tracking, toml"));
 }
