@@ -699,3 +699,24 @@ fn import_csv_reads_a_bom_and_quoted_fields_and_several_files() {
     assert_eq!(read(p, "r.csv"), "timestamp_s,arrivals\n0,90\n60,30\n120,15\n");
     assert_eq!(meta(p, "r.csv")["read"], 3);
 }
+
+#[test]
+fn the_tuning_guides_prometheus_export_imports_to_the_shipped_trace() {
+    // docs/tuning.md's worked example: the shipped export imports to the shipped trace, byte
+    // for byte, and the shipped meta file is the one the import writes (so its sha256 holds).
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let d = dir();
+    let p = d.path();
+    std::fs::create_dir(p.join("traces")).unwrap();
+    std::fs::copy(
+        root.join("traces/prometheus_web_requests_1d.json"),
+        p.join("traces/prometheus_web_requests_1d.json"),
+    )
+    .unwrap();
+    let out =
+        ok(p, &["prometheus", "traces/prometheus_web_requests_1d.json", "-o", "traces/web_requests_1d_rates.csv"]);
+    assert!(out.contains("origin (time 0): 2024-03-04T00:00:00Z"), "{out}");
+    for f in ["traces/web_requests_1d_rates.csv", "traces/web_requests_1d_rates.csv.meta.json"] {
+        assert_eq!(read(p, f), std::fs::read_to_string(root.join(f)).unwrap(), "{f} differs from the shipped one");
+    }
+}

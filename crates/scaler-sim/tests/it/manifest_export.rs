@@ -534,3 +534,24 @@ fn target_tracking_and_arc_export_what_aws_and_actions_runner_controller_read() 
     assert_eq!(r.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&r.stderr).contains("the target_tracking policy has: aws-target-tracking, toml"));
 }
+
+#[test]
+fn the_tuning_guides_hpa_example_recommends_what_the_guide_says() {
+    // docs/tuning.md, "From a Prometheus export to a pasted HPA manifest", step 4 and 5.
+    let dir = tempfile::tempdir().unwrap();
+    let sc = root().join("sims/web_hpa_tuning.toml");
+    let r = run_in(dir.path(), &["sweep", sc.to_str().unwrap(), "--out", "w", "--json"]);
+    assert_eq!(r.status.code(), Some(0), "{}", String::from_utf8_lossy(&r.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
+    assert_eq!(v["recommended"]["setting"], 20, "{v}");
+    let hpa = read(&dir.path().join("w"), "recommended-hpa.yaml");
+    assert!(hpa.contains("  name: web\n  namespace: shop\n") && hpa.contains("  minReplicas: 4\n"), "{hpa}");
+    assert!(hpa.contains("        averageUtilization: 75\n"), "{hpa}");
+    // Some settings break the constraint: it binds.
+    let results = read(&dir.path().join("w"), "results.csv");
+    let header: Vec<&str> = results.lines().next().unwrap().split(',').collect();
+    let p99 = header.iter().position(|h| *h == "wait_p99_s").unwrap();
+    let over =
+        results.lines().skip(1).filter(|l| l.split(',').nth(p99).unwrap().parse::<f64>().unwrap() > 0.25).count();
+    assert!(over > 0 && over < 27, "{over} of 27 settings break the constraint");
+}
