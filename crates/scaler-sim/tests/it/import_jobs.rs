@@ -88,6 +88,7 @@ fn github_pages_and_job_lines_become_one_sorted_task_trace() {
          left out 2: duplicate (a job id seen before: overlapping pages)\n\
          left out 3: not finished (status queued, in_progress, waiting, requested or pending)\n\
          left out 2: never ran on a runner (skipped, or cancelled before a runner took it)\n\
+         notice: recorded queue times (observed_wait_s): mean 33.750 s, p50 5 s, p95 90 s, p99 90 s, max 90 s\n\
          notice: 1 job(s) started before they arrived (clock skew): observed_wait_s is written as 0\n\
          origin (time 0): 2024-03-01T12:00:00Z\n\
          wrote out.csv (task trace, 4 row(s))\n"
@@ -350,6 +351,7 @@ fn sacct_jobs_become_tasks_and_steps_and_unstarted_jobs_are_counted() {
          left out 3: job step (a JobID with a dot: 123.batch, 123.extern, 123.0)\n\
          left out 2: never started (Start is Unknown or None: pending, or cancelled before it started)\n\
          left out 1: still running (End is Unknown)\n\
+         notice: recorded queue times (observed_wait_s): mean 88.143 s, p50 10 s, p95 300 s, p99 300 s, max 300 s\n\
          notice: 1 job(s) started before they arrived (clock skew): observed_wait_s is written as 0\n\
          origin (time 0): 2024-03-01T11:59:00Z\n\
          wrote out.csv (task trace, 7 row(s))\n"

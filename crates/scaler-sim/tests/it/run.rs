@@ -596,3 +596,26 @@ fn ephemeral_workers_run_one_task_each_under_arc_and_the_soak_holds() {
     let e = String::from_utf8_lossy(&r.stderr);
     assert!(r.status.code() == Some(2) && e.contains("bad.toml:4:") && e.contains("slots_per_worker must be 1"), "{e}");
 }
+
+#[test]
+fn the_tuning_guides_test_farm_holds_its_numbers() {
+    // docs/tuning.md, "A CI test farm from its GitHub Actions history", steps 4 and 5.
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let sc = root.join("sims/ci_runners.toml");
+    let pol = |n: &str| root.join("sims/ci").join(n).display().to_string();
+    let (a, b, c, d) = (pol("arc.toml"), pol("arc_min24.toml"), pol("queue.toml"), pol("threshold.toml"));
+    let r =
+        run_in(dir.path(), &["compare", sc.to_str().unwrap(), "--policies", &a, &b, &c, &d, "--out", "c", "--json"]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
+    let row = |name: &str| v["policies"].as_array().unwrap().iter().find(|p| p["policy"] == name).unwrap().clone();
+    assert_eq!((row("arc")["wait_p95_s"].as_f64(), row("arc_min24")["wait_p95_s"].as_f64()), (Some(94.0), Some(56.0)));
+    assert_eq!(row("threshold")["wait_p99_s"].as_f64(), Some(437.0));
+    assert_eq!(row("arc")["tasks"], 5185);
+    let r = run_in(dir.path(), &["sweep", sc.to_str().unwrap(), "--out", "s", "--json"]);
+    assert_eq!(r.status.code(), Some(0), "{}", String::from_utf8_lossy(&r.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
+    assert_eq!(v["recommended"]["params"]["scaler.arc.min_runners"], "24", "{v}");
+    assert!(read(&dir.path().join("s"), "recommended-arc.yaml").contains("\nminRunners: 24\nmaxRunners: 400\n"));
+}

@@ -117,6 +117,9 @@ impl Tasks {
         report.wrote = "task trace";
         report.written = self.tasks.len() as u64;
         report.origin_unix_ms = origin;
+        if let Some(line) = recorded_waits(&self.tasks) {
+            report.notices.push(line);
+        }
         if self.negative_waits > 0 {
             report.notices.push(format!(
                 "{} job(s) started before they arrived (clock skew): observed_wait_s is written as 0",
@@ -131,6 +134,29 @@ impl Tasks {
         }
         Ok(())
     }
+}
+
+/// The recorded queue times (`observed_wait_s`) summed up as the simulator's summary states
+/// its waits (mean, nearest-rank p50, p95 and p99, max), to set beside a simulated pool's.
+fn recorded_waits(tasks: &[Task]) -> Option<String> {
+    if tasks.is_empty() {
+        return None;
+    }
+    let mut w: Vec<u64> = tasks.iter().map(|t| t.wait_ms).collect();
+    w.sort_unstable();
+    let n = w.len() as u64;
+    let rank = |q: u64| w[usize::try_from((q * n).div_ceil(100).max(1) - 1).unwrap_or(0)];
+    let s = |ms: u64| scaler_core::DurationMs(ms).to_string();
+    let sum: u128 = w.iter().map(|&x| u128::from(x)).sum();
+    #[allow(clippy::cast_precision_loss)]
+    let mean = sum as f64 / n as f64 / 1000.0;
+    Some(format!(
+        "recorded queue times (observed_wait_s): mean {mean:.3} s, p50 {} s, p95 {} s, p99 {} s, max {} s",
+        s(rank(50)),
+        s(rank(95)),
+        s(rank(99)),
+        s(*w.last().unwrap_or(&0))
+    ))
 }
 
 /// Appends `field`, quoted as CSV quotes it if it holds a comma, a quote or a line break.
