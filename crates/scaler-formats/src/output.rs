@@ -184,14 +184,14 @@ pub fn set_default_permissions(file: &File, target: &Path) {
 }
 
 /// A writer that flushes a byte buffer to `out` once it passes 64 KiB.
-pub struct Chunked<'w, W: Write> {
+pub struct Chunked<'w, W: Write + ?Sized> {
     /// The pending bytes.
     pub buf: Vec<u8>,
     out: &'w mut W,
     path: &'w Path,
 }
 
-impl<'w, W: Write> Chunked<'w, W> {
+impl<'w, W: Write + ?Sized> Chunked<'w, W> {
     /// Wraps `out`, named `path` in errors.
     pub fn new(out: &'w mut W, path: &'w Path) -> Self {
         Chunked { buf: Vec::with_capacity(1 << 17), out, path }

@@ -178,6 +178,44 @@ fn locate(inputs: &[PathBuf], names: &[Vec<String>], loc: Loc, message: String) 
 
 type Result2 = Result<(ImportReport, Vec<String>), SimError>;
 
+/// Every data row of every input, in file order: opens each file, finds `time_column` and
+/// the columns `cols` names (`(name, option)`; `None` is not read), and calls `row(file,
+/// csv, time_ms, indices)` with each named column's index. Returns the rows read and each
+/// file's header.
+fn each_row(
+    inputs: &[PathBuf],
+    time_column: &str,
+    times: &mut Times,
+    cols: &[Option<(&str, String)>],
+    mut row: impl FnMut(u32, &CsvReader<File>, i64, &[Option<usize>]) -> Result<(), SimError>,
+) -> Result<(u64, Vec<Vec<String>>), SimError> {
+    let (mut read, mut names) = (0u64, Vec::new());
+    for (f, p) in inputs.iter().enumerate() {
+        let mut csv = CsvReader::open(p)?;
+        let t = column(&csv, time_column, "--time-column")?;
+        let mut idx = Vec::with_capacity(cols.len());
+        for c in cols {
+            idx.push(match c {
+                Some((name, option)) => Some(column(&csv, name, option)?),
+                None => None,
+            });
+        }
+        names.push(csv.header().to_vec());
+        let file = u32::try_from(f).unwrap_or(u32::MAX);
+        loop {
+            match csv.next_row()? {
+                Next::End => break,
+                Next::Bad(e) => return Err(e.into()),
+                Next::Row => {}
+            }
+            read += 1;
+            let ts = times.read(&csv, t)?;
+            row(file, &csv, ts, &idx)?;
+        }
+    }
+    Ok((read, names))
+}
+
 fn rates(
     opts: &ImportOptions,
     time_column: &str,
@@ -200,41 +238,29 @@ fn rates(
     };
     let step = super::prometheus::step_ms(opts)?;
     let mut sum = Summed::new();
-    let (mut read, mut nan, mut empty) = (0u64, 0u64, 0u64);
-    let mut names = Vec::new();
-    for (f, p) in inputs.iter().enumerate() {
-        let mut csv = CsvReader::open(p)?;
-        let t = column(&csv, time_column, "--time-column")?;
-        let v = column(&csv, value_column, "--value-column")?;
-        names.push(csv.header().to_vec());
-        let file = u32::try_from(f).unwrap_or(u32::MAX);
-        loop {
-            match csv.next_row()? {
-                Next::End => break,
-                Next::Bad(e) => return Err(e.into()),
-                Next::Row => {}
-            }
-            read += 1;
-            let ts = times.read(&csv, t)?;
-            let b = csv.get_bytes(v);
-            if b.is_empty() {
-                empty += 1;
-                continue;
-            }
-            let units = match series::parse_value(b) {
-                Ok(Value::Units(u)) => u,
-                Ok(Value::NaN) => {
-                    nan += 1;
-                    0
-                }
-                Err(e) => {
-                    return Err(csv.field_error(v, format!("{:?} {}", String::from_utf8_lossy(b), e.rule())).into());
-                }
-            };
-            let loc = Loc { file, series: u32::try_from(v).unwrap_or(u32::MAX), index: csv.line() };
-            sum.add(ts, units, loc).map_err(|_| csv.field_error(v, "the sum at this time is too large"))?;
+    let (mut nan, mut empty) = (0u64, 0u64);
+    let cols = [Some((value_column, "--value-column".to_string()))];
+    let (read, names) = each_row(inputs, time_column, &mut times, &cols, |file, csv, ts, idx| {
+        let v = idx[0].unwrap_or(0);
+        let b = csv.get_bytes(v);
+        if b.is_empty() {
+            empty += 1;
+            return Ok(());
         }
-    }
+        let units = match series::parse_value(b) {
+            Ok(Value::Units(u)) => u,
+            Ok(Value::NaN) => {
+                nan += 1;
+                0
+            }
+            Err(e) => {
+                return Err(csv.field_error(v, format!("{:?} {}", String::from_utf8_lossy(b), e.rule())).into());
+            }
+        };
+        let loc = Loc { file, series: u32::try_from(v).unwrap_or(u32::MAX), index: csv.line() };
+        sum.add(ts, units, loc).map_err(|_| csv.field_error(v, "the sum at this time is too large"))?;
+        Ok(())
+    })?;
     sum.settle().map_err(|t| InputError::file(&inputs[0], format!("the sum at {} is too large", series::fmt_ms(t))))?;
     if sum.points().is_empty() {
         return Err(InputError::file(
@@ -285,40 +311,31 @@ fn tasks(
         )
         .into());
     };
-    let (mut read, mut empty) = (0u64, 0u64);
+    let mut empty = 0u64;
     let mut rows: Vec<(i64, u64)> = Vec::new();
-    for p in inputs {
-        let mut csv = CsvReader::open(p)?;
-        let t = column(&csv, time_column, "--time-column")?;
-        let d = column(&csv, duration_column, "--column duration_s")?;
-        loop {
-            match csv.next_row()? {
-                Next::End => break,
-                Next::Bad(e) => return Err(e.into()),
-                Next::Row => {}
-            }
-            read += 1;
-            let ts = times.read(&csv, t)?;
-            let b = csv.get_bytes(d);
-            if b.is_empty() {
-                empty += 1;
-                continue;
-            }
-            let dur = DurationMs::parse_seconds_bytes(b).map_err(|e| {
-                let rule = match e {
-                    DecimalError::NotANumber => "must be a number of seconds".to_string(),
-                    DecimalError::RoundsToZero => "is a positive duration that rounds to 0 ms".to_string(),
-                    other => other.to_string(),
-                };
-                csv.field_error(d, format!("{:?} {rule}", String::from_utf8_lossy(b)))
-            })?;
-            rows.push((ts, dur.as_ms()));
+    let cols = [Some((duration_column, "--column duration_s".to_string()))];
+    let (read, _) = each_row(inputs, time_column, &mut times, &cols, |_, csv, ts, idx| {
+        let d = idx[0].unwrap_or(0);
+        let b = csv.get_bytes(d);
+        if b.is_empty() {
+            empty += 1;
+            return Ok(());
         }
-    }
+        let dur = DurationMs::parse_seconds_bytes(b).map_err(|e| {
+            let rule = match e {
+                DecimalError::NotANumber => "must be a number of seconds".to_string(),
+                DecimalError::RoundsToZero => "is a positive duration that rounds to 0 ms".to_string(),
+                other => other.to_string(),
+            };
+            csv.field_error(d, format!("{:?} {rule}", String::from_utf8_lossy(b)))
+        })?;
+        rows.push((ts, dur.as_ms()));
+        Ok(())
+    })?;
     let sorted = rows.windows(2).all(|w| w[0].0 <= w[1].0);
     rows.sort_by_key(|r| r.0);
     let origin = rows.first().map(|r| r.0);
-    let mut w = series::Out::new(out, out_path);
+    let mut w = crate::output::Chunked::new(out, out_path);
     w.buf.extend_from_slice(b"arrival_s,duration_s\n");
     for &(t, d) in &rows {
         push_ms_as_seconds(&mut w.buf, (t - origin.unwrap_or(t)).unsigned_abs());
@@ -355,53 +372,39 @@ fn observations(
     out_path: &Path,
 ) -> Result2 {
     let given = series::obs_columns(&opts.columns, "CSV_COLUMN")?;
-    let (mut read, mut empty, mut nan) = (0u64, 0u64, 0u64);
+    let (mut empty, mut nan) = (0u64, 0u64);
     // (time, values, where) per row.
     let mut rows: Vec<(i64, [u64; 5], [Loc; 5])> = Vec::new();
-    let mut names = Vec::new();
-    for (f, p) in inputs.iter().enumerate() {
-        let mut csv = CsvReader::open(p)?;
-        let t = column(&csv, time_column, "--time-column")?;
-        let mut idx = [None; 5];
-        for (k, g) in given.iter().enumerate() {
-            if let Some(name) = g {
-                idx[k] = Some(column(&csv, name, &format!("--column {}", series::OBS_COLUMNS[k]))?);
+    let cols: Vec<Option<(&str, String)>> = given
+        .iter()
+        .enumerate()
+        .map(|(k, g)| g.as_deref().map(|name| (name, format!("--column {}", series::OBS_COLUMNS[k]))))
+        .collect();
+    let (read, names) = each_row(inputs, time_column, &mut times, &cols, |file, csv, ts, idx| {
+        let mut vals = [0u64; 5];
+        let mut locs = [Loc::default(); 5];
+        for (k, i) in idx.iter().enumerate() {
+            let Some(i) = *i else { continue };
+            let b = csv.get_bytes(i);
+            if b.is_empty() {
+                empty += 1;
+                return Ok(());
             }
-        }
-        names.push(csv.header().to_vec());
-        let file = u32::try_from(f).unwrap_or(u32::MAX);
-        'rows: loop {
-            match csv.next_row()? {
-                Next::End => break,
-                Next::Bad(e) => return Err(e.into()),
-                Next::Row => {}
-            }
-            read += 1;
-            let ts = times.read(&csv, t)?;
-            let mut vals = [0u64; 5];
-            let mut locs = [Loc::default(); 5];
-            for (k, i) in idx.iter().enumerate() {
-                let Some(i) = *i else { continue };
-                let b = csv.get_bytes(i);
-                if b.is_empty() {
-                    empty += 1;
-                    continue 'rows;
+            match series::parse_value(b) {
+                Ok(Value::Units(u)) => vals[k] = u,
+                Ok(Value::NaN) => {
+                    nan += 1;
+                    return Ok(());
                 }
-                match series::parse_value(b) {
-                    Ok(Value::Units(u)) => vals[k] = u,
-                    Ok(Value::NaN) => {
-                        nan += 1;
-                        continue 'rows;
-                    }
-                    Err(e) => {
-                        return Err(csv.field_error(i, format!("{:?} {}", String::from_utf8_lossy(b), e.rule())).into())
-                    }
+                Err(e) => {
+                    return Err(csv.field_error(i, format!("{:?} {}", String::from_utf8_lossy(b), e.rule())).into())
                 }
-                locs[k] = Loc { file, series: u32::try_from(i).unwrap_or(u32::MAX), index: csv.line() };
             }
-            rows.push((ts, vals, locs));
+            locs[k] = Loc { file, series: u32::try_from(i).unwrap_or(u32::MAX), index: csv.line() };
         }
-    }
+        rows.push((ts, vals, locs));
+        Ok(())
+    })?;
     let sorted = rows.windows(2).all(|w| w[0].0 <= w[1].0);
     rows.sort_by_key(|r| r.0);
     for w in rows.windows(2) {

@@ -150,23 +150,9 @@ fn observations(
     }
     let cols: [Option<&[series::Point]>; 5] = std::array::from_fn(|k| sums[k].as_ref().map(Summed::points));
     let w = series::write_observations(cols, out, out_path, &|_, loc, m| locate(inputs, loc, m))?;
-    let mut report = ImportReport {
-        wrote: "observations",
-        read: tally.read,
-        written: w.rows,
-        origin_unix_ms: w.origin_ms,
-        ..ImportReport::default()
-    };
-    left_outs(&mut report, &tally);
-    report.left_out.extend(series::obs_left_out(&w));
-    if let Some(n) = series::obs_defaults_notice(&given) {
-        report.notices.push(n);
-    }
-    if w.rows == 0 {
-        report.notices.push("no timestamp has a sample in every column: only the header was written".to_string());
-    }
-    report.notices.append(&mut tally.notices);
-    Ok(report)
+    let mut own = ImportReport::default();
+    left_outs(&mut own, &tally);
+    Ok(series::observations_report(&w, tally.read, &given, "sample", own.left_out, std::mem::take(&mut tally.notices)))
 }
 
 /// Which input each observations column reads: its FILE must be one of the inputs, and

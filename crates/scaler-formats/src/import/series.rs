@@ -14,6 +14,7 @@ use scaler_core::{Decimal, DecimalError, DurationMs, Fixed9, Observation, TimeMs
 
 use crate::error::{InputError, SimError};
 use crate::fmtnum::{push_fixed9, push_ms_as_seconds, push_u64};
+use crate::output::Chunked;
 
 /// Decimal places kept of every value read (values are rounded to them, ties away from zero).
 pub const SCALE: u32 = 9;
@@ -259,36 +260,6 @@ pub struct RatesWritten {
     pub padded: bool,
 }
 
-/// Buffered writing to `out`, named `path` in errors.
-pub struct Out<'a> {
-    out: &'a mut dyn Write,
-    path: &'a Path,
-    /// The bytes not yet written.
-    pub buf: Vec<u8>,
-}
-
-impl<'a> Out<'a> {
-    /// Wraps `out`.
-    pub fn new(out: &'a mut dyn Write, path: &'a Path) -> Out<'a> {
-        Out { out, path, buf: Vec::with_capacity(1 << 16) }
-    }
-
-    /// Writes the buffer out when it is large.
-    pub fn maybe_flush(&mut self) -> Result<(), SimError> {
-        if self.buf.len() >= 1 << 16 {
-            self.flush()?;
-        }
-        Ok(())
-    }
-
-    /// Writes the buffer out.
-    pub fn flush(&mut self) -> Result<(), SimError> {
-        self.out.write_all(&self.buf).map_err(|e| SimError::io(self.path, "write", e))?;
-        self.buf.clear();
-        Ok(())
-    }
-}
-
 /// Writes `points` as a rate trace `timestamp_s,arrivals` with times rebased to the first
 /// point, one row per step; `at` makes the error of a point (its file and place).
 ///
@@ -359,27 +330,32 @@ pub fn write_rates(
     }
     const E12: u128 = 1_000_000_000_000;
     let mul: u128 = if opts.per_second { u128::from(step_ms) } else { 1000 };
-    let mut w = Out::new(out, out_path);
+    let mut w = Chunked::new(out, out_path);
     w.buf.extend_from_slice(b"timestamp_s,arrivals\n");
     let mut r = RatesWritten { step_ms, origin_ms: first.ts_ms, ..RatesWritten::default() };
     let mut running: u128 = 0;
     let mut emitted: u128 = 0;
     let mut prev = first.ts_ms - step;
-    let mut row =
-        |w: &mut Out<'_>, t: i64, x: u128, loc: Loc, is_last: bool, r: &mut RatesWritten| -> Result<(), SimError> {
-            running = running
-                .checked_add(x)
-                .ok_or_else(|| at(loc, format!("the total of arrivals is too large at {}", fmt_time(t))))?;
-            let whole = if is_last { (running + E12 / 2) / E12 } else { running / E12 };
-            let n = whole - emitted;
-            emitted = whole;
-            push_ms_as_seconds(&mut w.buf, (t - first.ts_ms).unsigned_abs());
-            w.buf.push(b',');
-            push_u64(&mut w.buf, u64::try_from(n).unwrap_or(u64::MAX));
-            w.buf.push(b'\n');
-            r.rows += 1;
-            w.maybe_flush()
-        };
+    let mut row = |w: &mut Chunked<'_, dyn Write>,
+                   t: i64,
+                   x: u128,
+                   loc: Loc,
+                   is_last: bool,
+                   r: &mut RatesWritten|
+     -> Result<(), SimError> {
+        running = running
+            .checked_add(x)
+            .ok_or_else(|| at(loc, format!("the total of arrivals is too large at {}", fmt_time(t))))?;
+        let whole = if is_last { (running + E12 / 2) / E12 } else { running / E12 };
+        let n = whole - emitted;
+        emitted = whole;
+        push_ms_as_seconds(&mut w.buf, (t - first.ts_ms).unsigned_abs());
+        w.buf.push(b',');
+        push_u64(&mut w.buf, u64::try_from(n).unwrap_or(u64::MAX));
+        w.buf.push(b'\n');
+        r.rows += 1;
+        w.maybe_flush()
+    };
     let n = points.len();
     for (i, p) in points.iter().enumerate() {
         let missing = (p.ts_ms - prev) / step - 1;
@@ -529,7 +505,7 @@ pub fn write_observations(
     out_path: &Path,
     at: &dyn Fn(usize, Loc, String) -> InputError,
 ) -> Result<ObsWritten, SimError> {
-    let mut w = Out::new(out, out_path);
+    let mut w = Chunked::new(out, out_path);
     w.buf.extend_from_slice(
         b"timestamp_s,current_workers,pending_tasks,running_tasks,avg_task_duration_s,worker_utilization\n",
     );
@@ -718,4 +694,34 @@ mod tests {
         assert_eq!(parse_value(b"1e-3"), Ok(Value::Units(1_000_000)));
         assert_eq!(value_from_f64(0.1), Ok(Value::Units(100_000_000)));
     }
+}
+
+/// The report of an observations import from what [`write_observations`] wrote: `read`
+/// records, the format's own left-out counts (`left_out`, listed first) and notices, then the
+/// timestamps a column had no `point` for, the columns not given, and an empty result said so.
+pub fn observations_report(
+    w: &ObsWritten,
+    read: u64,
+    given: &[Option<String>; 5],
+    point: &str,
+    left_out: Vec<(String, u64)>,
+    mut notices: Vec<String>,
+) -> super::ImportReport {
+    let mut report = super::ImportReport {
+        wrote: "observations",
+        read,
+        written: w.rows,
+        origin_unix_ms: w.origin_ms,
+        left_out,
+        ..super::ImportReport::default()
+    };
+    report.left_out.extend(obs_left_out(w));
+    if let Some(n) = obs_defaults_notice(given) {
+        report.notices.push(n);
+    }
+    if w.rows == 0 {
+        report.notices.push(format!("no timestamp has a {point} in every column: only the header was written"));
+    }
+    report.notices.append(&mut notices);
+    report
 }
