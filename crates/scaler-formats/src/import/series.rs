@@ -629,6 +629,36 @@ pub fn left(list: &mut Vec<(String, u64)>, reason: &str, n: u64) {
     }
 }
 
+/// The report of an observations import from what [`write_observations`] wrote: `read`
+/// records, the format's own left-out counts (`left_out`, listed first) and notices, then the
+/// timestamps a column had no `point` for, the columns not given, and an empty result said so.
+pub fn observations_report(
+    w: &ObsWritten,
+    read: u64,
+    given: &[Option<String>; 5],
+    point: &str,
+    left_out: Vec<(String, u64)>,
+    mut notices: Vec<String>,
+) -> super::ImportReport {
+    let mut report = super::ImportReport {
+        wrote: "observations",
+        read,
+        written: w.rows,
+        origin_unix_ms: w.origin_ms,
+        left_out,
+        ..super::ImportReport::default()
+    };
+    report.left_out.extend(obs_left_out(w));
+    if let Some(n) = obs_defaults_notice(given) {
+        report.notices.push(n);
+    }
+    if w.rows == 0 {
+        report.notices.push(format!("no timestamp has a {point} in every column: only the header was written"));
+    }
+    report.notices.append(&mut notices);
+    report
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -694,34 +724,4 @@ mod tests {
         assert_eq!(parse_value(b"1e-3"), Ok(Value::Units(1_000_000)));
         assert_eq!(value_from_f64(0.1), Ok(Value::Units(100_000_000)));
     }
-}
-
-/// The report of an observations import from what [`write_observations`] wrote: `read`
-/// records, the format's own left-out counts (`left_out`, listed first) and notices, then the
-/// timestamps a column had no `point` for, the columns not given, and an empty result said so.
-pub fn observations_report(
-    w: &ObsWritten,
-    read: u64,
-    given: &[Option<String>; 5],
-    point: &str,
-    left_out: Vec<(String, u64)>,
-    mut notices: Vec<String>,
-) -> super::ImportReport {
-    let mut report = super::ImportReport {
-        wrote: "observations",
-        read,
-        written: w.rows,
-        origin_unix_ms: w.origin_ms,
-        left_out,
-        ..super::ImportReport::default()
-    };
-    report.left_out.extend(obs_left_out(w));
-    if let Some(n) = obs_defaults_notice(given) {
-        report.notices.push(n);
-    }
-    if w.rows == 0 {
-        report.notices.push(format!("no timestamp has a {point} in every column: only the header was written"));
-    }
-    report.notices.append(&mut notices);
-    report
 }
