@@ -730,6 +730,13 @@ fn locate<'t>(table: &'t Table, key: &str) -> Option<(usize, &'t Node)> {
 pub fn config_value(doc: &Doc, key: &str, node: &Node) -> Result<ConfigValue, InputError> {
     Ok(match &node.value {
         Value::Integer(t) | Value::Float(t) => ConfigValue::Number(t.clone()),
+        // A Kubernetes `behavior` block pasted as it is, YAML in a TOML string.
+        Value::String(s) if matches!(key, "hpa.behavior" | "keda.behavior") && s.contains(':') => {
+            let (line, col) = crate::error::line_col(&doc.text, node.span.start);
+            let name =
+                format!("{}:{line}:{col}: scaler.{key} (its YAML, by the block's own lines)", doc.path.display());
+            crate::manifest::pasted_yaml(Path::new(&name), "behavior", s)?
+        }
         Value::String(s) => ConfigValue::String(s.clone()),
         Value::Bool(b) => ConfigValue::Bool(*b),
         Value::Table(t) => {

@@ -332,6 +332,32 @@ fn object_name(d: &YNode) -> String {
     }
 }
 
+/// A block of YAML pasted into a TOML string (`behavior = """` then the block as Kubernetes
+/// prints it), as the configuration value it writes: numbers keep their text, and a single
+/// top-level key named like the setting (`behavior:`, pasted with its key) is unwrapped.
+/// `path` names the block in errors (its lines are the block's own).
+pub fn pasted_yaml(path: &Path, setting: &str, text: &str) -> Result<ConfigValue, InputError> {
+    let docs = yaml::parse(path, text)?;
+    let [one] = docs.as_slice() else {
+        return Err(InputError::file(path, "must be one YAML document"));
+    };
+    let mut node = one;
+    if let YValue::Map(m) = &one.value {
+        if let [(k, inner)] = m.as_slice() {
+            if k == setting {
+                node = inner;
+            }
+        }
+    }
+    if !matches!(node.value, YValue::Map(_)) {
+        return Err(InputError::file(
+            path,
+            format!("must be a YAML mapping (the {setting} block), not {}", node.value.kind()),
+        ));
+    }
+    config_value(node).ok_or_else(|| InputError::file(path, "is empty"))
+}
+
 /// A YAML value as a configuration value (numbers as their text).
 fn config_value(n: &YNode) -> Option<ConfigValue> {
     Some(match &n.value {

@@ -555,3 +555,38 @@ fn the_tuning_guides_hpa_example_recommends_what_the_guide_says() {
         results.lines().skip(1).filter(|l| l.split(',').nth(p99).unwrap().parse::<f64>().unwrap() > 0.25).count();
     assert!(over > 0 && over < 27, "{over} of 27 settings break the constraint");
 }
+
+#[test]
+fn a_behavior_block_pasted_as_yaml_reads_as_the_inline_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let head = "[scaler]\npolicy = \"hpa\"\nmin_workers = 1\nmax_workers = 20\nevaluation_interval = 15\nmetrics_window = 60\n[scaler.hpa]\ntarget_utilization_percent = 60\n";
+    let inline = format!(
+        "{head}behavior = {{ scaleDown = {{ stabilizationWindowSeconds = 30, policies = [{{ type = \"Pods\", value = 1, periodSeconds = 60 }}] }}, scaleUp = {{ selectPolicy = \"Min\", policies = [{{ type = \"Pods\", value = 2, periodSeconds = 15 }}, {{ type = \"Percent\", value = 50, periodSeconds = 15 }}] }} }}\n"
+    );
+    // As `kubectl get hpa -o yaml` prints it, with its key, pasted between triple quotes.
+    let pasted = format!(
+        "{head}behavior = \"\"\"\nbehavior:\n  scaleDown:\n    stabilizationWindowSeconds: 30\n    policies:\n    - type: Pods\n      value: 1\n      periodSeconds: 60\n  scaleUp:\n    selectPolicy: Min\n    policies:\n    - {{type: Pods, value: 2, periodSeconds: 15}}\n    - {{type: Percent, value: 50, periodSeconds: 15}}\n\"\"\"\n"
+    );
+    write(dir.path(), "inline.toml", &inline);
+    write(dir.path(), "pasted.toml", &pasted);
+    write(dir.path(), "bare.toml", &pasted.replace("behavior:\n  scaleDown", "scaleDown").replace("\n  ", "\n"));
+    let obs = root().join("traces/example_observations.csv");
+    let mut outs = Vec::new();
+    for cfg in ["inline.toml", "pasted.toml", "bare.toml"] {
+        let r = run_in(dir.path(), &["replay", "--config", cfg, "--observations", obs.to_str().unwrap()]);
+        assert!(r.status.success(), "{cfg}: {}", String::from_utf8_lossy(&r.stderr));
+        outs.push(r.stdout);
+    }
+    assert_eq!(outs[0], outs[1]);
+    assert_eq!(outs[0], outs[2]);
+    // (and the behavior matters on these observations: without it the decisions differ)
+    write(dir.path(), "none.toml", head);
+    let r = run_in(dir.path(), &["replay", "--config", "none.toml", "--observations", obs.to_str().unwrap()]);
+    assert_ne!(r.stdout, outs[0]);
+    // A broken block is located: the TOML string's place, then the line inside the block.
+    write(dir.path(), "bad.toml", &pasted.replace("value: 1\n", "value: [1\n"));
+    let r = run_in(dir.path(), &["replay", "--config", "bad.toml", "--observations", obs.to_str().unwrap()]);
+    let e = String::from_utf8_lossy(&r.stderr);
+    assert_eq!(r.status.code(), Some(2), "{e}");
+    assert!(e.contains("bad.toml:9:12: scaler.hpa.behavior (its YAML, by the block's own lines)"), "{e}");
+}
