@@ -80,6 +80,8 @@ pub struct Engine {
     crash_at: BinaryHeap<Reverse<(u64, u32, u32)>>,
     faults: FaultStreams,
     waits: WaitStats,
+    /// The waits of the tasks that arrived while no worker was ready.
+    cold_waits: WaitStats,
     /// `current_workers` over time, as seen at ticks.
     current_workers: TimeIntegral,
     max_workers_seen: u32,
@@ -116,6 +118,7 @@ impl Engine {
             crash_at: BinaryHeap::new(),
             faults: FaultStreams::new(&params.faults, params.seed),
             waits: WaitStats::new(),
+            cold_waits: WaitStats::new(),
             current_workers: TimeIntegral::new(u64::from(initial)),
             max_workers_seen: 0,
             zero_started: Vec::new(),
@@ -304,7 +307,9 @@ impl Engine {
                 }
                 break;
             }
-            self.tasks.arrive(t, task);
+            // No ready worker: the task waits for one to start (a cold start).
+            let cold = self.pool.ready() == 0;
+            self.tasks.arrive(t, task, cold);
             *next_arrival = source.next_task()?;
         }
         // 4. dispatch.
@@ -370,6 +375,9 @@ impl Engine {
                 let task = self.tasks.pop_queued(t).expect("not empty");
                 if !task.retry {
                     self.waits.record(t - task.arrival_ms, slo_ms)?;
+                    if task.cold {
+                        self.cold_waits.record(t - task.arrival_ms, slo_ms)?;
+                    }
                 }
                 if task.duration_ms == 0 {
                     self.zero_started.push(w);
@@ -563,6 +571,14 @@ impl Engine {
             workers_requested: self.pool.requested(),
             slo_violations: self.waits.slo_violations,
             mean_queue_length: if end == 0 { 0.0 } else { self.tasks.queue_integral() as f64 / end as f64 },
+            cold_start_tasks: self.cold_waits.count,
+            cold_start_wait_mean_s: if self.cold_waits.count == 0 {
+                0.0
+            } else {
+                self.cold_waits.sum_ms() as f64 / self.cold_waits.count as f64 / 1000.0
+            },
+            cold_start_wait_p95_s: ms(self.cold_waits.nearest_rank(95, 100)?),
+            cold_start_wait_max_s: ms(self.cold_waits.max_ms()),
             faults: self.faults.counts,
         };
         Ok(summary)

@@ -320,19 +320,22 @@ pub(crate) struct WaitStats {
     waits: Waits,
     sum_ms: u128,
     max_ms: u64,
+    /// Waits recorded.
+    pub(crate) count: u64,
     /// Waits longer than the SLO.
     pub(crate) slo_violations: u64,
 }
 
 impl WaitStats {
     pub(crate) fn new() -> WaitStats {
-        WaitStats { waits: Waits::default(), sum_ms: 0, max_ms: 0, slo_violations: 0 }
+        WaitStats { waits: Waits::default(), sum_ms: 0, max_ms: 0, count: 0, slo_violations: 0 }
     }
 
     /// A task waited `wait` ms; waits above `slo_ms` violate the SLO.
     #[inline]
     pub(crate) fn record(&mut self, wait: u64, slo_ms: u64) -> Result<(), ModelError> {
         self.waits.push(wait)?;
+        self.count += 1;
         self.sum_ms += u128::from(wait);
         self.max_ms = self.max_ms.max(wait);
         if wait > slo_ms {

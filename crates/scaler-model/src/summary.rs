@@ -75,6 +75,15 @@ pub struct Summary {
     pub slo_violations: u64,
     /// Time-weighted mean of the queue length over `[0, end_time_s]`. (Extension.)
     pub mean_queue_length: f64,
+    /// Tasks that arrived while no worker was ready, so waited for one to start (a cold
+    /// start, after the pool had scaled to zero or before its first worker). (Extension.)
+    pub cold_start_tasks: u64,
+    /// Their mean wait, s (0 with none). (Extension.)
+    pub cold_start_wait_mean_s: f64,
+    /// Their 95th percentile wait (nearest rank), s. (Extension.)
+    pub cold_start_wait_p95_s: f64,
+    /// Their longest wait, s. (Extension.)
+    pub cold_start_wait_max_s: f64,
     /// What the injected faults did (extension; written as the summary's own fields:
     /// `retries`, `crashes`, `provision_failures`, `missing_observations`,
     /// `stale_observations`, `scaling_failures`).
@@ -103,6 +112,10 @@ pub const METRICS: &[&str] = &[
     "workers_requested",
     "slo_violations",
     "mean_queue_length",
+    "cold_start_tasks",
+    "cold_start_wait_mean_s",
+    "cold_start_wait_p95_s",
+    "cold_start_wait_max_s",
 ];
 
 impl Summary {
@@ -130,6 +143,10 @@ impl Summary {
             self.workers_requested as f64,
             self.slo_violations as f64,
             self.mean_queue_length,
+            self.cold_start_tasks as f64,
+            self.cold_start_wait_mean_s,
+            self.cold_start_wait_p95_s,
+            self.cold_start_wait_max_s,
         ]
     }
 }

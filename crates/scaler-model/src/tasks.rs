@@ -17,6 +17,8 @@ pub(crate) struct Queued {
     pub(crate) duration_ms: u64,
     /// Run again after a crash: its wait was recorded at its first dispatch.
     pub(crate) retry: bool,
+    /// It arrived while no worker was ready: it waits for a cold start.
+    pub(crate) cold: bool,
 }
 
 /// `count` alike tasks in a row of the queue (same arrival, duration and retry flag): a bin
@@ -30,11 +32,12 @@ struct Run {
     /// fits the padding, so a run is no larger than a task was.
     count: u32,
     retry: bool,
+    cold: bool,
 }
 
 impl Run {
     fn task(&self) -> Queued {
-        Queued { arrival_ms: self.arrival_ms, duration_ms: self.duration_ms, retry: self.retry }
+        Queued { arrival_ms: self.arrival_ms, duration_ms: self.duration_ms, retry: self.retry, cold: self.cold }
     }
 }
 
@@ -136,14 +139,15 @@ impl Tasks {
         self.running.peek().map(|Reverse(r)| r.end_ms)
     }
 
-    /// A task arrives at `t`, at the back of the queue.
+    /// A task arrives at `t`, at the back of the queue; `cold` when no worker is ready.
     #[inline]
-    pub(crate) fn arrive(&mut self, t: u64, task: Task) {
+    pub(crate) fn arrive(&mut self, t: u64, task: Task, cold: bool) {
         match self.queue.back_mut() {
             Some(r)
                 if r.arrival_ms == task.arrival_ms
                     && r.duration_ms == task.duration_ms
                     && !r.retry
+                    && r.cold == cold
                     && r.count < u32::MAX =>
             {
                 r.count += 1;
@@ -153,6 +157,7 @@ impl Tasks {
                 duration_ms: task.duration_ms,
                 count: 1,
                 retry: false,
+                cold,
             }),
         }
         self.queued += 1;
@@ -226,7 +231,7 @@ impl Tasks {
         lost.sort_unstable();
         self.running_count -= lost.len() as u64;
         for &(arrival, dur) in lost.iter().rev() {
-            self.queue.push_front(Run { arrival_ms: arrival, duration_ms: dur, count: 1, retry: true });
+            self.queue.push_front(Run { arrival_ms: arrival, duration_ms: dur, count: 1, retry: true, cold: false });
             self.queued += 1;
         }
         self.queue_len.set(t, self.queued);

@@ -118,6 +118,10 @@ fn summary_json_refuses_a_non_finite_number_instead_of_writing_null() {
         workers_requested: 1,
         slo_violations: 0,
         mean_queue_length: 0.0,
+        cold_start_tasks: 0,
+        cold_start_wait_mean_s: 0.0,
+        cold_start_wait_p95_s: 0.0,
+        cold_start_wait_max_s: 0.0,
         faults: scaler_model::FaultCounts::default(),
     };
     let ok = scaler_formats::summary::summary_json(&s, &sc).unwrap();

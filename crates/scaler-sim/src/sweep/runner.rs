@@ -191,7 +191,7 @@ fn changed_inputs(old: &Manifest, now: &Inputs) -> Option<String> {
     }
     if *scenario_sha256 != now.scenario_sha256 {
         return Some(format!(
-            "the scenario {scenario} (or the manifest it names) changed since this sweep started (hash {}, now {}); start a new --out or restore the scenario",
+            "the scenario {scenario} changed since this sweep started (hash {}, now {}, covering the manifest it names); start a new --out or restore the scenario",
             short(scenario_sha256),
             short(&now.scenario_sha256)
         ));

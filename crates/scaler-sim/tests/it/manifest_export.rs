@@ -446,7 +446,10 @@ fn a_sweep_over_a_manifest_scenario_overrides_the_manifest_values() {
     let r = run_in(dir.path(), &["sweep", "ms.toml", "--out", "sw2", "--resume"]);
     let e = String::from_utf8_lossy(&r.stderr);
     assert_eq!(r.status.code(), Some(2), "{e}");
-    assert!(e.contains("(or the manifest it names) changed since this sweep started"), "{e}");
+    assert!(
+        e.contains("ms.toml changed since this sweep started") && e.contains("covering the manifest it names"),
+        "{e}"
+    );
 }
 
 #[test]

@@ -619,3 +619,34 @@ fn the_tuning_guides_test_farm_holds_its_numbers() {
     assert_eq!(v["recommended"]["params"]["scaler.arc.min_runners"], "24", "{v}");
     assert!(read(&dir.path().join("s"), "recommended-arc.yaml").contains("\nminRunners: 24\nmaxRunners: 400\n"));
 }
+
+#[test]
+fn tasks_that_arrive_to_no_ready_worker_report_their_cold_start_waits() {
+    let dir = tempfile::tempdir().unwrap();
+    // Three tasks before the first worker is ready (a cold start), one while it is, and one
+    // after the pool went back to zero.
+    write(dir.path(), "t.csv", "arrival_s,duration_s\n5,10\n6,10\n20,10\n45,5\n1000,5\n");
+    write(
+        dir.path(),
+        "s.toml",
+        "[trace]\npath = \"t.csv\"\n[cluster]\ninitial_workers = 0\nprovision_delay_s = 30\n\
+         [scaler]\npolicy = \"queue\"\nmin_workers = 0\nmax_workers = 5\ncooldown_period = 0\nmetrics_window = 10\nevaluation_interval = 10\n\
+         [scaler.queue]\nidle_grace_s = 60\nscale_down_window_s = 0\n",
+    );
+    let r = run_in(dir.path(), &["run", "s.toml", "--out", "a", "--json"]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let s: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
+    // Two workers asked at the 10 s tick (ready at 40 s: waits 35 and 34 s), a third at the
+    // 20 s tick (ready at 50 s: the task of 20 s waits 30 s); back at zero by 1000 s, the
+    // last task scales up at its own tick and waits the 30 s start.
+    assert_eq!(s["cold_start_tasks"], 4, "{s}");
+    assert_eq!(s["cold_start_wait_max_s"].as_f64(), Some(35.0), "{s}");
+    assert_eq!(s["cold_start_wait_p95_s"].as_f64(), Some(35.0), "{s}");
+    assert_eq!(s["cold_start_wait_mean_s"].as_f64(), Some((35.0 + 34.0 + 30.0 + 30.0) / 4.0), "{s}");
+    assert_eq!(s["tasks"], 5);
+    // The task of 45 s found ready (busy) workers: not a cold start, though it waited 5 s.
+    assert_eq!(s["wait_mean_s"].as_f64(), Some((35.0 + 34.0 + 30.0 + 5.0 + 30.0) / 5.0));
+    // A sweep can constrain it: it is a results.csv column.
+    let header = read(&dir.path().join("a"), "summary.json");
+    assert!(header.contains("\"cold_start_wait_p95_s\""));
+}

@@ -320,6 +320,11 @@ mod tests {
         );
         assert_eq!(r.origin_unix_ms, Some(5_000));
         assert_eq!(r.written, 3);
-        assert_eq!(r.notices.len(), 2);
+        // Waits 0, 0 and 2.5 s: the recorded queue times, then the two clock skews.
+        assert_eq!(r.notices.len(), 3, "{:?}", r.notices);
+        assert_eq!(
+            r.notices[0],
+            "recorded queue times (observed_wait_s): mean 0.833 s, p50 0 s, p95 2.5 s, p99 2.5 s, max 2.5 s"
+        );
     }
 }
