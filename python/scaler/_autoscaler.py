@@ -85,16 +85,19 @@ class _CallTimeout(Exception):
     pass
 
 
-def _start_call(fn: Callable[..., Any], *args: Any) -> "asyncio.Future[Any]":
+def _start_call(fn: Callable[..., Any], *args: Any) -> "Tuple[asyncio.Future[Any], bool]":
     """Starts one call of a user's method as a future of the running loop.
 
     A coroutine function runs as its own task. A plain function runs in a daemon thread, so
     that one that blocks (or hangs) never stalls the event loop; if it returns an awaitable,
     that is awaited on the loop.
+
+    Returns the future and whether cancelling it stops the call (a task: yes; a thread: no,
+    and its future stays pending until the thread ends, so a timed-out call is tracked).
     """
     loop = asyncio.get_running_loop()
     if inspect.iscoroutinefunction(fn):
-        return asyncio.ensure_future(fn(*args))
+        return asyncio.ensure_future(fn(*args)), True
     fut: asyncio.Future[Any] = loop.create_future()
 
     def settle(ok: bool, value: Any) -> None:
@@ -133,16 +136,21 @@ def _start_call(fn: Callable[..., Any], *args: Any) -> "asyncio.Future[Any]":
             pass  # the loop has closed: nobody waits for this call any more
 
     threading.Thread(target=run, name=f"scaler-call-{getattr(fn, '__name__', 'call')}", daemon=True).start()
-    return fut
+    return fut, False
 
 
-async def _bounded(fut: "asyncio.Future[Any]", timeout: float) -> Any:
+async def _bounded(started: "Tuple[asyncio.Future[Any], bool]", timeout: float) -> Any:
     """The future's result within ``timeout`` seconds; on a timeout it is asked to stop
     (cancelled) and :class:`_CallTimeout` is raised: a call that ignores cancellation (or a
     blocked thread) goes on, and its future is left for the caller to track."""
+    fut, cancellable = started
     done, _ = await asyncio.wait({fut}, timeout=timeout)
     if not done:
-        fut.cancel()
+        if cancellable:
+            fut.cancel()
+        else:
+            # Nobody will read its outcome: keep asyncio from warning about it.
+            fut.add_done_callback(lambda f: f.cancelled() or f.exception())
         raise _CallTimeout(f"timed out after {timeout:g} s")
     if fut.cancelled():
         # The user's own code was cancelled (not by us): a failure of that call.
@@ -154,6 +162,9 @@ def _describe(e: BaseException) -> str:
     text = str(e)
     return f"{type(e).__name__}: {text}" if text else type(e).__name__
 
+
+# A tick woken at most this late runs at its due time on the tick grid.
+GRID_SLACK_MS = 10
 
 SEED_DEFAULTS: Dict[str, Any] = {
     "min_workers": 1,
@@ -370,15 +381,20 @@ class AutoScaler:
     async def _run(self, stop: asyncio.Event) -> None:
         loop = asyncio.get_running_loop()
         assert self._origin is not None
+        due: Optional[int] = None
         while not stop.is_set():
             now = self._now_ms()
+            if due is not None and due <= now <= due + GRID_SLACK_MS:
+                # Woken a little late (event-loop jitter): tick on the grid, as the simulator.
+                now = due
             try:
                 await self._tick(now)
             except asyncio.CancelledError:
                 raise
             except Exception:  # noqa: BLE001 - a bug here must not end monitoring silently
                 log.exception("the tick at %.3f s failed; monitoring goes on", now / 1000)
-            wake = self._origin + self._core.next_tick(now) / 1000
+            due = self._core.next_tick(now)
+            wake = self._origin + due / 1000
             delay = max(0.0, wake - loop.time())
             try:
                 await asyncio.wait_for(stop.wait(), timeout=delay)
@@ -425,14 +441,14 @@ class AutoScaler:
             )
             return
         self._straggler = None
-        fut = _start_call(self.cloud_manager.set_workers, target)
+        started = _start_call(self.cloud_manager.set_workers, target)
         try:
-            await _bounded(fut, self.call_timeout)
+            await _bounded(started, self.call_timeout)
         except asyncio.CancelledError:
             self._core.outcome(now, "timeout")
             raise
         except _CallTimeout as e:
-            self._straggler = fut
+            self._straggler = started[0]
             self._core.outcome(now, "timeout")
             log.warning(
                 "scaling %s from %d to %d (%s) %s; the cooldown starts (it may have taken effect)",
