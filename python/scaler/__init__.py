@@ -16,13 +16,16 @@ settings raise ``ValueError`` with the command line's message. See ``docs/python
 """
 
 from ._scaler import Config, Table, config_keys
-from ._autoscaler import AutoScaler, TaskStats, WorkerCounts
+from ._autoscaler import AutoScaler, CloudManager, TaskDistributor, TaskStats, WorkerCounts, WorkerRegistry
 from ._api import SimulationResult, SweepResult, read_csv, replay, simulate, sweep
 
 __all__ = [
     "AutoScaler",
     "WorkerCounts",
     "TaskStats",
+    "WorkerRegistry",
+    "TaskDistributor",
+    "CloudManager",
     "Config",
     "Table",
     "replay",

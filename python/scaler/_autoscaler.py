@@ -12,11 +12,16 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
+from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Tuple, Union
+
+try:
+    from typing import Protocol
+except ImportError:  # pragma: no cover - Python < 3.8
+    Protocol = object  # type: ignore[assignment,misc]
 
 from . import _scaler
 
-__all__ = ["AutoScaler", "WorkerCounts", "TaskStats"]
+__all__ = ["AutoScaler", "WorkerCounts", "TaskStats", "WorkerRegistry", "TaskDistributor", "CloudManager"]
 
 log = logging.getLogger("scaler")
 
@@ -51,6 +56,32 @@ class TaskStats:
     pending: float
     running: float
     avg_task_duration_s: float = 0.0
+
+
+_Counts = Union[WorkerCounts, Mapping[str, float], Any]
+_Stats = Union[TaskStats, Mapping[str, float], Any]
+
+
+class WorkerRegistry(Protocol):
+    """What ``AutoScaler`` needs of a worker registry: ``workers()``, sync or async,
+    returning a :class:`WorkerCounts` (or a dict or object with its fields)."""
+
+    def workers(self) -> Union[_Counts, Awaitable[_Counts]]: ...
+
+
+class TaskDistributor(Protocol):
+    """What ``AutoScaler`` needs of a task distributor: ``tasks()``, sync or async,
+    returning a :class:`TaskStats` (or a dict or object with its fields)."""
+
+    def tasks(self) -> Union[_Stats, Awaitable[_Stats]]: ...
+
+
+class CloudManager(Protocol):
+    """What ``AutoScaler`` needs of a cloud manager: ``set_workers(target)``, sync or
+    async; it returns once the request for ``target`` workers succeeded and raises if it
+    failed (the cooldown starts only after a success)."""
+
+    def set_workers(self, target: int) -> Union[Any, Awaitable[Any]]: ...
 
 
 def _field(obj: Any, name: str, default: Optional[float] = None) -> float:
@@ -219,9 +250,9 @@ class AutoScaler:
 
     def __init__(
         self,
-        worker_registry: Any,
-        task_distributor: Any,
-        cloud_manager: Any,
+        worker_registry: WorkerRegistry,
+        task_distributor: TaskDistributor,
+        cloud_manager: CloudManager,
         min_workers: int = 1,
         max_workers: int = 10,
         scale_up_threshold: float = 0.8,

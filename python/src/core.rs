@@ -52,6 +52,10 @@ impl Recorder {
     }
 }
 
+/// What [`Core::tick`] returns: the decision (or `None`: skipped), the worker count to ask
+/// the cloud manager for (when it scales), and a note (why skipped, or a recording error).
+type TickOutcome<'py> = (Option<Bound<'py, PyDict>>, Option<u32>, Option<String>);
+
 /// The scaler's state between ticks, for the Python loop (internal; use `scaler.AutoScaler`).
 #[pyclass(module = "scaler._scaler")]
 pub struct Core {
@@ -131,7 +135,7 @@ impl Core {
         now_ms: u64,
         workers: (f64, f64, f64, f64),
         tasks: (f64, f64, f64),
-    ) -> PyResult<(Option<Bound<'py, PyDict>>, Option<u32>, Option<String>)> {
+    ) -> PyResult<TickOutcome<'py>> {
         if let Some((ticket, _)) = self.pending.take() {
             // An outcome that was never reported (the loop was cancelled mid-call): unknown.
             let _ = self.scaler.outcome(ticket, Outcome::Unknown);
