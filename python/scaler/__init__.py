@@ -38,3 +38,7 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
+
+import collections.abc as _abc
+
+_abc.Sequence.register(Table)

@@ -4,7 +4,7 @@
 
 use pyo3::exceptions::{PyIndexError, PyTypeError};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PySlice};
+use pyo3::types::{PyDict, PyIterator, PyList, PySlice, PyString};
 
 /// How a column's cells become Python values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,17 +86,15 @@ impl Table {
             split_cells(header).into_iter().map(|c| c.into_owned()).collect()
         };
         let kinds = names.iter().map(|n| kind_of(n)).collect();
-        let mut starts = Vec::new();
-        let mut at = (header_end + 1).min(text.len());
-        let bytes = text.as_bytes();
-        while at < text.len() {
-            starts.push(at);
-            at = match memchr_newline(&bytes[at..]) {
-                Some(i) => at + i + 1,
-                None => text.len(),
-            };
+        let first = (header_end + 1).min(text.len());
+        let body = &text.as_bytes()[first..];
+        let mut starts = Vec::with_capacity(memchr::memchr_iter(b'\n', body).count() + 2);
+        starts.push(first);
+        starts.extend(memchr::memchr_iter(b'\n', body).map(|i| first + i + 1));
+        if starts.last() != Some(&text.len()) {
+            // The last row has no line end: it still ends the text.
+            starts.push(text.len());
         }
-        starts.push(text.len());
         Ok(Table { text, names, kinds, starts })
     }
 
@@ -135,10 +133,14 @@ impl Table {
         }
     }
 
-    fn row<'py>(&self, py: Python<'py>, i: usize) -> PyResult<Bound<'py, PyDict>> {
+    fn keys<'py>(&self, py: Python<'py>) -> Vec<Bound<'py, PyString>> {
+        self.names.iter().map(|n| PyString::intern(py, n)).collect()
+    }
+
+    fn row<'py>(&self, py: Python<'py>, keys: &[Bound<'py, PyString>], i: usize) -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);
         let cells = split_cells(self.line(i));
-        for (j, name) in self.names.iter().enumerate() {
+        for (j, name) in keys.iter().enumerate() {
             let v = match cells.get(j) {
                 Some(c) => self.cell(py, self.kinds[j], c)?,
                 None => py.None().into_bound(py),
@@ -147,10 +149,6 @@ impl Table {
         }
         Ok(d)
     }
-}
-
-fn memchr_newline(b: &[u8]) -> Option<usize> {
-    b.iter().position(|&c| c == b'\n')
 }
 
 #[pymethods]
@@ -164,9 +162,10 @@ impl Table {
         if let Ok(slice) = index.cast::<PySlice>() {
             let idx = slice.indices(isize::try_from(n).unwrap_or(isize::MAX))?;
             let list = PyList::empty(py);
+            let keys = self.keys(py);
             let mut i = idx.start;
             for _ in 0..idx.slicelength {
-                list.append(self.row(py, usize::try_from(i).unwrap_or(0))?)?;
+                list.append(self.row(py, &keys, usize::try_from(i).unwrap_or(0))?)?;
                 i += idx.step;
             }
             return Ok(list.into_any());
@@ -177,7 +176,11 @@ impl Table {
         if j < 0 || j >= n64 {
             return Err(PyIndexError::new_err(format!("row {i} of a table of {n} rows")));
         }
-        Ok(self.row(py, usize::try_from(j).unwrap_or(0))?.into_any())
+        Ok(self.row(py, &self.keys(py), usize::try_from(j).unwrap_or(0))?.into_any())
+    }
+
+    fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyIterator>> {
+        self.to_list(py)?.try_iter()
     }
 
     /// The column names, in the file's order.
@@ -188,11 +191,9 @@ impl Table {
 
     /// Every row as a dict, in a list.
     fn to_list<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        let list = PyList::empty(py);
-        for i in 0..self.rows() {
-            list.append(self.row(py, i)?)?;
-        }
-        Ok(list)
+        let keys = self.keys(py);
+        let rows = (0..self.rows()).map(|i| self.row(py, &keys, i)).collect::<PyResult<Vec<_>>>()?;
+        PyList::new(py, rows)
     }
 
     /// The table as `{column: [values...]}`.
@@ -209,7 +210,7 @@ impl Table {
             }
         }
         let d = PyDict::new(py);
-        for (name, col) in self.names.iter().zip(cols) {
+        for (name, col) in self.keys(py).into_iter().zip(cols) {
             d.set_item(name, col)?;
         }
         Ok(d)
