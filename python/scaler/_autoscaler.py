@@ -245,7 +245,10 @@ class AutoScaler:
 
     Runtime options: ``call_timeout`` (seconds), ``record_observations`` (a CSV path:
     every observation taken, the file ``scaler-sim replay`` and :func:`scaler.replay`
-    rerun), ``history`` (decisions kept for :meth:`recent_decisions`).
+    rerun), ``state_file`` (a JSON path: the scaler's state, written atomically after every
+    tick that decided; a new ``AutoScaler`` with the same file resumes the window, the
+    cooldown and the clock, as ``scaler-runtime`` does), ``history`` (decisions kept for
+    :meth:`recent_decisions`).
     """
 
     def __init__(
@@ -264,6 +267,7 @@ class AutoScaler:
         config: Union["_scaler.Config", Mapping[str, Any], str, Any, None] = None,
         call_timeout: float = 10.0,
         record_observations: Optional[Any] = None,
+        state_file: Optional[Any] = None,
         history: int = 100,
         **settings: Any,
     ) -> None:
@@ -308,13 +312,15 @@ class AutoScaler:
         self.config: _scaler.Config = cfg
         self.call_timeout = float(call_timeout)
         rec = None if record_observations is None else str(record_observations)
-        self._core = _scaler.Core(cfg, rec, history)
+        state = None if state_file is None else str(state_file)
+        self._core = _scaler.Core(cfg, rec, history, state)
         self._task: Optional[asyncio.Task[None]] = None
         self._stop: Optional[asyncio.Event] = None
         self._origin: Optional[float] = None
         self._straggler: Optional[asyncio.Future[Any]] = None
         self._last_scaling_unix: Optional[float] = None
         self._started = False
+        self._resumed = False
 
     # -- the seed's interface ----------------------------------------------------------
 
@@ -328,6 +334,14 @@ class AutoScaler:
         loop = asyncio.get_running_loop()
         if self._origin is None:
             self._origin = loop.time()
+            clock_ms, err = self._core.resume()
+            if err:
+                log.error("%s", err)
+            if clock_ms is not None:
+                # The clock continues from the saved reading plus the downtime.
+                self._origin -= clock_ms / 1000
+                self._resumed = True
+                log.info("resumed the scaler's state at %.3f s", clock_ms / 1000)
         if not self._started:
             self._started = True
             err = self._core.open_recording()
@@ -413,13 +427,17 @@ class AutoScaler:
         loop = asyncio.get_running_loop()
         assert self._origin is not None
         due: Optional[int] = None
+        # After resuming from a state file, the first tick is the next one on the grid.
+        skip, self._resumed = self._resumed, False
         while not stop.is_set():
             now = self._now_ms()
             if due is not None and due <= now <= due + GRID_SLACK_MS:
                 # Woken a little late (event-loop jitter): tick on the grid, as the simulator.
                 now = due
             try:
-                await self._tick(now)
+                if not skip:
+                    await self._tick(now)
+                skip = False
             except asyncio.CancelledError:
                 raise
             except Exception:  # noqa: BLE001 - a bug here must not end monitoring silently
@@ -464,7 +482,7 @@ class AutoScaler:
                 log.debug("hold at %.3f s (%s)", now / 1000, decision["reason"])
             return
         if self._straggler is not None and not self._straggler.done():
-            self._core.outcome(now, "deferred")
+            self._note(self._core.outcome(now, "deferred"))
             log.warning(
                 "at %.3f s: an earlier scaling call that timed out is still running; not starting another (to %d)",
                 now / 1000,
@@ -476,11 +494,11 @@ class AutoScaler:
         try:
             await _bounded(started, self.call_timeout)
         except asyncio.CancelledError:
-            self._core.outcome(now, "timeout")
+            self._note(self._core.outcome(now, "timeout"))
             raise
         except _CallTimeout as e:
             self._straggler = started[0]
-            self._core.outcome(now, "timeout")
+            self._note(self._core.outcome(now, "timeout"))
             log.warning(
                 "scaling %s from %d to %d (%s) %s; the cooldown starts (it may have taken effect)",
                 decision["action"],
@@ -490,7 +508,7 @@ class AutoScaler:
                 e,
             )
         except Exception as e:  # noqa: BLE001 - the user's failure, logged with its context
-            self._core.outcome(now, "failed")
+            self._note(self._core.outcome(now, "failed"))
             log.warning(
                 "scaling %s from %d to %d (%s) failed: %s; the next tick decides again",
                 decision["action"],
@@ -500,11 +518,16 @@ class AutoScaler:
                 _describe(e),
             )
         else:
-            self._core.outcome(now, "applied")
+            self._note(self._core.outcome(now, "applied"))
             self._last_scaling_unix = time.time()
             log.info(
                 "scaled: %s from %d to %d (%s)", decision["action"], decision["current_workers"], target, decision["reason"]
             )
+
+    @staticmethod
+    def _note(err: Optional[str]) -> None:
+        if err:
+            log.error("%s", err)
 
     def __repr__(self) -> str:
         return f"<scaler.AutoScaler {self.config!r} monitoring={self.monitoring}>"

@@ -35,9 +35,30 @@ fn segment_path(path: &Path, k: u32) -> PathBuf {
 }
 
 impl Recorder {
-    /// A new recording: an existing non-empty file is never appended to (this clock starts
-    /// at 0 again), the observations go to the next free segment, as `scaler-runtime` does.
-    fn open(path: &Path) -> std::io::Result<Recorder> {
+    /// Opens the recording, as `scaler-runtime` does. An existing one is continued only when
+    /// the clock continues (`resumed` from a state file) and its header is this version's,
+    /// after cutting a torn last row (no line end: a crash mid-write); otherwise the
+    /// observations go to the next free segment (`name.1.csv`, ...), so that every file has
+    /// non-decreasing timestamps that replay accepts. Returns the rows cut.
+    fn open(path: &Path, resumed: bool) -> std::io::Result<(Recorder, u64)> {
+        let header = scaler_formats::observations::header_line();
+        let mut torn = 0;
+        if resumed && path.exists() {
+            let text = std::fs::read(path)?;
+            if text.is_empty() || text.starts_with(header.as_bytes()) {
+                if !text.is_empty() && !text.ends_with(b"\n") {
+                    let keep = text.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+                    OpenOptions::new().write(true).open(path)?.set_len(keep as u64)?;
+                    torn = 1;
+                }
+                let mut file = BufWriter::new(OpenOptions::new().append(true).open(path)?);
+                if text.is_empty() {
+                    file.write_all(header.as_bytes())?;
+                    file.flush()?;
+                }
+                return Ok((Recorder { path: path.to_path_buf(), file }, torn));
+            }
+        }
         let mut target = path.to_path_buf();
         let mut k = 1;
         while target.exists() && std::fs::metadata(&target)?.len() > 0 {
@@ -46,10 +67,16 @@ impl Recorder {
         }
         let file = OpenOptions::new().create(true).append(true).open(&target)?;
         let mut file = BufWriter::new(file);
-        file.write_all(scaler_formats::observations::header_line().as_bytes())?;
+        file.write_all(header.as_bytes())?;
         file.flush()?;
-        Ok(Recorder { path: target, file })
+        Ok((Recorder { path: target, file }, torn))
     }
+}
+
+fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// What [`Core::tick`] returns: the decision (or `None`: skipped), the worker count to ask
@@ -66,6 +93,8 @@ pub struct Core {
     history_len: usize,
     recorder: Option<Recorder>,
     record_path: Option<PathBuf>,
+    state_file: Option<PathBuf>,
+    resumed: bool,
 }
 
 fn decision_dict<'py>(py: Python<'py>, d: &Decision) -> PyResult<Bound<'py, PyDict>> {
@@ -80,11 +109,30 @@ fn decision_dict<'py>(py: Python<'py>, d: &Decision) -> PyResult<Bound<'py, PyDi
     Ok(out)
 }
 
+impl Core {
+    /// Writes the state file (when configured) after a tick that decided.
+    fn persist(&mut self, now_ms: u64) -> Option<String> {
+        let path = self.state_file.as_ref()?;
+        match scaler_runtime::save_state(path, &self.scaler, now_ms) {
+            Ok(()) => None,
+            Err(e) => {
+                self.metrics.state_errors += 1;
+                Some(format!("writing the state file failed: {e}"))
+            }
+        }
+    }
+}
+
 #[pymethods]
 impl Core {
     #[new]
-    #[pyo3(signature = (config, record_observations=None, history=100))]
-    fn new(config: &Bound<'_, PyAny>, record_observations: Option<PathBuf>, history: usize) -> PyResult<Core> {
+    #[pyo3(signature = (config, record_observations=None, history=100, state_file=None))]
+    fn new(
+        config: &Bound<'_, PyAny>,
+        record_observations: Option<PathBuf>,
+        history: usize,
+        state_file: Option<PathBuf>,
+    ) -> PyResult<Core> {
         let cfg = any_config(config)?;
         let metrics = ScalingMetrics {
             metrics_window_s: ms_to_s(cfg.metrics_window().as_ms()),
@@ -100,7 +148,32 @@ impl Core {
             history_len: history,
             recorder: None,
             record_path: record_observations,
+            state_file,
+            resumed: false,
         })
+    }
+
+    /// On the first start: resumes from the state file when it exists, as `scaler-runtime`
+    /// does (`load_state`: the scaler rebuilt under this configuration; a decision that was
+    /// awaiting its outcome is treated as failed). Returns `(clock_ms, error)`: the clock to
+    /// continue from (the saved reading plus the wall-clock downtime), or why the file could
+    /// not be used (counted in `state_errors`; the scaler starts fresh).
+    fn resume(&mut self) -> (Option<u64>, Option<String>) {
+        let Some(path) = self.state_file.clone().filter(|p| p.exists()) else {
+            return (None, None);
+        };
+        match scaler_runtime::load_state(&path, self.scaler.config()) {
+            Ok(r) => {
+                let downtime = r.saved_unix_ms.map_or(0, |t| unix_ms().saturating_sub(t));
+                self.scaler = r.scaler;
+                self.resumed = true;
+                (Some(r.clock_ms.saturating_add(downtime)), None)
+            }
+            Err(e) => {
+                self.metrics.state_errors += 1;
+                (None, Some(format!("cannot resume from the state file; starting fresh: {e}")))
+            }
+        }
     }
 
     /// Opens the recording (on the first start); an error is returned as text and counted.
@@ -109,8 +182,9 @@ impl Core {
             return None;
         }
         let path = self.record_path.clone()?;
-        match Recorder::open(&path) {
-            Ok(r) => {
+        match Recorder::open(&path, self.resumed) {
+            Ok((r, torn)) => {
+                self.metrics.torn_rows_dropped += torn;
                 self.metrics.recording_path = Some(r.path.clone());
                 self.recorder = Some(r);
                 None
@@ -189,12 +263,14 @@ impl Core {
         }
         let dict = decision_dict(py, &d)?;
         let Some(ticket) = tick.ticket else {
+            let note = self.persist(now_ms).or(note);
             return Ok((Some(dict), None, note));
         };
         let cfg = self.scaler.config();
         if d.target_workers < cfg.min_workers() || d.target_workers > cfg.max_workers() {
             // The core guarantees this never happens; never act on it anyway.
             let _ = self.scaler.outcome(ticket, Outcome::Failed);
+            let _ = self.persist(now_ms);
             return Ok((Some(dict), None, Some("decision outside [min_workers, max_workers]; not scaling".into())));
         }
         self.pending = Some((ticket, d));
@@ -211,7 +287,9 @@ impl Core {
     /// What became of the pending scaling call: `"applied"` (it returned in time),
     /// `"failed"` (it raised), `"timeout"` (its effect is unknown: the cooldown starts) or
     /// `"deferred"` (not started: an earlier call that timed out is still running).
-    fn outcome(&mut self, now_ms: u64, result: &str) -> PyResult<()> {
+    ///
+    /// Returns why the state file could not be written, if it could not.
+    fn outcome(&mut self, now_ms: u64, result: &str) -> PyResult<Option<String>> {
         let outcome = match result {
             "applied" => Outcome::Applied,
             "failed" | "deferred" => Outcome::Failed,
@@ -235,7 +313,7 @@ impl Core {
             }
             _ => m.scalings_deferred += 1,
         }
-        Ok(())
+        Ok(self.persist(now_ms))
     }
 
     /// When the next tick is due (ms on the loop's clock).

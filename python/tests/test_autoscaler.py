@@ -240,3 +240,58 @@ def test_a_second_recording_goes_to_a_new_segment(tmp_path):
     m = run(main())
     assert m["recording_path"] == str(tmp_path / "obs.1.csv")
     assert len(scaler.read_csv(tmp_path / "obs.1.csv")) >= 1
+
+
+def test_a_restarted_autoscaler_resumes_the_cooldown_clock_and_recording_from_the_state_file(tmp_path):
+    state = tmp_path / "state.json"
+    rec = tmp_path / "observations.csv"
+    cfg = dict(FAST, cooldown_period=30)  # a long cooldown: only the state file can know it
+
+    async def first():
+        p = Pool(ready=4, busy=4, pending=10)
+        a = scaler.AutoScaler(p, p, p, state_file=state, record_observations=rec, **cfg)
+        await a.start_monitoring()
+        await wait_for(lambda: a.get_scaling_metrics()["ticks"] >= 3)
+        await a.stop_monitoring()
+        return p, a.recent_decisions()
+
+    async def second():
+        p = Pool(ready=6, busy=6, pending=10)
+        a = scaler.AutoScaler(p, p, p, state_file=state, record_observations=rec, **cfg)
+        await a.start_monitoring()
+        await wait_for(lambda: a.get_scaling_metrics()["ticks"] >= 3)
+        await a.stop_monitoring()
+        return p, a.recent_decisions(), a.get_scaling_metrics()
+
+    p1, d1 = run(first())
+    assert p1.calls == [6] and d1[0]["reason"] == "utilization_high" and d1[-1]["reason"] == "cooldown"
+    assert state.exists()
+    p2, d2, m2 = run(second())
+    # A fresh scaler would scale up at once (all busy, tasks waiting); the resumed one is in
+    # the cooldown that the first started, on the same clock, after the first's last tick.
+    assert p2.calls == []
+    assert all(d["reason"] == "cooldown" for d in d2)
+    assert d2[0]["at_s"] > d1[-1]["at_s"]
+    assert m2["state_errors"] == 0 and m2["recording_path"] == str(rec)
+    # One recording, timestamps increasing across the restart: it replays.
+    rows = scaler.read_csv(rec)
+    assert len(rows) == len(d1) + len(d2)
+    replayed = scaler.replay(cfg, rec)
+    assert [r["reason"] for r in replayed] == [d["reason"] for d in d1 + d2]
+
+
+def test_an_unusable_state_file_is_counted_and_the_scaler_starts_fresh(tmp_path):
+    state = tmp_path / "state.json"
+    state.write_text("not json")
+
+    async def main():
+        p = Pool(ready=4, busy=4, pending=10)
+        a = scaler.AutoScaler(p, p, p, state_file=state, **FAST)
+        await a.start_monitoring()
+        await wait_for(lambda: a.get_scaling_metrics()["ticks"] >= 1)
+        await a.stop_monitoring()
+        return p, a.get_scaling_metrics()
+
+    p, m = run(main())
+    assert m["state_errors"] == 1 and p.calls[:1] == [6]
+    assert state.read_text().startswith("{")
