@@ -214,7 +214,7 @@ class SimulationResult:
 
 def _scenario_path(scenario: Any, tmp: Optional[str]) -> str:
     if _is_path(scenario):
-        return os.fspath(scenario)
+        return str(os.fspath(scenario))
     if isinstance(scenario, Mapping):
         assert tmp is not None
         p = Path(tmp) / "scenario.toml"

@@ -368,8 +368,8 @@ class AutoScaler:
                 await asyncio.wait({task}, timeout=1)
         still_running = False
         if self._straggler is not None and not self._straggler.done():
-            done, _ = await asyncio.wait({self._straggler}, timeout=self.call_timeout)
-            still_running = not done
+            finished, _ = await asyncio.wait({self._straggler}, timeout=self.call_timeout)
+            still_running = not finished
             if still_running:
                 log.error("a timed-out scaling call is still running after stop; its effect is unknown")
         self._core.set_monitoring(False)
