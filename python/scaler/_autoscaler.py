@@ -128,7 +128,13 @@ def _start_call(fn: Callable[..., Any], *args: Any) -> "Tuple[asyncio.Future[Any
     """
     loop = asyncio.get_running_loop()
     if inspect.iscoroutinefunction(fn):
-        return asyncio.ensure_future(fn(*args)), True
+        try:
+            coro = fn(*args)
+        except Exception as e:  # noqa: BLE001 - e.g. a wrong signature: a failed call
+            failed: asyncio.Future[Any] = loop.create_future()
+            failed.set_exception(e)
+            return failed, True
+        return asyncio.ensure_future(coro), True
     fut: asyncio.Future[Any] = loop.create_future()
 
     def settle(ok: bool, value: Any) -> None:
