@@ -165,7 +165,9 @@ def _scenario_toml(scenario: Mapping[str, Any]) -> str:
         for k, v in body.items():
             if table == "trace" and k == "path" and _is_path(v):
                 v = os.path.abspath(os.fspath(v))
-            lines.append(f"{_toml_key(str(k))} = {toml_value(v)}")
+            # A swept key (`scaler.cooldown_period`) is a dotted TOML key, as the file writes it.
+            key = ".".join(_toml_key(p) for p in str(k).split(".")) if table == "sweep" else _toml_key(str(k))
+            lines.append(f"{key} = {toml_value(v)}")
         lines.append("")
     return "\n".join(lines)
 
@@ -274,7 +276,7 @@ class SweepResult:
 
 
 def sweep(
-    scenario: PathLike,
+    scenario: Any,
     out: Optional[PathLike] = None,
     *,
     threads: int = 0,
@@ -284,8 +286,18 @@ def sweep(
     """Runs the scenario's ``[sweep]``, as ``scaler-sim sweep SCENARIO --out OUT`` does:
     every setting, the recommendation, the frontiers, the charts and ``report.html``, in
     the folder ``out`` (``out/<scenario name>-sweep`` by default, as the command line).
-    ``threads`` (0: one per core) and ``resume`` as ``--threads`` and ``--resume``."""
-    path = os.fspath(scenario)
+    ``threads`` (0: one per core) and ``resume`` as ``--threads`` and ``--resume``.
+
+    ``scenario``: the path of a scenario file, or a dict of its tables as for
+    :func:`simulate` (with a ``"sweep"`` table: ``{"objective": ..., "scaler.cooldown_period":
+    [60, 300]}``); a dict is written to ``OUT/scenario.toml``, which the sweep's manifest
+    then names (so that ``merge``, ``--resume`` and ``plot`` find it)."""
+    if isinstance(scenario, Mapping):
+        out = os.fspath(out) if out is not None else os.path.join("out", "scenario-sweep")
+        os.makedirs(out, exist_ok=True)
+        path = _scenario_path(scenario, out)
+    else:
+        path = os.fspath(scenario)
     if out is None:
         out = os.path.join("out", f"{Path(path).stem}-sweep")
     out = os.fspath(out)

@@ -43,3 +43,23 @@ def test_sweep_equals_the_command_line(tmp_path, cli):
 def test_a_sweep_of_a_scenario_without_a_sweep_table_is_refused(tmp_path):
     with pytest.raises(ValueError):
         scaler.sweep(ROOT / "sims" / "replay_example.toml", tmp_path / "x")
+
+
+def test_a_sweep_of_a_dict_equals_the_sweep_of_its_file(tmp_path):
+    trace = ROOT / "traces" / "bursty_onoff_2h_tasks.csv"
+    sc = {
+        "trace": {"path": str(trace)},
+        "cluster": {"provision_delay_s": 60},
+        "scaler": {"min_workers": 1, "max_workers": 20, "evaluation_interval": 30},
+        "sweep": {
+            "objective": "minimize cost subject to wait_p95_s <= 600",
+            "scaler.cooldown_period": [60, 300],
+            "scaler.scale_up_threshold": [0.7, 0.9],
+        },
+    }
+    r = scaler.sweep(sc, tmp_path / "d")
+    assert (tmp_path / "d" / "scenario.toml").exists()
+    f = scaler.sweep(tmp_path / "d" / "scenario.toml", tmp_path / "f")
+    assert r.results.to_csv() == f.results.to_csv()
+    assert len(r.results) == 4
+    assert r.recommendation["recommended"] == f.recommendation["recommended"]
