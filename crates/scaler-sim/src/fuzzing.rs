@@ -88,9 +88,13 @@ fn u64_at(data: &[u8], i: usize) -> u64 {
 /// times going backwards and extreme values, under every policy.
 pub fn core_ops(data: &[u8]) {
     let Some(&first) = data.first() else { return };
-    let policy = ["threshold", "hpa", "step", "queue", "predictive"][usize::from(first % 5)];
+    // Every registered policy (a table of another policy than the selected one is refused,
+    // so only predictive's gets its short season).
+    let kinds = scaler_core::PolicyKind::ALL;
+    let policy = kinds[usize::from(first) % kinds.len()].as_str();
+    let table = if policy == "predictive" { "[predictive]\nseason_s = 70\n" } else { "" };
     let text = format!(
-        "policy = \"{policy}\"\nmin_workers = {}\nmax_workers = {}\ncooldown_period = {}\nmetrics_window = {}\nevaluation_interval = 7\nwarmup_period = {}\n[predictive]\nseason_s = 70\n",
+        "policy = \"{policy}\"\nmin_workers = {}\nmax_workers = {}\ncooldown_period = {}\nmetrics_window = {}\nevaluation_interval = 7\nwarmup_period = {}\n{table}",
         first % 3,
         3 + u64::from(first % 40),
         u64::from(first % 7) * 10,
@@ -470,7 +474,7 @@ const SCALER_KEYS: &[(&str, KeyKind)] = &[
 ];
 
 /// The policies, each with the keys of its table.
-const POLICIES: [(&str, &[(&str, KeyKind)]); 5] = [
+const POLICIES: &[(&str, &[(&str, KeyKind)])] = &[
     ("threshold", &[]),
     (
         "hpa",
@@ -524,6 +528,38 @@ const POLICIES: [(&str, &[(&str, KeyKind)]); 5] = [
             ("tasks_per_worker", KeyKind::Number),
         ],
     ),
+    (
+        "keda",
+        &[
+            ("polling_interval", KeyKind::Number),
+            ("cooldown_period", KeyKind::Number),
+            ("initial_cooldown_period", KeyKind::Number),
+            ("min_replica_count", KeyKind::Number),
+            ("max_replica_count", KeyKind::Number),
+            ("idle_replica_count", KeyKind::Number),
+            ("fallback_failure_threshold", KeyKind::Number),
+            ("fallback_replicas", KeyKind::Number),
+            ("metric_type", KeyKind::Word(&["AverageValue", "Value", "Utilization"])),
+            ("threshold", KeyKind::Number),
+            ("activation_threshold", KeyKind::Number),
+            ("paused", KeyKind::Bool),
+            ("behavior", KeyKind::Behavior),
+        ],
+    ),
+    (
+        "target_tracking",
+        &[
+            ("metric", KeyKind::Word(&["utilization", "backlog_per_worker", "cpu"])),
+            ("target_value", KeyKind::Number),
+            ("disable_scale_in", KeyKind::Bool),
+            ("scale_out_cooldown", KeyKind::Number),
+            ("scale_in_cooldown", KeyKind::Number),
+            ("scale_out_datapoints", KeyKind::Number),
+            ("scale_in_datapoints", KeyKind::Number),
+            ("scale_in_ratio", KeyKind::Number),
+        ],
+    ),
+    ("arc", &[("min_runners", KeyKind::Number), ("max_runners", KeyKind::Number)]),
 ];
 
 /// HPA's rules for one direction, as an inline table with some of its keys.
@@ -677,10 +713,11 @@ fn check_decision(cfg: &ScalerConfig, d: &scaler_core::Decision) {
 /// that [`policy_config`] builds from the front of its bytes.
 fn policy_toml(b: &mut Bytes<'_>) -> (String, Vec<String>) {
     let head = b.u8();
-    let policy = usize::from(head % 5);
+    let policy = usize::from(head) % POLICIES.len();
     let (policy_name, _) = POLICIES[policy];
-    // Per table (0: [scaler], 1..=5: a policy's table, 6: [cluster]) its keys and values.
-    let mut tables: [std::collections::BTreeMap<&str, String>; 7] = Default::default();
+    // Per table (0: [scaler], 1..=N: a policy's table, N + 1: [cluster]) its keys and values.
+    let cluster = POLICIES.len() + 1;
+    let mut tables: Vec<std::collections::BTreeMap<&str, String>> = vec![Default::default(); cluster + 1];
     let mut sets = Vec::new();
     if head & 0x80 == 0 {
         tables[0].insert("policy", format!("\"{policy_name}\""));
@@ -690,7 +727,7 @@ fn policy_toml(b: &mut Bytes<'_>) -> (String, Vec<String>) {
         let (table, key, kind) = match sel % 4 {
             1 | 2 if !POLICIES[policy].1.is_empty() || sel & 0x80 != 0 => {
                 // Mostly the selected policy's table; now and then another one's.
-                let p = if sel & 0x80 != 0 { usize::from(sel >> 4) % 5 } else { policy };
+                let p = if sel & 0x80 != 0 { usize::from(sel >> 4) % POLICIES.len() } else { policy };
                 let keys = POLICIES[p].1;
                 if keys.is_empty() {
                     continue;
@@ -698,7 +735,7 @@ fn policy_toml(b: &mut Bytes<'_>) -> (String, Vec<String>) {
                 let (k, kind) = *b.pick(keys);
                 (1 + p, k, kind)
             }
-            3 => (6, *b.pick(scenario::CLUSTER_KEYS), KeyKind::Number),
+            3 => (cluster, *b.pick(scenario::CLUSTER_KEYS), KeyKind::Number),
             _ => {
                 let (k, kind) = *b.pick(SCALER_KEYS);
                 (0, k, kind)
@@ -708,7 +745,7 @@ fn policy_toml(b: &mut Bytes<'_>) -> (String, Vec<String>) {
         if sel & 0x40 != 0 {
             let prefix = match table {
                 0 => "scaler".to_string(),
-                6 => "cluster".to_string(),
+                t if t == cluster => "cluster".to_string(),
                 p => format!("scaler.{}", POLICIES[p - 1].0),
             };
             sets.push(format!("{prefix}.{key}={value}"));
@@ -721,7 +758,7 @@ fn policy_toml(b: &mut Bytes<'_>) -> (String, Vec<String>) {
         if i == 0 || !t.is_empty() {
             text.push_str(&match i {
                 0 => "[scaler]\n".to_string(),
-                6 => "[cluster]\n".to_string(),
+                t if t == cluster => "[cluster]\n".to_string(),
                 p => format!("[scaler.{}]\n", POLICIES[p - 1].0),
             });
         }
