@@ -685,3 +685,42 @@ fn the_state_file_records_when_it_was_written() {
     let old = scaler_runtime::load_state(&path, &config).unwrap().saved_unix_ms.unwrap();
     assert!(old + 60_000 > now_ms, "{old} vs {now_ms}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn every_shipped_policy_decides_live_as_its_recording_replays() {
+    // Each policy file of sims/policies/ in the live loop: it scales up under load, stays in
+    // its bounds, and the observations it recorded replay to the very decisions it took.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sims/policies");
+    for policy in ["threshold", "hpa", "keda", "kpa", "step", "target_tracking", "queue", "predictive", "arc"] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("obs.csv");
+        let file = root.join(format!("{policy}.toml"));
+        let sc = scaler_formats::scenario::read_scaler_config(&file).unwrap();
+        let (lo, hi) = (sc.min_workers(), sc.max_workers());
+        let fake = Fake::new(2, 1, 0);
+        let cfg = RuntimeConfig::new(sc.clone()).call_timeout(Duration::from_secs(5)).record_observations(&path);
+        let s = scaler(&fake, cfg);
+        s.start_monitoring().await;
+        for (demand, pending, secs) in [(1, 0, 120), (9, 20, 600), (30, 40, 600), (0, 0, 900)] {
+            fake.set_load(demand, pending);
+            tokio::time::sleep(Duration::from_secs(secs)).await;
+        }
+        s.stop_monitoring().await;
+        let live = s.recent_decisions();
+        let calls = fake.calls();
+        assert!(calls.iter().any(|&(_, t)| t > 2), "{policy} never scaled up: {calls:?}");
+        assert!(calls.iter().all(|&(_, t)| (lo..=hi).contains(&t)), "{policy}: {calls:?}");
+        let mut out = Vec::new();
+        let report = scaler_formats::replay::replay(&sc, &path, &mut out, std::path::Path::new("-"), false).unwrap();
+        // The runtime keeps its most recent decisions (1,000): they are the replay's last rows.
+        assert!(report.rows as usize >= live.len() && !live.is_empty(), "{policy}");
+        let mut expected = Vec::new();
+        for d in &live {
+            scaler_formats::replay::push_decision(&mut expected, d);
+        }
+        let out = String::from_utf8(out).unwrap();
+        let replayed: Vec<&str> = out.lines().skip(1).collect();
+        let tail = replayed[replayed.len() - live.len()..].join("\n") + "\n";
+        assert_eq!(tail, String::from_utf8(expected).unwrap(), "{policy}");
+    }
+}
