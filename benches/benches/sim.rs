@@ -29,6 +29,7 @@ fn engine_one_day(c: &mut Criterion) {
         billing_minimum: DurationMs::from_secs(60),
         slo_wait: DurationMs::from_secs(10),
         ephemeral_workers: false,
+        spot: None,
     };
     let mut g = c.benchmark_group("engine");
     g.sample_size(10);

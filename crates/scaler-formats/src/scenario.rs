@@ -18,7 +18,7 @@ use crate::tomldoc::{Doc, Node, Table, Value};
 // The model's settings types, as the scenario file names them.
 pub use scaler_model::random::DurationDist;
 pub use scaler_model::trace::{DurationSpec, Spread};
-pub use scaler_model::Cluster;
+pub use scaler_model::{Cluster, Spot};
 
 /// The root tables a scenario file may have.
 pub const TABLES: &[&str] = &["trace", "cluster", "scaler", "sweep", "faults"];
@@ -33,6 +33,11 @@ pub const CLUSTER_KEYS: &[&str] = &[
     "billing_minimum_s",
     "slo_wait_s",
     "ephemeral_workers",
+    "on_demand_base",
+    "spot_percent",
+    "spot_price_per_worker_hour",
+    "spot_interruptions_per_hour",
+    "spot_notice_s",
 ];
 
 /// The most workers the simulator models (a guard against a typo allocating billions).
@@ -241,12 +246,14 @@ pub fn from_doc(doc: &Doc, overrides: &Overrides) -> Result<Scenario, InputError
             ),
         ));
     }
+    let on_demand_price = price(&cluster_t, "price_per_worker_hour", 1.0)?;
     let cluster = Cluster {
+        spot: spot_capacity(&cluster_t, on_demand_price)?,
         ephemeral_workers,
         initial_workers,
         slots_per_worker: u32::try_from(slots).unwrap_or(1),
         provision_delay: cluster_t.seconds("provision_delay_s", false)?.unwrap_or(DurationMs::ZERO),
-        price_per_worker_hour: price(&cluster_t)?,
+        price_per_worker_hour: on_demand_price,
         billing_increment: cluster_t.seconds("billing_increment_s", true)?.unwrap_or(DurationMs(1000)),
         billing_minimum: cluster_t.seconds("billing_minimum_s", false)?.unwrap_or(DurationMs::ZERO),
         slo_wait: cluster_t.seconds("slo_wait_s", false)?.unwrap_or(DurationMs(60_000)),
@@ -312,17 +319,47 @@ pub fn from_doc(doc: &Doc, overrides: &Overrides) -> Result<Scenario, InputError
 /// `f64`'s overflow to infinity (which JSON cannot hold).
 pub const MAX_PRICE_PER_WORKER_HOUR: f64 = 1e12;
 
-fn price(cluster_t: &Tbl<'_>) -> Result<f64, InputError> {
-    let v = cluster_t.number("price_per_worker_hour")?.unwrap_or(1.0);
+fn price(cluster_t: &Tbl<'_>, key: &str, default: f64) -> Result<f64, InputError> {
+    let v = cluster_t.number(key)?.unwrap_or(default);
     if v > MAX_PRICE_PER_WORKER_HOUR {
-        let node = cluster_t.get("price_per_worker_hour").expect("present");
+        let node = cluster_t.get(key).expect("present");
         return Err(cluster_t.bad(
-            "price_per_worker_hour",
+            key,
             node,
             "must be at most 1e12 per worker-hour (a higher price can overflow the cost to infinity)",
         ));
     }
     Ok(v)
+}
+
+/// The most spot interruptions per worker-hour (one a second): more is no pool at all.
+const MAX_SPOT_INTERRUPTIONS_PER_HOUR: f64 = 3600.0;
+
+/// `[cluster]`'s spot capacity: `spot_percent` of the workers above `on_demand_base` are
+/// spot (none when 0 or absent; then the other spot keys are refused rather than ignored).
+fn spot_capacity(cluster_t: &Tbl<'_>, on_demand_price: f64) -> Result<Option<Spot>, InputError> {
+    let percent = cluster_t.whole("spot_percent", 100)?.unwrap_or(0);
+    if percent == 0 {
+        for k in ["on_demand_base", "spot_price_per_worker_hour", "spot_interruptions_per_hour", "spot_notice_s"] {
+            if let Some(n) = cluster_t.get(k) {
+                return Err(cluster_t.bad(k, n, "applies to spot capacity: set spot_percent (1 to 100) too"));
+            }
+        }
+        return Ok(None);
+    }
+    let rate = cluster_t.number("spot_interruptions_per_hour")?.unwrap_or(0.0);
+    if rate > MAX_SPOT_INTERRUPTIONS_PER_HOUR {
+        let node = cluster_t.get("spot_interruptions_per_hour").expect("present");
+        return Err(cluster_t.bad("spot_interruptions_per_hour", node, "must be at most 3600 (one a second)"));
+    }
+    Ok(Some(Spot {
+        on_demand_base: u32::try_from(cluster_t.whole("on_demand_base", u64::from(MAX_SIM_WORKERS))?.unwrap_or(0))
+            .unwrap_or(MAX_SIM_WORKERS),
+        spot_percent: u32::try_from(percent).unwrap_or(100),
+        price_per_worker_hour: price(cluster_t, "spot_price_per_worker_hour", on_demand_price)?,
+        interruptions_per_hour: rate,
+        notice: cluster_t.seconds("spot_notice_s", false)?.unwrap_or(DurationMs::from_secs(120)),
+    }))
 }
 
 /// Replaces `${VAR}` in a path with the environment variable's value.

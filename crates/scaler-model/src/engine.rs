@@ -78,6 +78,9 @@ pub struct Engine {
     tasks: Tasks,
     /// Crash times `(at, worker, generation)` of ready workers.
     crash_at: BinaryHeap<Reverse<(u64, u32, u32)>>,
+    /// Spot interruptions `(at, worker, generation, end)`: the notice (`end = false`) drains
+    /// the worker; its end, `notice` later, takes it away with what still runs.
+    spot_at: BinaryHeap<Reverse<(u64, u32, u32, bool)>>,
     faults: FaultStreams,
     waits: WaitStats,
     /// The waits of the tasks that arrived while no worker was ready.
@@ -116,6 +119,7 @@ impl Engine {
             pool: Pool::new(&params.cluster),
             tasks: Tasks::new(),
             crash_at: BinaryHeap::new(),
+            spot_at: BinaryHeap::new(),
             faults: FaultStreams::new(&params.faults, params.seed),
             waits: WaitStats::new(),
             cold_waits: WaitStats::new(),
@@ -175,6 +179,9 @@ impl Engine {
                 next = next.min(at);
             }
             if let Some(Reverse((at, ..))) = self.crash_at.peek() {
+                next = next.min(*at);
+            }
+            if let Some(Reverse((at, ..))) = self.spot_at.peek() {
                 next = next.min(*at);
             }
             // The common case (progress possible) costs two tests; the diagnosis is out of line.
@@ -299,6 +306,14 @@ impl Engine {
             self.crash_at.pop();
             self.crash(w, generation, t);
         }
+        // Spot interruptions: notices, then the ends of earlier ones.
+        while let Some(&Reverse((at, w, generation, end))) = self.spot_at.peek() {
+            if at > t {
+                break;
+            }
+            self.spot_at.pop();
+            self.spot_event(w, generation, end, t);
+        }
         // 3. arrivals, in file order.
         while let Some(task) = *next_arrival {
             if task.arrival_ms != t {
@@ -342,11 +357,38 @@ impl Engine {
         }
     }
 
-    /// Draws when a ready worker will crash (if crashes are on).
+    /// Draws when a ready worker will crash (if crashes are on), and when a ready spot
+    /// worker will be interrupted (if interruptions are on).
     fn schedule_crash(&mut self, id: u32, t: u64) {
+        if let Some(s) = &self.params.cluster.spot {
+            if self.pool.is_spot(id) {
+                if let Some(after_ms) = self.faults.spot_after_ms(s.interruptions_per_hour) {
+                    let generation = self.pool.generation(id);
+                    self.spot_at.push(Reverse((t.saturating_add(after_ms), id, generation, false)));
+                }
+            }
+        }
         if let Some(after_ms) = self.faults.crash_after_ms() {
             let generation = self.pool.generation(id);
             self.crash_at.push(Reverse((t.saturating_add(after_ms), id, generation)));
+        }
+    }
+
+    /// A spot interruption's notice or end for worker `w` of `generation` at `t`.
+    fn spot_event(&mut self, w: u32, generation: u32, end: bool, t: u64) {
+        if !self.pool.can_crash(w, generation) {
+            return;
+        }
+        if end {
+            // What still runs goes back to the queue, as a crash's tasks do.
+            self.faults.counts.retries += self.tasks.requeue_lost(t, w, generation);
+            self.pool.crash(w, t);
+            return;
+        }
+        self.faults.counts.spot_interruptions += 1;
+        let notice = self.params.cluster.spot.as_ref().map_or(0, |s| s.notice.as_ms());
+        if self.pool.notice(w, t) {
+            self.spot_at.push(Reverse((t.saturating_add(notice), w, generation, true)));
         }
     }
 
@@ -405,7 +447,7 @@ impl Engine {
     /// Drops gone workers from the pool's table once they are many (see [`Pool::compact`]),
     /// renumbering the live ones in their order in every structure that names them.
     fn compact_workers(&mut self) {
-        let held = self.tasks.running_entries() + self.crash_at.len();
+        let held = self.tasks.running_entries() + self.crash_at.len() + self.spot_at.len();
         let Some(map) = self.pool.compact(held) else { return };
         self.tasks.remap_workers(&map);
         remap_heap(&mut self.crash_at, |Reverse((at, w, generation))| {
@@ -414,6 +456,14 @@ impl Engine {
                 (Reverse((at, NO_WORKER, 0)), true)
             } else {
                 (Reverse((at, new, generation)), false)
+            }
+        });
+        remap_heap(&mut self.spot_at, |Reverse((at, w, generation, end))| {
+            let new = map.get(w as usize).copied().unwrap_or(NO_WORKER);
+            if new == NO_WORKER {
+                (Reverse((at, NO_WORKER, 0, end)), true)
+            } else {
+                (Reverse((at, new, generation, end)), false)
             }
         });
     }
@@ -514,10 +564,15 @@ impl Engine {
         })
     }
 
-    fn cost_of(&self, billed_ms: u128) -> f64 {
+    /// The cost of `(on demand, spot)` billed ms.
+    fn cost_of(&self, (od_ms, spot_ms): (u128, u128)) -> f64 {
         #[allow(clippy::cast_precision_loss)]
-        let ms = billed_ms as f64;
-        ms / 3_600_000.0 * self.params.cluster.price_per_worker_hour
+        let od = od_ms as f64 / 3_600_000.0 * self.params.cluster.price_per_worker_hour;
+        match &self.params.cluster.spot {
+            #[allow(clippy::cast_precision_loss)]
+            Some(s) if spot_ms > 0 => od + spot_ms as f64 / 3_600_000.0 * s.price_per_worker_hour,
+            _ => od,
+        }
     }
 
     /// Terminates what is left at `end_time`, checks conservation, and summarises.
@@ -559,9 +614,9 @@ impl Engine {
             wait_p99_s: ms(self.waits.nearest_rank(99, 100)?),
             wait_max_s: ms(self.waits.max_ms()),
             slo_violation_ratio: if n == 0 { 0.0 } else { self.waits.slo_violations as f64 / n as f64 },
-            cost: self.cost_of(self.pool.billed_ms()),
+            cost: self.cost_of((self.pool.billed_ms(), self.pool.spot_billed_ms())),
             worker_seconds: self.pool.lives_ms() as f64 / 1000.0,
-            billed_worker_seconds: self.pool.billed_ms() as f64 / 1000.0,
+            billed_worker_seconds: (self.pool.billed_ms() + self.pool.spot_billed_ms()) as f64 / 1000.0,
             scale_ups: self.scale_ups,
             scale_downs: self.scale_downs,
             mean_workers: if end == 0 { self.current_workers.value() as f64 } else { cw_integral as f64 / end as f64 },
@@ -668,6 +723,7 @@ mod tests {
             billing_minimum: DurationMs(pick(&mut rng, &[0, 1, 1000, 60_000, any_minimum])),
             slo_wait: DurationMs(10_000),
             ephemeral_workers: false,
+            spot: None,
         };
         let mut faults = if rng.random_range(0..2) == 0 { Faults::swarm(case) } else { Faults::default() };
         if rng.random_range(0..4) == 0 {
@@ -732,6 +788,7 @@ mod tests {
             billing_minimum: DurationMs::from_secs(60),
             slo_wait: DurationMs::from_secs(60),
             ephemeral_workers: false,
+            spot: None,
         };
         // Three tasks every 2 s: one waits at the even tick (up a million), the next tick
         // finds the pool idle (down to one).

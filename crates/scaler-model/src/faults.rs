@@ -69,6 +69,9 @@ pub struct FaultCounts {
     pub stale_observations: u64,
     /// Scaling calls that failed.
     pub scaling_failures: u64,
+    /// Spot interruption notices (`[cluster]` spot capacity; not a fault, counted here with
+    /// what it costs: the retries of the tasks its workers still ran).
+    pub spot_interruptions: u64,
 }
 
 /// The faults of one run: rates, one random stream per fault, and the counts.
@@ -80,6 +83,7 @@ pub(crate) struct FaultStreams {
     missing: ChaCha8Rng,
     stale: ChaCha8Rng,
     scaling: ChaCha8Rng,
+    spot: ChaCha8Rng,
     /// What happened so far (crashes and retries are counted by the engine).
     pub(crate) counts: FaultCounts,
 }
@@ -98,6 +102,7 @@ impl FaultStreams {
             missing: stream_rng(seed, streams::FAULT_MISSING),
             stale: stream_rng(seed, streams::FAULT_STALE),
             scaling: stream_rng(seed, streams::FAULT_SCALING),
+            spot: stream_rng(seed, streams::SPOT_INTERRUPTION),
             counts: FaultCounts::default(),
         }
     }
@@ -133,6 +138,17 @@ impl FaultStreams {
             return None;
         }
         let u: f64 = self.crash.random();
+        let after_h = -(1.0 - u).ln() / rate;
+        Some(seconds_to_ms(after_h * 3600.0).max(1))
+    }
+
+    /// How long a ready spot worker runs before its interruption notice, at `rate` per hour
+    /// (`None`: no interruptions).
+    pub(crate) fn spot_after_ms(&mut self, rate: f64) -> Option<u64> {
+        if rate <= 0.0 {
+            return None;
+        }
+        let u: f64 = self.spot.random();
         let after_h = -(1.0 - u).ln() / rate;
         Some(seconds_to_ms(after_h * 3600.0).max(1))
     }

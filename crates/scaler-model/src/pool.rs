@@ -70,6 +70,28 @@ pub struct Cluster {
     /// Ephemeral workers (CI runners): a worker runs one task and terminates when it ends,
     /// and a scale-down removes idle workers first. Needs one slot per worker.
     pub ephemeral_workers: bool,
+    /// Spot capacity: a share of the workers at a lower price, interrupted (`None`: all on
+    /// demand).
+    pub spot: Option<Spot>,
+}
+
+/// Spot capacity, as AWS's mixed-instances policy states it: the first `on_demand_base`
+/// workers are on demand, and of the workers above that base `spot_percent` % are spot.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Spot {
+    /// Workers always on demand (`OnDemandBaseCapacity`).
+    pub on_demand_base: u32,
+    /// The share of the workers above the base that are spot, percent (`100 -
+    /// OnDemandPercentageAboveBaseCapacity`), 1 to 100.
+    pub spot_percent: u32,
+    /// A spot worker's price for one hour.
+    pub price_per_worker_hour: f64,
+    /// Interruptions per spot worker-hour (a ready spot worker is interrupted after an
+    /// exponential time drawn from the seed).
+    pub interruptions_per_hour: f64,
+    /// From the interruption notice to the worker's end (AWS: two minutes): it takes no new
+    /// task meanwhile, and what still runs at the end goes back to the queue.
+    pub notice: DurationMs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,6 +109,8 @@ struct Worker {
     requested_ms: u64,
     /// Bumped when the worker crashes: running-task entries of an older generation are void.
     generation: u32,
+    /// A spot worker (billed at the spot price, interruptible).
+    spot: bool,
 }
 
 /// Ready workers with a free slot, by id; the lowest id is found by scanning a
@@ -149,6 +173,13 @@ pub(crate) struct Pool {
     slots: u32,
     /// Workers run one task each (`Cluster::ephemeral_workers`).
     ephemeral: bool,
+    /// How new workers split between on demand and spot.
+    spot: Option<Spot>,
+    /// Live spot workers (provisioning, ready or draining).
+    n_spot: u32,
+    /// The live spot workers' bills, and what gone spot workers were billed.
+    spot_bills: LiveBills,
+    spot_billed_ms: u128,
     billing_increment_ms: u64,
     billing_minimum_ms: u64,
     /// Workers by id: the live ones and those gone since the last compaction.
@@ -184,11 +215,13 @@ impl Pool {
     pub(crate) fn new(cluster: &Cluster) -> Pool {
         let initial = cluster.initial_workers;
         let (inc, min) = (cluster.billing_increment.as_ms(), cluster.billing_minimum.as_ms());
-        let mut bills = LiveBills::new(inc, min);
-        bills.add(0, u64::from(initial));
         let mut p = Pool {
             slots: cluster.slots_per_worker,
             ephemeral: cluster.ephemeral_workers,
+            spot: cluster.spot.clone(),
+            n_spot: 0,
+            spot_bills: LiveBills::new(inc, min),
+            spot_billed_ms: 0,
             billing_increment_ms: inc,
             billing_minimum_ms: min,
             workers: Vec::with_capacity(initial as usize),
@@ -197,12 +230,12 @@ impl Pool {
             compact_min: COMPACT_MIN,
             #[cfg(test)]
             compactions: 0,
-            bills,
+            bills: LiveBills::new(inc, min),
             live: Vec::with_capacity(initial as usize),
             free: FreeSet::default(),
             provisioning: BinaryHeap::new(),
             n_prov: 0,
-            n_ready: initial,
+            n_ready: 0,
             n_drain: 0,
             busy_ready_slots: 0,
             billed_ms: 0,
@@ -210,11 +243,65 @@ impl Pool {
             live_workers: TimeIntegral::new(u64::from(initial)),
         };
         for id in 0..initial {
-            p.workers.push(Worker { state: WState::Ready, busy: 0, requested_ms: 0, generation: 0 });
+            let spot = p.next_is_spot();
+            p.workers.push(Worker { state: WState::Ready, busy: 0, requested_ms: 0, generation: 0, spot });
             p.live.push(id);
             p.free.insert(id);
+            p.n_ready += 1;
+            p.n_spot += u32::from(spot);
+            if spot {
+                p.spot_bills.add(0, 1);
+            } else {
+                p.bills.add(0, 1);
+            }
         }
         p
+    }
+
+    /// Whether the next worker requested is a spot one: the first `on_demand_base` live
+    /// workers are on demand, and of those above the base, on-demand ones are kept at
+    /// `ceil(above * (100 - spot_percent) / 100)`, the new worker included.
+    fn next_is_spot(&self) -> bool {
+        let Some(s) = &self.spot else { return false };
+        let live = self.n_prov + self.n_ready + self.n_drain;
+        let on_demand = live - self.n_spot;
+        if on_demand < s.on_demand_base {
+            return false;
+        }
+        let above = u64::from(live - s.on_demand_base.min(live)) + 1;
+        let on_demand_wanted = (above * u64::from(100 - s.spot_percent)).div_ceil(100);
+        u64::from(on_demand - s.on_demand_base) >= on_demand_wanted
+    }
+
+    /// Whether worker `id` is a spot worker.
+    #[inline]
+    pub(crate) fn is_spot(&self, id: u32) -> bool {
+        self.workers.get(id as usize).is_some_and(|w| w.spot)
+    }
+
+    /// A spot interruption's notice for worker `id` at `t`: an idle ready worker ends at once,
+    /// a busy one drains (takes no new task). Returns whether it is still alive (to end at the
+    /// notice's end).
+    pub(crate) fn notice(&mut self, id: u32, t: u64) -> bool {
+        let w = self.workers[id as usize];
+        match w.state {
+            WState::Ready if w.busy == 0 => {
+                self.n_ready -= 1;
+                self.terminate(id, t);
+                false
+            }
+            WState::Ready => {
+                let wk = &mut self.workers[id as usize];
+                wk.state = WState::Draining;
+                self.n_ready -= 1;
+                self.n_drain += 1;
+                self.busy_ready_slots -= u64::from(w.busy);
+                self.free.remove(id);
+                true
+            }
+            WState::Draining => true,
+            WState::Provisioning | WState::Gone => false,
+        }
     }
 
     /// Provisioning plus ready workers (`current_workers`).
@@ -376,6 +463,7 @@ impl Pool {
 
     /// Requests `k` workers at `t`, each ready after `delay(provision_delay)`.
     pub(crate) fn scale_up(&mut self, t: u64, k: u32, provision_delay: u64, mut delay: impl FnMut(u64) -> u64) {
+        let mut spots = 0u64;
         for _ in 0..k {
             let ready_at = t.saturating_add(delay(provision_delay));
             // Ids stay below 2 x (live workers + heap entries) + COMPACT_MIN (see `compact`).
@@ -383,14 +471,18 @@ impl Pool {
                 .ok()
                 .filter(|&id| id != NO_WORKER)
                 .expect("worker ids fit u32 below NO_WORKER (max_workers is a u32 and gone workers are compacted)");
-            self.workers.push(Worker { state: WState::Provisioning, busy: 0, requested_ms: t, generation: 0 });
+            let spot = self.next_is_spot();
+            spots += u64::from(spot);
+            self.n_spot += u32::from(spot);
+            self.workers.push(Worker { state: WState::Provisioning, busy: 0, requested_ms: t, generation: 0, spot });
             self.live.push(id);
             self.provisioning.push(Reverse((ready_at, id)));
             self.n_prov += 1;
         }
         self.requested += u64::from(k);
         self.peak_table = self.peak_table.max(self.workers.len());
-        self.bills.add(t, u64::from(k));
+        self.bills.add(t, u64::from(k) - spots);
+        self.spot_bills.add(t, spots);
         self.live_workers.set(t, self.live_count());
     }
 
@@ -483,10 +575,18 @@ impl Pool {
         let w = &mut self.workers[id as usize];
         let life = t - w.requested_ms;
         w.state = WState::Gone;
-        self.bills.remove(w.requested_ms);
+        let (requested, spot) = (w.requested_ms, w.spot);
         self.free.remove(id);
         self.lives_ms += u128::from(life);
-        self.billed_ms += u128::from(self.billed(life));
+        let billed = u128::from(self.billed(life));
+        if spot {
+            self.spot_bills.remove(requested);
+            self.spot_billed_ms += billed;
+            self.n_spot -= 1;
+        } else {
+            self.bills.remove(requested);
+            self.billed_ms += billed;
+        }
         self.live_workers.set(t, self.live_count());
     }
 
@@ -502,24 +602,34 @@ impl Pool {
     ///
     /// O(1) amortized for the engine's ticks (see [`LiveBills`]); the sum over live workers
     /// only when `t` is within one billing increment of `u64::MAX` ms, where a bill saturates.
-    pub(crate) fn billed_if_ended(&mut self, t: u64) -> u128 {
-        let live_billed = match self.bills.total(t) {
+    ///
+    /// Returns `(on demand, spot)`.
+    pub(crate) fn billed_if_ended(&mut self, t: u64) -> (u128, u128) {
+        let od = match self.bills.total(t) {
             Some(b) => {
                 #[cfg(test)]
-                assert_eq!(b, self.billed_one_by_one(t), "live bills at {t} ms");
+                assert_eq!(b, self.billed_one_by_one(t, false), "live bills at {t} ms");
                 b
             }
-            None => self.billed_one_by_one(t),
+            None => self.billed_one_by_one(t, false),
         };
-        self.billed_ms + live_billed
+        let sp = match self.spot_bills.total(t) {
+            Some(b) => {
+                #[cfg(test)]
+                assert_eq!(b, self.billed_one_by_one(t, true), "live spot bills at {t} ms");
+                b
+            }
+            None => self.billed_one_by_one(t, true),
+        };
+        (self.billed_ms + od, self.spot_billed_ms + sp)
     }
 
-    /// The live workers' bills as if they ended at `t`, summed one by one.
-    fn billed_one_by_one(&self, t: u64) -> u128 {
+    /// The live on-demand (or spot) workers' bills as if they ended at `t`, one by one.
+    fn billed_one_by_one(&self, t: u64, spot: bool) -> u128 {
         self.live
             .iter()
             .map(|&id| &self.workers[id as usize])
-            .filter(|w| w.state != WState::Gone)
+            .filter(|w| w.state != WState::Gone && w.spot == spot)
             .map(|w| u128::from(self.billed(t - w.requested_ms)))
             .sum()
     }
@@ -568,7 +678,12 @@ impl Pool {
         Some(map)
     }
 
-    /// Billed worker time of terminated workers, ms.
+    /// Billed worker time of terminated spot workers, ms.
+    pub(crate) fn spot_billed_ms(&self) -> u128 {
+        self.spot_billed_ms
+    }
+
+    /// Billed worker time of terminated on-demand workers, ms.
     pub(crate) fn billed_ms(&self) -> u128 {
         self.billed_ms
     }
@@ -843,6 +958,7 @@ mod tests {
             billing_minimum: DurationMs(20),
             slo_wait: DurationMs(0),
             ephemeral_workers: false,
+            spot: None,
         };
         let mut p = Pool::new(&cluster);
         p.set_compact_min(1);
@@ -861,10 +977,10 @@ mod tests {
         assert_eq!(p.requested(), 8);
         assert_eq!((p.take_slot(), p.take_slot(), p.take_slot()), (Some((0, 0)), Some((1, 0)), Some((1, 0))));
         // Five ended at 10 ms, billed the 20 ms minimum; three live for 20 ms, billed 21.
-        assert_eq!(p.billed_if_ended(20), 5 * 20 + 3 * 21);
+        assert_eq!(p.billed_if_ended(20), (5 * 20 + 3 * 21, 0));
         p.crash(1, 25);
         assert!(!p.runs(1, 0) && p.runs(0, 0) && !p.runs(NO_WORKER, 0));
-        assert_eq!(p.billed_if_ended(30), 5 * 20 + 28 + 2 * 35);
+        assert_eq!(p.billed_if_ended(30), (5 * 20 + 28 + 2 * 35, 0));
     }
 
     #[test]
@@ -878,6 +994,7 @@ mod tests {
             billing_minimum: DurationMs(0),
             slo_wait: DurationMs(0),
             ephemeral_workers: true,
+            spot: None,
         };
         let mut p = Pool::new(&cluster);
         p.scale_up(0, 2, 10, |d| d);
@@ -894,6 +1011,46 @@ mod tests {
         p.release_slot(1, 9);
         assert_eq!(p.current(), 1);
         // Lives: 7 (worker 0), 8 (worker 2), 8 (worker 4 cancelled), 9 (worker 1); 3 is live.
-        assert_eq!(p.billed_if_ended(20), 7 + 8 + 8 + 9 + 20);
+        assert_eq!(p.billed_if_ended(20), (7 + 8 + 8 + 9 + 20, 0));
+    }
+
+    #[test]
+    fn spot_workers_follow_the_base_and_the_percent_above_it_and_bill_apart() {
+        let cluster = Cluster {
+            initial_workers: 6,
+            slots_per_worker: 1,
+            provision_delay: DurationMs(10),
+            price_per_worker_hour: 1.0,
+            billing_increment: DurationMs(1),
+            billing_minimum: DurationMs(0),
+            slo_wait: DurationMs(0),
+            ephemeral_workers: false,
+            spot: Some(Spot {
+                on_demand_base: 2,
+                spot_percent: 50,
+                price_per_worker_hour: 0.3,
+                interruptions_per_hour: 0.0,
+                notice: DurationMs(120_000),
+            }),
+        };
+        let mut p = Pool::new(&cluster);
+        // Two on demand (the base), then above it on demand rounded up: od, spot, od, spot.
+        let flags: Vec<bool> = (0..6).map(|id| p.is_spot(id)).collect();
+        assert_eq!(flags, [false, false, false, true, false, true]);
+        p.scale_up(0, 2, 10, |d| d);
+        assert_eq!((p.is_spot(6), p.is_spot(7)), (false, true));
+        assert_eq!(p.billed_if_ended(10), (5 * 10, 3 * 10));
+        // A notice: the idle spot worker 3 ends at once; a busy one drains.
+        assert!(!p.notice(3, 10));
+        assert_eq!((p.current(), p.ready()), (7, 5));
+        let (w, _) = p.take_slot().expect("a ready worker");
+        assert_eq!(w, 0);
+        for _ in 0..4 {
+            p.take_slot();
+        }
+        assert!(p.notice(5, 12), "busy: it drains");
+        assert_eq!(p.draining(), 1);
+        p.crash(5, 20);
+        assert_eq!(p.billed_if_ended(20), (5 * 20, 10 + 20 + 20));
     }
 }

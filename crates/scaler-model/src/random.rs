@@ -37,6 +37,8 @@ pub mod streams {
     pub const FAULT_STALE: u64 = 15;
     /// Failed scaling calls.
     pub const FAULT_SCALING: u64 = 16;
+    /// Spot interruptions.
+    pub const SPOT_INTERRUPTION: u64 = 17;
 }
 
 /// A distribution of task durations, in seconds.
