@@ -30,6 +30,7 @@ fn engine_one_day(c: &mut Criterion) {
         slo_wait: DurationMs::from_secs(10),
         ephemeral_workers: false,
         spot: None,
+        warm_pool: None,
     };
     let mut g = c.benchmark_group("engine");
     g.sample_size(10);

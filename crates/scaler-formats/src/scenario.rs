@@ -18,7 +18,7 @@ use crate::tomldoc::{Doc, Node, Table, Value};
 // The model's settings types, as the scenario file names them.
 pub use scaler_model::random::DurationDist;
 pub use scaler_model::trace::{DurationSpec, Spread};
-pub use scaler_model::{Cluster, Spot};
+pub use scaler_model::{Cluster, Spot, WarmPool};
 
 /// The root tables a scenario file may have.
 pub const TABLES: &[&str] = &["trace", "cluster", "scaler", "sweep", "faults"];
@@ -38,6 +38,10 @@ pub const CLUSTER_KEYS: &[&str] = &[
     "spot_price_per_worker_hour",
     "spot_interruptions_per_hour",
     "spot_notice_s",
+    "warm_pool_size",
+    "warm_start_delay_s",
+    "warm_price_per_worker_hour",
+    "warm_reuse_on_scale_in",
 ];
 
 /// The most workers the simulator models (a guard against a typo allocating billions).
@@ -249,6 +253,7 @@ pub fn from_doc(doc: &Doc, overrides: &Overrides) -> Result<Scenario, InputError
     let on_demand_price = price(&cluster_t, "price_per_worker_hour", 1.0)?;
     let cluster = Cluster {
         spot: spot_capacity(&cluster_t, on_demand_price)?,
+        warm_pool: warm_pool(&cluster_t)?,
         ephemeral_workers,
         initial_workers,
         slots_per_worker: u32::try_from(slots).unwrap_or(1),
@@ -330,6 +335,33 @@ fn price(cluster_t: &Tbl<'_>, key: &str, default: f64) -> Result<f64, InputError
         ));
     }
     Ok(v)
+}
+
+/// `[cluster]`'s warm pool: `warm_pool_size` stopped workers (none when 0 or absent; then the
+/// other warm keys are refused rather than ignored).
+fn warm_pool(cluster_t: &Tbl<'_>) -> Result<Option<WarmPool>, InputError> {
+    let size = cluster_t.whole("warm_pool_size", u64::from(MAX_SIM_WORKERS))?.unwrap_or(0);
+    if size == 0 {
+        for k in ["warm_start_delay_s", "warm_price_per_worker_hour", "warm_reuse_on_scale_in"] {
+            if let Some(n) = cluster_t.get(k) {
+                return Err(cluster_t.bad(k, n, "applies to a warm pool: set warm_pool_size too"));
+            }
+        }
+        return Ok(None);
+    }
+    let reuse = match cluster_t.get("warm_reuse_on_scale_in") {
+        None => false,
+        Some(n) => match n.value {
+            Value::Bool(b) => b,
+            _ => return Err(cluster_t.bad("warm_reuse_on_scale_in", n, "must be true or false")),
+        },
+    };
+    Ok(Some(WarmPool {
+        size: u32::try_from(size).unwrap_or(MAX_SIM_WORKERS),
+        start_delay: cluster_t.seconds("warm_start_delay_s", false)?.unwrap_or(DurationMs::ZERO),
+        price_per_worker_hour: price(cluster_t, "warm_price_per_worker_hour", 0.0)?,
+        reuse_on_scale_in: reuse,
+    }))
 }
 
 /// The most spot interruptions per worker-hour (one a second): more is no pool at all.

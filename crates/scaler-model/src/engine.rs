@@ -543,7 +543,7 @@ impl Engine {
         self.finish_provisioning(t);
         self.dispatch(t)?;
         let billed = self.pool.billed_if_ended(t);
-        let cost = self.cost_of(billed);
+        let cost = self.cost_of(billed, self.pool.warm_ms(t));
         if cost < self.last_cost {
             return Err(invariant(format!("the cost went down from {} to {cost} at {t} ms", self.last_cost)));
         }
@@ -564,15 +564,22 @@ impl Engine {
         })
     }
 
-    /// The cost of `(on demand, spot)` billed ms.
-    fn cost_of(&self, (od_ms, spot_ms): (u128, u128)) -> f64 {
-        #[allow(clippy::cast_precision_loss)]
-        let od = od_ms as f64 / 3_600_000.0 * self.params.cluster.price_per_worker_hour;
-        match &self.params.cluster.spot {
-            #[allow(clippy::cast_precision_loss)]
-            Some(s) if spot_ms > 0 => od + spot_ms as f64 / 3_600_000.0 * s.price_per_worker_hour,
-            _ => od,
+    /// The cost of `(on demand, spot)` billed ms and of `warm_ms` of stopped warm-pool workers.
+    #[allow(clippy::cast_precision_loss)]
+    fn cost_of(&self, (od_ms, spot_ms): (u128, u128), warm_ms: u128) -> f64 {
+        let c = &self.params.cluster;
+        let mut cost = od_ms as f64 / 3_600_000.0 * c.price_per_worker_hour;
+        if let Some(s) = &c.spot {
+            if spot_ms > 0 {
+                cost += spot_ms as f64 / 3_600_000.0 * s.price_per_worker_hour;
+            }
         }
+        if let Some(w) = &c.warm_pool {
+            if warm_ms > 0 {
+                cost += warm_ms as f64 / 3_600_000.0 * w.price_per_worker_hour;
+            }
+        }
+        cost
     }
 
     /// Terminates what is left at `end_time`, checks conservation, and summarises.
@@ -614,7 +621,7 @@ impl Engine {
             wait_p99_s: ms(self.waits.nearest_rank(99, 100)?),
             wait_max_s: ms(self.waits.max_ms()),
             slo_violation_ratio: if n == 0 { 0.0 } else { self.waits.slo_violations as f64 / n as f64 },
-            cost: self.cost_of((self.pool.billed_ms(), self.pool.spot_billed_ms())),
+            cost: self.cost_of((self.pool.billed_ms(), self.pool.spot_billed_ms()), self.pool.warm_ms(end)),
             worker_seconds: self.pool.lives_ms() as f64 / 1000.0,
             billed_worker_seconds: (self.pool.billed_ms() + self.pool.spot_billed_ms()) as f64 / 1000.0,
             scale_ups: self.scale_ups,
@@ -626,6 +633,8 @@ impl Engine {
             workers_requested: self.pool.requested(),
             slo_violations: self.waits.slo_violations,
             mean_queue_length: if end == 0 { 0.0 } else { self.tasks.queue_integral() as f64 / end as f64 },
+            warm_starts: self.pool.warm_starts(),
+            warm_pool_worker_seconds: self.pool.warm_ms(end) as f64 / 1000.0,
             cold_start_tasks: self.cold_waits.count,
             cold_start_wait_mean_s: if self.cold_waits.count == 0 {
                 0.0
@@ -724,6 +733,7 @@ mod tests {
             slo_wait: DurationMs(10_000),
             ephemeral_workers: false,
             spot: None,
+            warm_pool: None,
         };
         let mut faults = if rng.random_range(0..2) == 0 { Faults::swarm(case) } else { Faults::default() };
         if rng.random_range(0..4) == 0 {
@@ -789,6 +799,7 @@ mod tests {
             slo_wait: DurationMs::from_secs(60),
             ephemeral_workers: false,
             spot: None,
+            warm_pool: None,
         };
         // Three tasks every 2 s: one waits at the even tick (up a million), the next tick
         // finds the pool idle (down to one).

@@ -21,6 +21,6 @@ pub mod trace;
 pub use engine::{simulate, Engine, SimParams};
 pub use error::ModelError;
 pub use faults::{FaultCounts, Faults};
-pub use pool::{Cluster, Spot};
+pub use pool::{Cluster, Spot, WarmPool};
 pub use summary::{Summary, TickRow, METRICS};
 pub use trace::{Task, TaskSource, VecSource};

@@ -73,6 +73,24 @@ pub struct Cluster {
     /// Spot capacity: a share of the workers at a lower price, interrupted (`None`: all on
     /// demand).
     pub spot: Option<Spot>,
+    /// A warm pool of pre-initialised stopped workers (`None`: none).
+    pub warm_pool: Option<WarmPool>,
+}
+
+/// An AWS-style warm pool: `size` pre-initialised, stopped workers that start in
+/// `start_delay` instead of the provisioning delay, cost `price_per_worker_hour` while
+/// stopped, and are refilled (a new one prepares for the provisioning delay) when taken.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WarmPool {
+    /// Stopped workers kept (full at time 0).
+    pub size: u32,
+    /// From a warm worker's start to ready.
+    pub start_delay: DurationMs,
+    /// A stopped worker's price for one hour (its volumes).
+    pub price_per_worker_hour: f64,
+    /// Workers removed by a scale-in go back into the pool, when it has room (AWS's
+    /// `ReuseOnScaleIn`), instead of terminating; idle and starting ones, not draining ones.
+    pub reuse_on_scale_in: bool,
 }
 
 /// Spot capacity, as AWS's mixed-instances policy states it: the first `on_demand_base`
@@ -177,6 +195,14 @@ pub(crate) struct Pool {
     spot: Option<Spot>,
     /// Live spot workers (provisioning, ready or draining).
     n_spot: u32,
+    /// The warm pool's settings, its stopped workers ready to start, the ends of those being
+    /// prepared, how many started from it, and its stopped and preparing workers over time.
+    warm: Option<WarmPool>,
+    n_warm: u32,
+    /// Preparation ends, in order (they are pushed at non-decreasing times plus one delay).
+    warm_filling: VecDeque<u64>,
+    warm_starts: u64,
+    warm_time: TimeIntegral,
     /// The live spot workers' bills, and what gone spot workers were billed.
     spot_bills: LiveBills,
     spot_billed_ms: u128,
@@ -220,6 +246,11 @@ impl Pool {
             ephemeral: cluster.ephemeral_workers,
             spot: cluster.spot.clone(),
             n_spot: 0,
+            warm: cluster.warm_pool.clone(),
+            n_warm: cluster.warm_pool.as_ref().map_or(0, |w| w.size),
+            warm_filling: VecDeque::new(),
+            warm_starts: 0,
+            warm_time: TimeIntegral::new(u64::from(cluster.warm_pool.as_ref().map_or(0, |w| w.size))),
             spot_bills: LiveBills::new(inc, min),
             spot_billed_ms: 0,
             billing_increment_ms: inc,
@@ -271,6 +302,47 @@ impl Pool {
         let above = u64::from(live - s.on_demand_base.min(live)) + 1;
         let on_demand_wanted = (above * u64::from(100 - s.spot_percent)).div_ceil(100);
         u64::from(on_demand - s.on_demand_base) >= on_demand_wanted
+    }
+
+    /// Workers that started from the warm pool.
+    pub(crate) fn warm_starts(&self) -> u64 {
+        self.warm_starts
+    }
+
+    /// Stopped (and preparing) warm-pool worker time up to `t`, ms.
+    pub(crate) fn warm_ms(&self, t: u64) -> u128 {
+        self.warm_time.until(t).unwrap_or_else(|| self.warm_time.integral())
+    }
+
+    /// Warm workers whose preparation ended by `t` are ready to start.
+    fn warm_refilled(&mut self, t: u64) {
+        while let Some(&at) = self.warm_filling.front() {
+            if at > t {
+                break;
+            }
+            self.warm_filling.pop_front();
+            self.n_warm += 1;
+        }
+    }
+
+    /// A worker a scale-in removes at `t` goes back to the warm pool when it reuses them:
+    /// it takes the place of the replacement prepared last (which is no longer needed), or of
+    /// a free place; a full pool lets it terminate.
+    fn warm_return(&mut self, t: u64) {
+        let Some((reuse, size)) = self.warm.as_ref().map(|w| (w.reuse_on_scale_in, w.size)) else { return };
+        if !reuse {
+            return;
+        }
+        self.warm_refilled(t);
+        if self.warm_filling.pop_back().is_some() {
+            self.n_warm += 1;
+            return;
+        }
+        let held = u64::from(self.n_warm) + self.warm_filling.len() as u64;
+        if held < u64::from(size) {
+            self.n_warm += 1;
+            self.warm_time.set(t, held + 1);
+        }
     }
 
     /// Whether worker `id` is a spot worker.
@@ -464,8 +536,21 @@ impl Pool {
     /// Requests `k` workers at `t`, each ready after `delay(provision_delay)`.
     pub(crate) fn scale_up(&mut self, t: u64, k: u32, provision_delay: u64, mut delay: impl FnMut(u64) -> u64) {
         let mut spots = 0u64;
-        for _ in 0..k {
-            let ready_at = t.saturating_add(delay(provision_delay));
+        // Warm workers first: they start in the warm pool's delay, and each is replaced by
+        // one that prepares for the provisioning delay (the pool's count is unchanged).
+        self.warm_refilled(t);
+        let (from_warm, warm_delay) = match &self.warm {
+            Some(w) => (k.min(self.n_warm), w.start_delay.as_ms()),
+            None => (0, 0),
+        };
+        self.n_warm -= from_warm;
+        self.warm_starts += u64::from(from_warm);
+        for _ in 0..from_warm {
+            self.warm_filling.push_back(t.saturating_add(provision_delay));
+        }
+        for i in 0..k {
+            let base = if i < from_warm { warm_delay } else { provision_delay };
+            let ready_at = t.saturating_add(delay(base));
             // Ids stay below 2 x (live workers + heap entries) + COMPACT_MIN (see `compact`).
             let id = u32::try_from(self.workers.len())
                 .ok()
@@ -512,10 +597,12 @@ impl Pool {
         for id in cancel {
             self.n_prov -= 1;
             self.terminate(id, t);
+            self.warm_return(t);
         }
         for id in idle {
             self.n_ready -= 1;
             self.terminate(id, t);
+            self.warm_return(t);
         }
         for id in drain {
             let w = &mut self.workers[id as usize];
@@ -959,6 +1046,7 @@ mod tests {
             slo_wait: DurationMs(0),
             ephemeral_workers: false,
             spot: None,
+            warm_pool: None,
         };
         let mut p = Pool::new(&cluster);
         p.set_compact_min(1);
@@ -995,6 +1083,7 @@ mod tests {
             slo_wait: DurationMs(0),
             ephemeral_workers: true,
             spot: None,
+            warm_pool: None,
         };
         let mut p = Pool::new(&cluster);
         p.scale_up(0, 2, 10, |d| d);
@@ -1032,6 +1121,7 @@ mod tests {
                 interruptions_per_hour: 0.0,
                 notice: DurationMs(120_000),
             }),
+            warm_pool: None,
         };
         let mut p = Pool::new(&cluster);
         // Two on demand (the base), then above it on demand rounded up: od, spot, od, spot.
@@ -1052,5 +1142,47 @@ mod tests {
         assert_eq!(p.draining(), 1);
         p.crash(5, 20);
         assert_eq!(p.billed_if_ended(20), (5 * 20, 10 + 20 + 20));
+    }
+
+    #[test]
+    fn warm_workers_start_fast_are_refilled_and_take_back_what_a_scale_in_removes() {
+        let cluster = Cluster {
+            initial_workers: 0,
+            slots_per_worker: 1,
+            provision_delay: DurationMs(100),
+            price_per_worker_hour: 1.0,
+            billing_increment: DurationMs(1),
+            billing_minimum: DurationMs(0),
+            slo_wait: DurationMs(0),
+            ephemeral_workers: false,
+            spot: None,
+            warm_pool: Some(WarmPool {
+                size: 2,
+                start_delay: DurationMs(5),
+                price_per_worker_hour: 0.1,
+                reuse_on_scale_in: true,
+            }),
+        };
+        let mut p = Pool::new(&cluster);
+        // Three asked at 0: two from the warm pool (ready at 5), one new (ready at 100).
+        p.scale_up(0, 3, 100, |d| d);
+        assert_eq!(p.next_provisioned(5), Some(0));
+        assert_eq!(p.next_provisioned(5), Some(1));
+        assert_eq!(p.next_provisioned(99), None);
+        assert_eq!(p.warm_starts(), 2);
+        // The two replacements prepare until 100: one asked at 50 starts cold.
+        p.scale_up(50, 1, 100, |d| d);
+        assert_eq!(p.warm_starts(), 2);
+        // At 120 both are ready to start: fast again.
+        p.scale_up(120, 1, 100, |d| d);
+        assert_eq!(p.warm_starts(), 3);
+        // A scale-in at 130 cancels the newest starting worker (4), which takes back the
+        // place of the replacement prepared last (ready at 220), so the next start at 140 is
+        // warm at once.
+        p.scale_down(130, 1);
+        p.scale_up(140, 1, 100, |d| d);
+        assert_eq!(p.warm_starts(), 4);
+        // The warm pool held its two places all along.
+        assert_eq!(p.warm_ms(200), 2 * 200);
     }
 }

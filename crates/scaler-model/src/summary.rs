@@ -75,6 +75,11 @@ pub struct Summary {
     pub slo_violations: u64,
     /// Time-weighted mean of the queue length over `[0, end_time_s]`. (Extension.)
     pub mean_queue_length: f64,
+    /// Workers that started from the warm pool (`[cluster] warm_pool_size`). (Extension.)
+    pub warm_starts: u64,
+    /// Stopped (and preparing) warm-pool worker time, s, billed at the stopped price.
+    /// (Extension.)
+    pub warm_pool_worker_seconds: f64,
     /// Tasks that arrived while no worker was ready, so waited for one to start (a cold
     /// start, after the pool had scaled to zero or before its first worker). (Extension.)
     pub cold_start_tasks: u64,

@@ -118,6 +118,8 @@ fn summary_json_refuses_a_non_finite_number_instead_of_writing_null() {
         workers_requested: 1,
         slo_violations: 0,
         mean_queue_length: 0.0,
+        warm_starts: 0,
+        warm_pool_worker_seconds: 0.0,
         cold_start_tasks: 0,
         cold_start_wait_mean_s: 0.0,
         cold_start_wait_p95_s: 0.0,

@@ -699,3 +699,43 @@ fn spot_capacity_is_cheaper_interrupted_and_its_lost_work_runs_again() {
         "{e}"
     );
 }
+
+#[test]
+fn a_warm_pool_starts_workers_sooner_for_its_stopped_price() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "trace.csv", &rate_trace());
+    let warm = "\nwarm_pool_size = 4\nwarm_start_delay_s = 5\nwarm_price_per_worker_hour = 0.02\nwarm_reuse_on_scale_in = true\n";
+    let with_warm = SCENARIO.replace("price_per_worker_hour = 0.5\n", &format!("price_per_worker_hour = 0.5{warm}"));
+    write(dir.path(), "cold.toml", SCENARIO);
+    write(dir.path(), "warm.toml", &with_warm);
+    let run = |name: &str, out: &str| -> serde_json::Value {
+        let r = run_in(dir.path(), &["run", name, "--out", out, "--json"]);
+        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+        serde_json::from_slice(&r.stdout).unwrap()
+    };
+    let (cold, warm) = (run("cold.toml", "a"), run("warm.toml", "b"));
+    assert_eq!((cold["warm_starts"].as_u64(), cold["warm_pool_worker_seconds"].as_f64()), (Some(0), Some(0.0)));
+    assert!(warm["warm_starts"].as_u64().unwrap() > 0, "{warm}");
+    // Four stopped workers for the whole run: 4 x end_time_s of warm-pool time.
+    let end = warm["end_time_s"].as_f64().unwrap();
+    assert!((warm["warm_pool_worker_seconds"].as_f64().unwrap() - 4.0 * end).abs() < 1e-6, "{warm}");
+    // Starting in 5 s instead of 30 s: the burst waits less.
+    assert!(warm["wait_mean_s"].as_f64().unwrap() < cold["wait_mean_s"].as_f64().unwrap(), "{cold} {warm}");
+    assert_eq!(warm["tasks"], cold["tasks"]);
+    // The soak's invariants hold with it.
+    let soak = run_in(dir.path(), &["soak", "warm.toml", "--runs", "30", "--seed", "5"]);
+    assert!(
+        soak.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&soak.stdout),
+        String::from_utf8_lossy(&soak.stderr)
+    );
+    write(
+        dir.path(),
+        "bad.toml",
+        &SCENARIO.replace("price_per_worker_hour = 0.5\n", "price_per_worker_hour = 0.5\nwarm_start_delay_s = 5\n"),
+    );
+    let r = run_in(dir.path(), &["run", "bad.toml", "--out", "d"]);
+    let e = String::from_utf8_lossy(&r.stderr);
+    assert!(r.status.code() == Some(2) && e.contains("cluster.warm_start_delay_s = 5: applies to a warm pool"), "{e}");
+}
