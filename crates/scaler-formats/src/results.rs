@@ -87,7 +87,7 @@ pub struct SweepTable {
 #[must_use]
 pub fn header(axes: &[String]) -> String {
     let mut cols = vec!["setting".to_string()];
-    cols.extend(axes.iter().cloned());
+    cols.extend(axes.iter().map(|a| csv_field(a)));
     cols.push("status".into());
     cols.extend(METRICS.iter().map(|m| (*m).to_string()));
     cols.join(",")

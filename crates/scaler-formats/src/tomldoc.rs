@@ -155,13 +155,22 @@ impl Doc {
     }
 
     /// Applies `--set table.key=value`: the value is read as TOML (a bare word as a string)
-    /// and replaces or adds the key, creating the table if needed.
+    /// and replaces or adds the key, creating the table if needed. A part of the key with a
+    /// dot in it is quoted, as in TOML: `scaler.kpa."autoscaling.knative.dev/window"=60s`.
     pub fn set_override(&mut self, assignment: &str) -> Result<(), InputError> {
         let arg = format!("--set {assignment}");
-        let Some((key, text)) = assignment.split_once('=') else {
-            return Err(InputError::file(Path::new(&arg), "expected table.key=value"));
+        let Some((key, text)) = split_assignment(assignment) else {
+            let why = if assignment.matches('"').count() % 2 == 1 {
+                "a quoted part of the key is not closed"
+            } else {
+                "expected table.key=value"
+            };
+            return Err(InputError::file(Path::new(&arg), why));
         };
-        let parts: Vec<&str> = key.trim().split('.').collect();
+        let Some(owned) = key_path(key.trim()) else {
+            return Err(InputError::file(Path::new(&arg), "a quoted part of the key is not closed"));
+        };
+        let parts: Vec<&str> = owned.iter().map(String::as_str).collect();
         if parts.len() < 2 || parts.iter().any(|p| p.is_empty()) {
             return Err(InputError::file(Path::new(&arg), "expected table.key=value, e.g. scaler.cooldown_period=120"));
         }
@@ -277,4 +286,51 @@ fn convert_value(v: &DeValue<'_>) -> Value {
         ),
         DeValue::Table(t) => Value::Table(convert_table(t)),
     }
+}
+
+/// A dotted key's parts, a `"quoted"` part taken whole (`scaler.kpa."a.b/c"` is
+/// `["scaler", "kpa", "a.b/c"]`); `None` when a quote is not closed.
+#[must_use]
+pub fn key_path(key: &str) -> Option<Vec<String>> {
+    let mut parts = Vec::new();
+    let mut cur = String::new();
+    let mut chars = key.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => loop {
+                match chars.next()? {
+                    '"' => break,
+                    q => cur.push(q),
+                }
+            },
+            '.' => parts.push(std::mem::take(&mut cur)),
+            other => cur.push(other),
+        }
+    }
+    parts.push(cur);
+    Some(parts)
+}
+
+/// A key part as a dotted key writes it: bare when it is a bare TOML key
+/// (`A-Za-z0-9_-`), quoted otherwise (`"autoscaling.knative.dev/window"`).
+#[must_use]
+pub fn key_part(part: &str) -> String {
+    if !part.is_empty() && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+        part.to_string()
+    } else {
+        format!("\"{part}\"")
+    }
+}
+
+/// `key=value`, split at the first `=` outside a quoted part of the key.
+fn split_assignment(s: &str) -> Option<(&str, &str)> {
+    let mut quoted = false;
+    for (i, c) in s.char_indices() {
+        match c {
+            '"' => quoted = !quoted,
+            '=' if !quoted => return Some((&s[..i], &s[i + 1..])),
+            _ => {}
+        }
+    }
+    None
 }

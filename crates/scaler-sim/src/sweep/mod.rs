@@ -92,7 +92,7 @@ pub fn finalize(
     set.write("results.csv", text.as_bytes())?;
     // pareto.csv
     let mut cols = vec!["frontier".to_string(), "setting".into()];
-    cols.extend(spec.axes.iter().map(|a| a.key.clone()));
+    cols.extend(spec.axes.iter().map(|a| csv_field(&a.key)));
     cols.extend(["cost".into(), "wait_p95_s".into(), "slo_violation_ratio".into()]);
     let mut text = cols.join(",") + "\n";
     for (name, list) in [("cost_vs_wait_p95", &outcome.frontier_p95), ("cost_vs_slo_violations", &outcome.frontier_slo)]

@@ -224,7 +224,7 @@ fn collect_axes(doc: &Doc, prefix: &str, node: &Node, axes: &mut Vec<Axis>) -> R
         return Err(doc.error_node(node, format!("sweep.{prefix} must be a table of lists")));
     };
     for (k, kspan, n) in t {
-        let key = format!("{prefix}.{k}");
+        let key = format!("{prefix}.{}", scaler_formats::tomldoc::key_part(k));
         let known = if let Some(rest) = key.strip_prefix("scaler.") {
             let head = rest.split('.').next().unwrap_or(rest);
             scaler_core::KEYS.contains(&head) || scaler_core::PolicyKind::from_name(head).is_some()
@@ -337,7 +337,7 @@ pub fn current_value(sc: &Scenario, key: &str) -> String {
             let text: String = sc.scaler.to_pairs().iter().map(|(n, v)| format!("{n} = {v}\n")).collect();
             let table: toml::Table = toml::from_str(&text).unwrap_or_default();
             let mut cur: Option<&toml::Value> = None;
-            for (i, part) in k.split('.').enumerate() {
+            for (i, part) in scaler_formats::tomldoc::key_path(k).unwrap_or_default().iter().enumerate() {
                 cur = if i == 0 { table.get(part) } else { cur.and_then(|v| v.get(part)) };
             }
             match cur {

@@ -631,3 +631,46 @@ fn json_output_and_the_status_of_a_sweep_no_setting_satisfies() {
     let v: serde_json::Value = serde_json::from_str(&String::from_utf8(r.stdout).unwrap()).unwrap();
     assert_eq!(v["feasible"], serde_json::Value::Bool(false));
 }
+
+#[test]
+fn a_key_with_dots_is_swept_and_set_by_quoting_it() {
+    // Knative's annotations carry dots: `scaler.kpa."autoscaling.knative.dev/..."`, in the
+    // [sweep] table as in --set, as TOML quotes a key part.
+    let dir = setup();
+    let kpa = SCENARIO.split("[scaler]").next().unwrap().to_string()
+        + "[scaler]\npolicy = \"kpa\"\nmin_workers = 0\nmax_workers = 40\nmetrics_window = 60\nevaluation_interval = 2\n\
+           [scaler.kpa]\n\"container-concurrency\" = 1\n\
+           [sweep]\nobjective = \"minimize cost\"\n\
+           scaler.kpa.\"autoscaling.knative.dev/scale-down-delay\" = [\"0s\", \"10m\"]\n";
+    write(dir.path(), "k.toml", &kpa);
+    let r = run_in(dir.path(), &["sweep", "k.toml", "--out", "k", "--threads", "1"]);
+    assert!(r.status.success(), "{}", stderr(&r));
+    let results = read(&dir.path().join("k"), "results.csv");
+    let header = results.lines().next().unwrap();
+    assert!(
+        header.starts_with("setting,\"scaler.kpa.\"\"autoscaling.knative.dev/scale-down-delay\"\"\",status,"),
+        "{header}"
+    );
+    let costs: Vec<&str> = results.lines().skip(1).map(|l| l.rsplit(',').nth(0).unwrap()).collect();
+    let rows: Vec<&str> = results.lines().skip(1).collect();
+    assert_eq!(rows.len(), 2, "{results}");
+    assert_ne!(
+        rows[0].split(',').skip(3).collect::<Vec<_>>(),
+        rows[1].split(',').skip(3).collect::<Vec<_>>(),
+        "{costs:?}"
+    );
+    // plot reads the quoted header back.
+    let r = run_in(dir.path(), &["plot", "k"]);
+    assert!(r.status.success(), "{}", stderr(&r));
+    // --set takes the same key.
+    let r = run_in(
+        dir.path(),
+        &["run", "k.toml", "--out", "r", "--set", "scaler.kpa.\"autoscaling.knative.dev/scale-down-delay\"=\"10m\""],
+    );
+    assert!(r.status.success(), "{}", stderr(&r));
+    let r = run_in(
+        dir.path(),
+        &["run", "k.toml", "--out", "r2", "--set", "scaler.kpa.\"autoscaling.knative.dev/scale-down-delay=1"],
+    );
+    assert!(stderr(&r).contains("a quoted part of the key is not closed"), "{}", stderr(&r));
+}
