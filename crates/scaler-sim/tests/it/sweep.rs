@@ -651,7 +651,7 @@ fn a_key_with_dots_is_swept_and_set_by_quoting_it() {
         header.starts_with("setting,\"scaler.kpa.\"\"autoscaling.knative.dev/scale-down-delay\"\"\",status,"),
         "{header}"
     );
-    let costs: Vec<&str> = results.lines().skip(1).map(|l| l.rsplit(',').nth(0).unwrap()).collect();
+    let costs: Vec<&str> = results.lines().skip(1).map(|l| l.rsplit(',').next().unwrap()).collect();
     let rows: Vec<&str> = results.lines().skip(1).collect();
     assert_eq!(rows.len(), 2, "{results}");
     assert_ne!(
