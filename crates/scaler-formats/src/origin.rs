@@ -45,6 +45,10 @@ impl TraceOrigin {
 #[must_use]
 pub fn trace_origin(trace: &Path) -> TraceOrigin {
     let meta = meta_path(trace);
+    // Only a regular file: a pipe or a device there must not block a run.
+    if !std::fs::metadata(&meta).is_ok_and(|m| m.is_file()) || !std::fs::metadata(trace).is_ok_and(|m| m.is_file()) {
+        return TraceOrigin::Unknown;
+    }
     let Ok(file) = std::fs::File::open(&meta) else { return TraceOrigin::Unknown };
     let mut text = String::new();
     if file.take(MAX_META_BYTES).read_to_string(&mut text).is_err() {

@@ -247,7 +247,7 @@ enum Command {
     /// Write a scenario's (or configuration's) [scaler] table in the format its system reads.
     ///
     /// FORMAT: hpa (autoscaling/v2 HorizontalPodAutoscaler YAML, from policy hpa), aws-step
-    /// (PutScalingPolicy JSON, from step), keda (ScaledObject YAML, from keda or queue), kpa
+    /// (PutScalingPolicy JSON, from step), keda (ScaledObject YAML, from keda), kpa
     /// (Knative annotations, from kpa), aws-target-tracking (PutScalingPolicy JSON, from
     /// target_tracking), arc (gha-runner-scale-set Helm values, from arc), python (the seed's
     /// AutoScaler keyword arguments, from threshold), toml (the [scaler] table, complete, from
@@ -646,17 +646,13 @@ fn dispatch(cli: Cli) -> Result<u8, SimError> {
             let workload = scenario::workload_of(&scenario)?;
             let text = scaler_formats::export::export_for(format, &cfg, &workload)?;
             match out {
-                None => {
-                    print!("{text}");
-                    Ok(exit::OK)
-                }
+                None => emit(&text, true).map(|()| exit::OK),
                 Some(o) => {
                     scaler_formats::output::refuse_input_as_output(&o, &[scenario.as_path()])?;
                     scaler_formats::output::write_atomically(&o, |w| {
                         w.write_all(text.as_bytes()).map_err(|e| SimError::io(&o, "write", e))
                     })?;
-                    println!("wrote {}", o.display());
-                    Ok(exit::OK)
+                    emit(&format!("wrote {}\n", o.display()), true).map(|()| exit::OK)
                 }
             }
         }
@@ -733,6 +729,15 @@ fn import_command(
     if json && !to_file {
         return Err(InputError::file(out, "--json prints the report on standard output: give -o a file").into());
     }
+    let meta_path = scaler_formats::origin::meta_path(out);
+    if to_file {
+        // The meta file is written too: it must not be an input, and must be a regular file
+        // or nothing (a folder or a pipe there is refused before anything is written).
+        scaler_formats::output::refuse_input_as_output(&meta_path, &input_refs)?;
+        if !matches!(scaler_formats::output::resolve_output(&meta_path)?, scaler_formats::output::Target::File(_)) {
+            return Err(InputError::file(&meta_path, "is not a regular file: the import's meta file goes here").into());
+        }
+    }
     let (report, sha) = if to_file {
         scaler_formats::output::write_atomically(out, |w| {
             let mut h = Hashing { inner: w, hash: sha2::Sha256::new() };
@@ -740,36 +745,49 @@ fn import_command(
             Ok((r, Some(format!("{:x}", h.hash.finalize()))))
         })?
     } else {
-        // Standard output or a pipe: validate the whole input first, so bad input writes nothing.
-        import::import(format, opts, inputs, &mut std::io::sink(), out)?;
-        let r = scaler_formats::output::write_atomically(out, |w| import::import(format, opts, inputs, w, out))?;
+        // Standard output or a pipe: the whole output is built first, so that bad input
+        // writes nothing and every input is read once (a pipe cannot be read twice).
+        let mut buf = Vec::new();
+        let r = import::import(format, opts, inputs, &mut buf, out)?;
+        scaler_formats::output::write_atomically(out, |w| {
+            w.write_all(&buf).map_err(|e| SimError::io(out, "write", e))
+        })?;
         (r, None)
     };
     let meta = import_meta(format, inputs, &report, sha.as_deref());
     if sha.is_some() {
-        let meta_path = scaler_formats::origin::meta_path(out);
         let text = serde_json::to_string_pretty(&meta).expect("JSON values serialize") + "\n";
         scaler_formats::output::write_atomically(&meta_path, |w| {
             w.write_all(text.as_bytes()).map_err(|e| SimError::io(&meta_path, "write", e))
         })?;
     }
-    let say = |m: String| if to_file { println!("{m}") } else { eprintln!("{m}") };
     if json {
-        println!("{}", serde_json::to_string(&meta).expect("JSON values serialize"));
-        return Ok(());
+        return emit(&(serde_json::to_string(&meta).expect("JSON values serialize") + "\n"), true);
     }
-    say(format!("read {} record(s) from {} file(s)", report.read, inputs.len()));
+    let mut text = format!("read {} record(s) from {} file(s)\n", report.read, inputs.len());
     for (why, n) in &report.left_out {
-        say(format!("left out {n}: {why}"));
+        text.push_str(&format!("left out {n}: {why}\n"));
     }
     for n in &report.notices {
-        say(format!("notice: {n}"));
+        text.push_str(&format!("notice: {n}\n"));
     }
     if let Some(o) = &meta["origin"].as_str() {
-        say(format!("origin (time 0): {o}"));
+        text.push_str(&format!("origin (time 0): {o}\n"));
     }
-    say(format!("wrote {} ({}, {} row(s))", out.display(), report.wrote, report.written));
-    Ok(())
+    text.push_str(&format!("wrote {} ({}, {} row(s))\n", out.display(), report.wrote, report.written));
+    // The report goes to standard output, unless the data did.
+    emit(&text, to_file)
+}
+
+/// Writes `text` to standard output (`stdout`) or standard error; a standard output that
+/// cannot be written (a closed pipe, a full disk) is an error, not a panic.
+fn emit(text: &str, stdout: bool) -> Result<(), SimError> {
+    if !stdout {
+        eprint!("{text}");
+        return Ok(());
+    }
+    let mut o = std::io::stdout().lock();
+    o.write_all(text.as_bytes()).and_then(|()| o.flush()).map_err(|e| SimError::io(Path::new("<stdout>"), "write", e))
 }
 
 /// The meta file of an import: what it read, wrote and left out, and the absolute origin.

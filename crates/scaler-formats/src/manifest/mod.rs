@@ -226,7 +226,7 @@ fn from_docs(
     let (mine, others): (Vec<Doc<'_>>, Vec<Doc<'_>>) =
         docs.into_iter().partition(|d| system_of(d.node) == Some(system));
     if mine.is_empty() {
-        return Err(InputError::file(first, format!("holds no {}", system.what())));
+        return Err(InputError::file(first, format!("holds no object of this kind: {}", system.what())));
     }
     let mut m = Manifest {
         workload: Workload::default(),
@@ -449,6 +449,20 @@ impl<'f> Reader<'_, 'f> {
         }
     }
 
+    /// Refuses a field of the mapping `node` (at `at`) that is not one of `known`, as the API
+    /// server's strict validation does: a typo (`minReplica`) must not fall back to a default.
+    fn only_fields(&self, node: &YNode, at: &str, known: &[&str]) -> Result<(), InputError> {
+        if let YValue::Map(m) = &node.value {
+            for (k, v) in m {
+                if !known.contains(&k.as_str()) {
+                    let hint = scaler_core::suggest(k, known).replace("known keys", "known fields");
+                    return Err(self.err(v, &format!("{at}.{k}"), format!("is not a field of {at}{hint}")));
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn push(&mut self, key: &str, value: ConfigValue, at: &str, n: &YNode) -> Result<(), InputError> {
         if let Some(prev) = self.m.entries.iter().find(|e| e.key == key) {
             return Err(self.err(
@@ -554,6 +568,15 @@ impl<'f> Reader<'_, 'f> {
             return Err(self.err(n, "apiVersion", format!("{api:?}: must be autoscaling/v2 (or autoscaling/v1)")));
         }
         let spec = self.spec(d)?;
+        if api == "autoscaling/v1" {
+            self.only_fields(
+                spec,
+                "spec",
+                &["scaleTargetRef", "minReplicas", "maxReplicas", "targetCPUUtilizationPercentage"],
+            )?;
+        } else {
+            self.only_fields(spec, "spec", &["scaleTargetRef", "minReplicas", "maxReplicas", "metrics", "behavior"])?;
+        }
         self.push("policy", ConfigValue::String("hpa".into()), "kind", d.get("kind").unwrap_or(d))?;
         if !self.number("min_workers", spec, "minReplicas", "spec", false)? {
             // Kubernetes' default.
@@ -701,6 +724,22 @@ impl<'f> Reader<'_, 'f> {
 
     fn keda(&mut self, d: &YNode) -> Result<(), InputError> {
         let spec = self.spec(d)?;
+        self.only_fields(
+            spec,
+            "spec",
+            &[
+                "scaleTargetRef",
+                "pollingInterval",
+                "cooldownPeriod",
+                "initialCooldownPeriod",
+                "idleReplicaCount",
+                "minReplicaCount",
+                "maxReplicaCount",
+                "fallback",
+                "advanced",
+                "triggers",
+            ],
+        )?;
         self.push("policy", ConfigValue::String("keda".into()), "kind", d.get("kind").unwrap_or(d))?;
         for (field, key) in [
             ("pollingInterval", "keda.polling_interval"),
@@ -794,10 +833,12 @@ impl<'f> Reader<'_, 'f> {
                 let here = format!("metadata.annotations[{k:?}]");
                 match k.as_str() {
                     "autoscaling.keda.sh/paused" => {
+                        // As KEDA reads it: strconv.ParseBool, and a value that is not a
+                        // boolean at all also pauses ("the user wants it paused").
                         let on = match &v.value {
-                            YValue::Str(s) => s.eq_ignore_ascii_case("true"),
+                            YValue::Str(s) => scaler_core::kpa::go::parse_bool(s).unwrap_or(true),
                             YValue::Bool(b) => *b,
-                            _ => false,
+                            _ => true,
                         };
                         self.push("keda.paused", ConfigValue::Bool(on), &here, v)?;
                     }

@@ -1,6 +1,7 @@
 //! `import hpa|keda|kpa`, manifests in scenarios, `export`, and `sweep`'s recommended files.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use crate::run_in;
 
@@ -181,7 +182,7 @@ fn import_refuses_bad_manifests_with_file_line_column_and_rule() {
     refused(
         "hpa",
         "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n",
-        &["m.yaml: holds no a HorizontalPodAutoscaler"],
+        &["m.yaml: holds no object of this kind: a HorizontalPodAutoscaler"],
     );
     refused(
         "keda",
@@ -592,4 +593,83 @@ fn a_behavior_block_pasted_as_yaml_reads_as_the_inline_table() {
     let e = String::from_utf8_lossy(&r.stderr);
     assert_eq!(r.status.code(), Some(2), "{e}");
     assert!(e.contains("bad.toml:9:12: scaler.hpa.behavior (its YAML, by the block's own lines)"), "{e}");
+}
+
+#[test]
+fn review_findings_stay_fixed() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    let prom = root().join("traces/prometheus_web_requests_1d.json");
+    let prom = prom.to_str().unwrap();
+    // The meta file must not overwrite an input, nor be a folder or a pipe; nothing is written.
+    std::fs::copy(prom, p.join("q.csv.meta.json")).unwrap();
+    let r = run_in(p, &["import", "prometheus", "q.csv.meta.json", "-o", "q.csv"]);
+    assert_eq!(r.status.code(), Some(2), "{}", String::from_utf8_lossy(&r.stderr));
+    assert!(!p.join("q.csv").exists());
+    assert_eq!(std::fs::read(p.join("q.csv.meta.json")).unwrap(), std::fs::read(prom).unwrap());
+    std::fs::create_dir(p.join("mm.csv.meta.json")).unwrap();
+    let r = run_in(p, &["import", "prometheus", prom, "-o", "mm.csv"]);
+    assert_eq!(r.status.code(), Some(2));
+    assert!(!p.join("mm.csv").exists(), "nothing written when the meta file cannot be");
+    let fifo = std::process::Command::new("mkfifo").arg(p.join("ff.csv.meta.json")).status();
+    if fifo.is_ok_and(|s| s.success()) {
+        let r = crate::run_limited(p, &["import", "prometheus", prom, "-o", "ff.csv"], 1024, Duration::from_secs(60));
+        assert_eq!(r.status.code(), Some(2), "{}", String::from_utf8_lossy(&r.stderr));
+        assert!(!p.join("ff.csv").exists());
+        // A pipe as a trace's meta file does not block a run: the origin is just unknown.
+        std::fs::copy(root().join("traces/web_requests_1d_rates.csv"), p.join("t.csv")).unwrap();
+        std::process::Command::new("mkfifo").arg(p.join("t.csv.meta.json")).status().unwrap();
+        write(p, "s.toml", "[trace]\npath = \"t.csv\"\nduration_s = 1\n[scaler]\nmax_workers = 5\n");
+        let r = crate::run_limited(p, &["run", "s.toml", "--out", "o"], 2048, Duration::from_secs(120));
+        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    }
+    // `-o -` reads a pipe once.
+    let mut child = std::process::Command::new(crate::bin())
+        .args(["import", "prometheus", "/dev/stdin", "-o", "-"])
+        .current_dir(p)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let data = std::fs::read(prom).unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let feeder = std::thread::spawn(move || std::io::Write::write_all(&mut stdin, &data));
+    let out = child.wait_with_output().unwrap();
+    feeder.join().unwrap().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.stdout, std::fs::read(root().join("traces/web_requests_1d_rates.csv")).unwrap());
+    // A standard output that cannot be written is an error (exit 2), never a panic.
+    let hpa = root().join("sims/policies/hpa.toml");
+    let full = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("\"{}\" export hpa \"{}\" > /dev/full", crate::bin().display(), hpa.display()))
+        .output()
+        .unwrap();
+    assert_eq!(full.status.code(), Some(2), "{}", String::from_utf8_lossy(&full.stderr));
+    assert!(String::from_utf8_lossy(&full.stderr).contains("<stdout>: cannot write"));
+    // KEDA pauses as KEDA reads its annotation: strconv.ParseBool, and a non-boolean pauses too.
+    let keda = std::fs::read_to_string(fixture("keda.yaml")).unwrap();
+    for (value, paused) in [("\"1\"", true), ("\"T\"", true), ("\"yes\"", true), ("\"false\"", false), ("\"0\"", false)]
+    {
+        let text = keda.replacen(
+            "  namespace: jobs\n",
+            &format!("  namespace: jobs\n  annotations:\n    autoscaling.keda.sh/paused: {value}\n"),
+            1,
+        );
+        write(p, "k.yaml", &text);
+        ok(&run_in(p, &["import", "keda", "k.yaml", "-o", "k.toml"]));
+        assert!(read(p, "k.toml").contains(&format!("paused = {paused}")), "{value}: {}", read(p, "k.toml"));
+    }
+    // A misspelt field is refused, not defaulted.
+    let hpa_yaml = std::fs::read_to_string(fixture("hpa.yaml")).unwrap();
+    write(p, "h.yaml", &hpa_yaml.replacen("minReplicas:", "minReplica:", 1));
+    let r = run_in(p, &["import", "hpa", "h.yaml", "-o", "h.toml"]);
+    let e = String::from_utf8_lossy(&r.stderr);
+    assert!(
+        r.status.code() == Some(2)
+            && e.contains("spec.minReplica: is not a field of spec (did you mean `minReplicas`?)"),
+        "{e}"
+    );
+    assert!(!p.join("h.toml").exists());
 }
