@@ -6,7 +6,7 @@
 //! first by default); the selected results are summed per timestamp.
 
 use std::collections::BTreeMap;
-use std::io::{BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value as Json;
@@ -14,7 +14,6 @@ use serde_json::Value as Json;
 use super::prometheus::{column_files, json_error, refuse_options, step_ms};
 use super::series::{self, Loc, RateOptions, Summed, Value};
 use super::{ImportOptions, ImportReport, Shape};
-use crate::csvio::open_file;
 use crate::error::{InputError, SimError};
 
 /// Imports `inputs` into `out`.
@@ -238,8 +237,7 @@ fn read_page(
     by_id: &mut BTreeMap<String, Series>,
     tally: &mut Tally,
 ) -> Result<(), SimError> {
-    let f = open_file(path)?;
-    let doc: Json = serde_json::from_reader(BufReader::new(f)).map_err(|e| json_error(path, &e))?;
+    let doc: Json = serde_json::from_reader(super::json_reader(path, 1 << 16)?).map_err(|e| json_error(path, &e))?;
     let Some(top) = doc.as_object() else {
         return Err(
             InputError::file(path, "must be a GetMetricData response object ({\"MetricDataResults\": [...]})").into()

@@ -21,6 +21,18 @@ pub mod prometheus;
 pub mod sacct;
 pub mod series;
 
+/// A JSON input opened for streaming, its UTF-8 byte-order mark (which JSON does not allow
+/// but Windows tools write) skipped, as the CSV and YAML readers skip it.
+pub(crate) fn json_reader(path: &Path, capacity: usize) -> Result<std::io::BufReader<std::fs::File>, SimError> {
+    use std::io::BufRead;
+    let mut r = std::io::BufReader::with_capacity(capacity, crate::csvio::open_file(path)?);
+    let bom = r.fill_buf().map_err(|e| SimError::io(path, "read", e))?.starts_with(b"\xEF\xBB\xBF");
+    if bom {
+        r.consume(3);
+    }
+    Ok(r)
+}
+
 /// The formats `import` reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {

@@ -8,14 +8,14 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
-use std::io::{BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::series::{self, Loc, RateOptions, Summed, Value, ValueError};
 use super::{ImportOptions, ImportReport, Shape};
-use crate::csvio::{io_reason, open_file};
+use crate::csvio::io_reason;
 use crate::error::{InputError, Location, SimError};
 
 /// Imports `inputs` into `out`.
@@ -240,8 +240,7 @@ fn read_file(
     spans: &mut HashMap<String, Vec<Span>>,
     tally: &mut Tally,
 ) -> Result<(), SimError> {
-    let f = open_file(path)?;
-    let reader = BufReader::with_capacity(1 << 18, f);
+    let reader = super::json_reader(path, 1 << 18)?;
     let mut ctx = Ctx {
         path,
         file,

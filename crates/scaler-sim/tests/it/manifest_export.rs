@@ -639,6 +639,12 @@ fn review_findings_stay_fixed() {
     feeder.join().unwrap().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(out.stdout, std::fs::read(root().join("traces/web_requests_1d_rates.csv")).unwrap());
+    // A UTF-8 byte-order mark before a JSON response is skipped, as before CSV and YAML.
+    let mut bom = b"\xEF\xBB\xBF".to_vec();
+    bom.extend(std::fs::read(prom).unwrap());
+    std::fs::write(p.join("bom.json"), bom).unwrap();
+    ok(&run_in(p, &["import", "prometheus", "bom.json", "-o", "bom.csv"]));
+    assert_eq!(read(p, "bom.csv"), std::fs::read_to_string(root().join("traces/web_requests_1d_rates.csv")).unwrap());
     // A standard output that cannot be written is an error (exit 2), never a panic.
     let hpa = root().join("sims/policies/hpa.toml");
     let full = std::process::Command::new("sh")
