@@ -660,11 +660,7 @@ fn spot_capacity_is_cheaper_interrupted_and_its_lost_work_runs_again() {
     assert_ne!(with_spot, SCENARIO);
     write(dir.path(), "od.toml", SCENARIO);
     write(dir.path(), "spot.toml", &with_spot);
-    let run = |name: &str, out: &str| -> serde_json::Value {
-        let r = run_in(dir.path(), &["run", name, "--out", out, "--json"]);
-        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
-        serde_json::from_slice(&r.stdout).unwrap()
-    };
+    let run = |name: &str, out: &str| run_json(dir.path(), name, out);
     let (od, sp) = (run("od.toml", "a"), run("spot.toml", "b"));
     assert_eq!(od["spot_interruptions"], 0);
     let n = sp["spot_interruptions"].as_u64().unwrap();
@@ -708,11 +704,7 @@ fn a_warm_pool_starts_workers_sooner_for_its_stopped_price() {
     let with_warm = SCENARIO.replace("price_per_worker_hour = 0.5\n", &format!("price_per_worker_hour = 0.5{warm}"));
     write(dir.path(), "cold.toml", SCENARIO);
     write(dir.path(), "warm.toml", &with_warm);
-    let run = |name: &str, out: &str| -> serde_json::Value {
-        let r = run_in(dir.path(), &["run", name, "--out", out, "--json"]);
-        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
-        serde_json::from_slice(&r.stdout).unwrap()
-    };
+    let run = |name: &str, out: &str| run_json(dir.path(), name, out);
     let (cold, warm) = (run("cold.toml", "a"), run("warm.toml", "b"));
     assert_eq!((cold["warm_starts"].as_u64(), cold["warm_pool_worker_seconds"].as_f64()), (Some(0), Some(0.0)));
     assert!(warm["warm_starts"].as_u64().unwrap() > 0, "{warm}");
@@ -738,4 +730,11 @@ fn a_warm_pool_starts_workers_sooner_for_its_stopped_price() {
     let r = run_in(dir.path(), &["run", "bad.toml", "--out", "d"]);
     let e = String::from_utf8_lossy(&r.stderr);
     assert!(r.status.code() == Some(2) && e.contains("cluster.warm_start_delay_s = 5: applies to a warm pool"), "{e}");
+}
+
+/// `run NAME --out OUT --json` in `dir`, which must succeed: its summary.
+fn run_json(dir: &Path, name: &str, out: &str) -> serde_json::Value {
+    let r = run_in(dir, &["run", name, "--out", out, "--json"]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    serde_json::from_slice(&r.stdout).unwrap()
 }
