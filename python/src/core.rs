@@ -6,11 +6,9 @@
 //! (`Scaler::outcome`), records observations and keeps the runtime's metrics.
 
 use std::collections::VecDeque;
-use std::fs::{File, OpenOptions};
-use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use pyo3::exceptions::{PyOSError, PyValueError};
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -18,60 +16,6 @@ use scaler_core::{Decision, Outcome, Scaler, Ticket, TimeMs};
 use scaler_runtime::{DecisionInfo, ScalingMetrics, TaskStats, WorkerCounts};
 
 use crate::{any_config, ms_to_s};
-
-struct Recorder {
-    path: PathBuf,
-    file: BufWriter<File>,
-}
-
-/// The path of segment `k` of a recording: `observations.csv` -> `observations.1.csv`.
-fn segment_path(path: &Path, k: u32) -> PathBuf {
-    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    let name = match path.extension() {
-        Some(e) => format!("{stem}.{k}.{}", e.to_string_lossy()),
-        None => format!("{stem}.{k}"),
-    };
-    path.with_file_name(name)
-}
-
-impl Recorder {
-    /// Opens the recording, as `scaler-runtime` does. An existing one is continued only when
-    /// the clock continues (`resumed` from a state file) and its header is this version's,
-    /// after cutting a torn last row (no line end: a crash mid-write); otherwise the
-    /// observations go to the next free segment (`name.1.csv`, ...), so that every file has
-    /// non-decreasing timestamps that replay accepts. Returns the rows cut.
-    fn open(path: &Path, resumed: bool) -> std::io::Result<(Recorder, u64)> {
-        let header = scaler_formats::observations::header_line();
-        let mut torn = 0;
-        if resumed && path.exists() {
-            let text = std::fs::read(path)?;
-            if text.is_empty() || text.starts_with(header.as_bytes()) {
-                if !text.is_empty() && !text.ends_with(b"\n") {
-                    let keep = text.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-                    OpenOptions::new().write(true).open(path)?.set_len(keep as u64)?;
-                    torn = 1;
-                }
-                let mut file = BufWriter::new(OpenOptions::new().append(true).open(path)?);
-                if text.is_empty() {
-                    file.write_all(header.as_bytes())?;
-                    file.flush()?;
-                }
-                return Ok((Recorder { path: path.to_path_buf(), file }, torn));
-            }
-        }
-        let mut target = path.to_path_buf();
-        let mut k = 1;
-        while target.exists() && std::fs::metadata(&target)?.len() > 0 {
-            target = segment_path(path, k);
-            k += 1;
-        }
-        let file = OpenOptions::new().create(true).append(true).open(&target)?;
-        let mut file = BufWriter::new(file);
-        file.write_all(header.as_bytes())?;
-        file.flush()?;
-        Ok((Recorder { path: target, file }, torn))
-    }
-}
 
 fn unix_ms() -> u64 {
     std::time::SystemTime::now()
@@ -91,7 +35,7 @@ pub struct Core {
     pending: Option<(Ticket, Decision)>,
     history: VecDeque<Decision>,
     history_len: usize,
-    recorder: Option<Recorder>,
+    recorder: Option<scaler_runtime::Recorder>,
     record_path: Option<PathBuf>,
     state_file: Option<PathBuf>,
     resumed: bool,
@@ -182,10 +126,10 @@ impl Core {
             return None;
         }
         let path = self.record_path.clone()?;
-        match Recorder::open(&path, self.resumed) {
+        match scaler_runtime::Recorder::open(&path, self.resumed) {
             Ok((r, torn)) => {
                 self.metrics.torn_rows_dropped += torn;
-                self.metrics.recording_path = Some(r.path.clone());
+                self.metrics.recording_path = Some(r.path().to_path_buf());
                 self.recorder = Some(r);
                 None
             }
@@ -236,11 +180,9 @@ impl Core {
         };
         let mut note = None;
         if let Some(r) = &mut self.recorder {
-            let mut line = Vec::with_capacity(128);
-            scaler_formats::observations::push_row(&mut line, &obs);
-            if let Err(e) = r.file.write_all(&line).and_then(|()| r.file.flush()) {
+            if let Err(e) = r.record(&obs) {
                 self.metrics.record_errors += 1;
-                note = Some(format!("{}: recording the observation failed: {e}", r.path.display()));
+                note = Some(format!("{}: recording the observation failed: {e}", r.path().display()));
             }
         }
         let d = tick.decision;
@@ -328,9 +270,7 @@ impl Core {
 
     /// Flushes the recording.
     fn flush(&mut self) -> PyResult<()> {
-        if let Some(r) = &mut self.recorder {
-            r.file.flush().map_err(|e| PyOSError::new_err(format!("{}: {e}", r.path.display())))?;
-        }
+        // Every row is flushed as it is recorded (`scaler_runtime::Recorder::record`).
         Ok(())
     }
 

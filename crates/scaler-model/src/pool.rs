@@ -345,6 +345,16 @@ impl Pool {
         }
     }
 
+    /// A ready worker starts draining: it takes no new task and ends with its last one.
+    fn start_draining(&mut self, id: u32) {
+        let w = &mut self.workers[id as usize];
+        w.state = WState::Draining;
+        self.n_ready -= 1;
+        self.n_drain += 1;
+        self.busy_ready_slots -= u64::from(w.busy);
+        self.free.remove(id);
+    }
+
     /// Whether worker `id` is a spot worker.
     #[inline]
     pub(crate) fn is_spot(&self, id: u32) -> bool {
@@ -363,12 +373,7 @@ impl Pool {
                 false
             }
             WState::Ready => {
-                let wk = &mut self.workers[id as usize];
-                wk.state = WState::Draining;
-                self.n_ready -= 1;
-                self.n_drain += 1;
-                self.busy_ready_slots -= u64::from(w.busy);
-                self.free.remove(id);
+                self.start_draining(id);
                 true
             }
             WState::Draining => true,
@@ -605,12 +610,7 @@ impl Pool {
             self.warm_return(t);
         }
         for id in drain {
-            let w = &mut self.workers[id as usize];
-            w.state = WState::Draining;
-            self.n_ready -= 1;
-            self.n_drain += 1;
-            self.busy_ready_slots -= u64::from(w.busy);
-            self.free.remove(id);
+            self.start_draining(id);
         }
         self.live.retain(|&id| self.workers[id as usize].state != WState::Gone);
     }

@@ -434,7 +434,9 @@ pub fn observation(now: TimeMs, w: WorkerCounts, t: TaskStats) -> Result<Observa
     Observation::from_pool(now, &pool).map_err(|e| BadMetrics(e.to_string()))
 }
 
-struct Recorder {
+/// The observations recorder: every observation the runtime (or an embedding such as the
+/// Python package) takes, appended to a file that `scaler-sim replay` reruns.
+pub struct Recorder {
     path: PathBuf,
     file: File,
 }
@@ -455,7 +457,7 @@ impl Recorder {
     /// observations go to a new segment (`name.1.csv`, `name.2.csv`, ...), so that every file
     /// has non-decreasing timestamps that `replay` accepts. A torn last row (no line end, from a
     /// crash) is cut before appending; returns how many rows were cut.
-    fn open(path: &std::path::Path, resumed: bool) -> std::io::Result<(Recorder, u64)> {
+    pub fn open(path: &std::path::Path, resumed: bool) -> std::io::Result<(Recorder, u64)> {
         let mut target = path.to_path_buf();
         let mut torn = 0;
         let usable = |p: &std::path::Path| -> std::io::Result<bool> {
@@ -485,9 +487,16 @@ impl Recorder {
         Ok((Recorder { path: target, file }, torn))
     }
 
-    fn record(&mut self, o: &Observation) -> std::io::Result<()> {
+    /// Appends `o` (flushed, so a crash loses at most the row being written).
+    pub fn record(&mut self, o: &Observation) -> std::io::Result<()> {
         self.file.write_all(o.csv_row().as_bytes())?;
         self.file.flush()
+    }
+
+    /// The file written (a new segment's when the recording could not be continued).
+    #[must_use]
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
     }
 }
 
