@@ -624,6 +624,10 @@ fn dispatch(cli: Cli) -> Result<u8, SimError> {
             json,
         } => {
             let format = import::Format::parse(&format).expect("clap checked the format");
+            if labels.iter().any(|l| l.trim().is_empty()) {
+                let arg = format!("--labels {}", labels.join(","));
+                return Err(InputError::file(Path::new(&arg), "a label is empty: --labels self-hosted,linux").into());
+            }
             let opts = import::ImportOptions {
                 shape: shape.as_deref().and_then(import::Shape::parse),
                 counts,

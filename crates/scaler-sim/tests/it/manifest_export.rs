@@ -667,6 +667,9 @@ fn review_findings_stay_fixed() {
         ok(&run_in(p, &["import", "keda", "k.yaml", "-o", "k.toml"]));
         assert!(read(p, "k.toml").contains(&format!("paused = {paused}")), "{value}: {}", read(p, "k.toml"));
     }
+    // An empty label is refused, not read as no filter.
+    let r = run_in(p, &["import", "github-jobs", "bom.json", "--labels", ",,", "-o", "j.csv"]);
+    assert!(r.status.code() == Some(2) && String::from_utf8_lossy(&r.stderr).contains("a label is empty"));
     // A misspelt field is refused, not defaulted.
     let hpa_yaml = std::fs::read_to_string(fixture("hpa.yaml")).unwrap();
     write(p, "h.yaml", &hpa_yaml.replacen("minReplicas:", "minReplica:", 1));
