@@ -271,18 +271,11 @@ fn rates(
     }
     let ro = RateOptions { per_second: !opts.counts, step_ms: step };
     let w = series::write_rates(sum.points(), ro, out, out_path, &|loc, m| locate(inputs, &names, loc, m))?;
-    let mut report = ImportReport {
-        wrote: "rate trace",
-        read,
-        written: w.rows,
-        origin_unix_ms: Some(w.origin_ms),
-        ..ImportReport::default()
-    };
-    series::left(&mut report.left_out, "rows with an empty value", empty);
-    series::left(&mut report.left_out, "rows with a NaN value", nan);
-    let mut notices: Vec<String> = times.notice().into_iter().collect();
-    notices.extend(series::rate_notices(&w, ro.per_second));
-    Ok((report, notices))
+    let mut left_out = Vec::new();
+    series::left(&mut left_out, "rows with an empty value", empty);
+    series::left(&mut left_out, "rows with a NaN value", nan);
+    let head: Vec<String> = times.notice().into_iter().collect();
+    Ok((series::rates_report(&w, read, ro.per_second, left_out, head, Vec::new()), Vec::new()))
 }
 
 fn tasks(

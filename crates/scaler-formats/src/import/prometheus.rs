@@ -102,21 +102,14 @@ fn rates(
     }
     let ro = RateOptions { per_second: !opts.counts, step_ms: step };
     let w = series::write_rates(sum.points(), ro, out, out_path, &|loc, m| locate(inputs, loc, m))?;
-    let mut report = ImportReport {
-        wrote: "rate trace",
-        read: tally.read,
-        written: w.rows,
-        origin_unix_ms: Some(w.origin_ms),
-        ..ImportReport::default()
-    };
-    left_outs(&mut report, &tally);
-    report.notices.push(format!(
+    let mut own = ImportReport::default();
+    left_outs(&mut own, &tally);
+    let head = vec![format!(
         "{} of {} series summed (a series in several files counts once per file)",
         tally.selected, tally.series
-    ));
-    report.notices.extend(series::rate_notices(&w, ro.per_second));
-    report.notices.append(&mut tally.notices);
-    Ok(report)
+    )];
+    let tail = std::mem::take(&mut tally.notices);
+    Ok(series::rates_report(&w, tally.read, ro.per_second, own.left_out, head, tail))
 }
 
 fn observations(

@@ -629,6 +629,28 @@ pub fn left(list: &mut Vec<(String, u64)>, reason: &str, n: u64) {
     }
 }
 
+/// The report of a rate-trace import from what [`write_rates`] wrote: `read` records, the
+/// format's own left-out counts, then its notices `head`, the rate notices and `tail`.
+pub fn rates_report(
+    w: &RatesWritten,
+    read: u64,
+    per_second: bool,
+    left_out: Vec<(String, u64)>,
+    mut head: Vec<String>,
+    mut tail: Vec<String>,
+) -> super::ImportReport {
+    head.extend(rate_notices(w, per_second));
+    head.append(&mut tail);
+    super::ImportReport {
+        wrote: "rate trace",
+        read,
+        written: w.rows,
+        origin_unix_ms: Some(w.origin_ms),
+        left_out,
+        notices: head,
+    }
+}
+
 /// The report of an observations import from what [`write_observations`] wrote: `read`
 /// records, the format's own left-out counts (`left_out`, listed first) and notices, then the
 /// timestamps a column had no `point` for, the columns not given, and an empty result said so.
