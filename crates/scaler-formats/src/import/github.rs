@@ -396,8 +396,10 @@ impl<'de> Visitor<'de> for JobsSeed<'_, '_> {
     }
 }
 
-/// The keys of a job (and a page's `jobs`) that are read; every other is skipped.
-#[derive(Clone, Copy, PartialEq, Eq)]
+/// The keys of a job (and a page's `jobs`) that are read; every other is skipped (read as a
+/// borrowed identifier by serde's derive: no allocation).
+#[derive(Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(field_identifier, rename_all = "snake_case")]
 enum Key {
     Jobs,
     TotalCount,
@@ -410,36 +412,8 @@ enum Key {
     Labels,
     RunnerId,
     RunnerName,
+    #[serde(other)]
     Other,
-}
-
-impl<'de> Deserialize<'de> for Key {
-    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Key, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = Key;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a key")
-            }
-            fn visit_str<E: de::Error>(self, s: &str) -> Result<Key, E> {
-                Ok(match s {
-                    "jobs" => Key::Jobs,
-                    "total_count" => Key::TotalCount,
-                    "id" => Key::Id,
-                    "run_id" => Key::RunId,
-                    "status" => Key::Status,
-                    "created_at" => Key::CreatedAt,
-                    "started_at" => Key::StartedAt,
-                    "completed_at" => Key::CompletedAt,
-                    "labels" => Key::Labels,
-                    "runner_id" => Key::RunnerId,
-                    "runner_name" => Key::RunnerName,
-                    _ => Key::Other,
-                })
-            }
-        }
-        d.deserialize_identifier(V)
-    }
 }
 
 /// The fields of a job that matter.

@@ -444,35 +444,17 @@ impl<'de> Visitor<'de> for ResultSeed<'_, '_, '_> {
     }
 }
 
-/// The keys of a series object.
+/// The keys of a series object (`histogram` as `histograms`).
+#[derive(serde::Deserialize)]
+#[serde(field_identifier, rename_all = "snake_case")]
 enum SeriesKey {
     Metric,
     Values,
     Value,
+    #[serde(alias = "histogram")]
     Histograms,
+    #[serde(other)]
     Other,
-}
-
-impl<'de> de::Deserialize<'de> for SeriesKey {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<SeriesKey, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = SeriesKey;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a key")
-            }
-            fn visit_str<E: de::Error>(self, s: &str) -> Result<SeriesKey, E> {
-                Ok(match s {
-                    "metric" => SeriesKey::Metric,
-                    "values" => SeriesKey::Values,
-                    "value" => SeriesKey::Value,
-                    "histograms" | "histogram" => SeriesKey::Histograms,
-                    _ => SeriesKey::Other,
-                })
-            }
-        }
-        d.deserialize_str(V)
-    }
 }
 
 struct SeriesSeed<'c, 'a, 's> {
