@@ -579,22 +579,15 @@ fn ephemeral_workers_run_one_task_each_under_arc_and_the_soak_holds() {
     assert_eq!(timeline, read(&dir.path().join("b"), "timeline.csv"));
     // 40 seeds with swarm faults (crashes, failed provisioning, lost observations...) keep
     // every invariant with ephemeral workers.
-    let soak = run_in(dir.path(), &["soak", "ci.toml", "--runs", "40", "--seed", "3"]);
-    assert!(
-        soak.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&soak.stdout),
-        String::from_utf8_lossy(&soak.stderr)
-    );
+    soak_holds(dir.path(), "ci.toml", "40", "3");
     // Ephemeral workers take one task each, so they have one slot.
     write(
         dir.path(),
         "bad.toml",
         &scenario.replace("ephemeral_workers = true", "ephemeral_workers = true\nslots_per_worker = 2"),
     );
-    let r = run_in(dir.path(), &["run", "bad.toml", "--out", "c"]);
-    let e = String::from_utf8_lossy(&r.stderr);
-    assert!(r.status.code() == Some(2) && e.contains("bad.toml:4:") && e.contains("slots_per_worker must be 1"), "{e}");
+    let e = refused_run(dir.path(), "bad.toml");
+    assert!(e.contains("bad.toml:4:") && e.contains("slots_per_worker must be 1"), "{e}");
 }
 
 #[test]
@@ -674,13 +667,7 @@ fn spot_capacity_is_cheaper_interrupted_and_its_lost_work_runs_again() {
     run("spot.toml", "c");
     assert_eq!(read(&dir.path().join("b"), "timeline.csv"), read(&dir.path().join("c"), "timeline.csv"));
     // 30 seeds with swarm faults on top keep every invariant.
-    let soak = run_in(dir.path(), &["soak", "spot.toml", "--runs", "30", "--seed", "11"]);
-    assert!(
-        soak.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&soak.stdout),
-        String::from_utf8_lossy(&soak.stderr)
-    );
+    soak_holds(dir.path(), "spot.toml", "30", "11");
     // Spot keys without a spot share are refused rather than ignored.
     write(
         dir.path(),
@@ -688,12 +675,8 @@ fn spot_capacity_is_cheaper_interrupted_and_its_lost_work_runs_again() {
         &SCENARIO
             .replace("price_per_worker_hour = 0.5\n", "price_per_worker_hour = 0.5\nspot_interruptions_per_hour = 2\n"),
     );
-    let r = run_in(dir.path(), &["run", "bad.toml", "--out", "d"]);
-    let e = String::from_utf8_lossy(&r.stderr);
-    assert!(
-        r.status.code() == Some(2) && e.contains("cluster.spot_interruptions_per_hour = 2: applies to spot capacity"),
-        "{e}"
-    );
+    let e = refused_run(dir.path(), "bad.toml");
+    assert!(e.contains("cluster.spot_interruptions_per_hour = 2: applies to spot capacity"), "{e}");
 }
 
 #[test]
@@ -715,21 +698,14 @@ fn a_warm_pool_starts_workers_sooner_for_its_stopped_price() {
     assert!(warm["wait_mean_s"].as_f64().unwrap() < cold["wait_mean_s"].as_f64().unwrap(), "{cold} {warm}");
     assert_eq!(warm["tasks"], cold["tasks"]);
     // The soak's invariants hold with it.
-    let soak = run_in(dir.path(), &["soak", "warm.toml", "--runs", "30", "--seed", "5"]);
-    assert!(
-        soak.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&soak.stdout),
-        String::from_utf8_lossy(&soak.stderr)
-    );
+    soak_holds(dir.path(), "warm.toml", "30", "5");
     write(
         dir.path(),
         "bad.toml",
         &SCENARIO.replace("price_per_worker_hour = 0.5\n", "price_per_worker_hour = 0.5\nwarm_start_delay_s = 5\n"),
     );
-    let r = run_in(dir.path(), &["run", "bad.toml", "--out", "d"]);
-    let e = String::from_utf8_lossy(&r.stderr);
-    assert!(r.status.code() == Some(2) && e.contains("cluster.warm_start_delay_s = 5: applies to a warm pool"), "{e}");
+    let e = refused_run(dir.path(), "bad.toml");
+    assert!(e.contains("cluster.warm_start_delay_s = 5: applies to a warm pool"), "{e}");
 }
 
 /// `run NAME --out OUT --json` in `dir`, which must succeed: its summary.
@@ -737,4 +713,23 @@ fn run_json(dir: &Path, name: &str, out: &str) -> serde_json::Value {
     let r = run_in(dir, &["run", name, "--out", out, "--json"]);
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
     serde_json::from_slice(&r.stdout).unwrap()
+}
+
+/// `soak FILE --runs RUNS --seed SEED` in `dir`: every run keeps every invariant.
+fn soak_holds(dir: &Path, file: &str, runs: &str, seed: &str) {
+    let soak = run_in(dir, &["soak", file, "--runs", runs, "--seed", seed]);
+    assert!(
+        soak.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&soak.stdout),
+        String::from_utf8_lossy(&soak.stderr)
+    );
+}
+
+/// `run FILE` in `dir` is refused (status 2) and writes no output folder: its error text.
+fn refused_run(dir: &Path, file: &str) -> String {
+    let r = run_in(dir, &["run", file, "--out", "refused"]);
+    assert_eq!(r.status.code(), Some(2), "{}", String::from_utf8_lossy(&r.stderr));
+    assert!(!dir.join("refused").exists());
+    String::from_utf8_lossy(&r.stderr).into_owned()
 }
