@@ -58,26 +58,32 @@ pub fn trace_origin(trace: &Path) -> TraceOrigin {
     let (Some(ms), Some(sha)) = (v["origin_unix_ms"].as_i64(), v["sha256"].as_str()) else {
         return TraceOrigin::Unknown;
     };
-    match sha256_of(trace) {
-        Some(actual) if actual == sha => TraceOrigin::Known(ms),
-        Some(_) => TraceOrigin::Stale(meta),
-        None => TraceOrigin::Unknown,
+    match sha256_file(trace) {
+        Ok((actual, _)) if actual == sha => TraceOrigin::Known(ms),
+        Ok(_) => TraceOrigin::Stale(meta),
+        Err(_) => TraceOrigin::Unknown,
     }
 }
 
-fn sha256_of(path: &Path) -> Option<String> {
+/// The SHA-256 (lowercase hex) of a file's content, streamed, and its size in bytes: the
+/// one fingerprint of inputs (a trace's meta file, a sweep's change detection).
+pub fn sha256_file(path: &Path) -> std::io::Result<(String, u64)> {
     use sha2::Digest;
-    let mut f = std::fs::File::open(path).ok()?;
+    let mut f = std::fs::File::open(path)?;
     let mut h = sha2::Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
+    let mut buf = vec![0u8; 1 << 20];
+    let mut len = 0u64;
     loop {
-        let n = f.read(&mut buf).ok()?;
-        if n == 0 {
-            break;
-        }
+        let n = match f.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
         h.update(&buf[..n]);
+        len += n as u64;
     }
-    Some(format!("{:x}", h.finalize()))
+    Ok((format!("{:x}", h.finalize()), len))
 }
 
 /// `unix_ms` as RFC 3339 in UTC (`2024-03-01T12:00:00Z`), or the number if out of range.

@@ -93,25 +93,6 @@ fn hex(digest: &[u8]) -> String {
     })
 }
 
-/// The SHA-256 of a file's content, streamed, and its size.
-fn hash_file(path: &Path) -> std::io::Result<(String, u64)> {
-    let mut f = File::open(path)?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    let mut len = 0u64;
-    loop {
-        let n = match f.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        h.update(&buf[..n]);
-        len += n as u64;
-    }
-    Ok((hex(&h.finalize()), len))
-}
-
 /// The inputs of the sweep `spec` of the scenario `doc`, whose trace is `trace_path`
 /// (the trace is read through once, streamed, for its hash).
 pub fn inputs(doc: &Doc, spec: &SweepSpec, trace_path: &Path) -> Result<Inputs, InputError> {
@@ -121,7 +102,7 @@ pub fn inputs(doc: &Doc, spec: &SweepSpec, trace_path: &Path) -> Result<Inputs, 
     field(&mut h, doc.text.as_bytes());
     // The manifest the scenario's [scaler] names is part of the scenario.
     if let Some(m) = scaler_formats::scenario::manifest_path(doc) {
-        let (sha, _) = hash_file(&m).map_err(|e| {
+        let (sha, _) = scaler_formats::origin::sha256_file(&m).map_err(|e| {
             InputError::file(&m, format!("cannot read the manifest to fingerprint it: {}", io_reason(&e)))
         })?;
         field(&mut h, sha.as_bytes());
@@ -139,7 +120,7 @@ pub fn inputs(doc: &Doc, spec: &SweepSpec, trace_path: &Path) -> Result<Inputs, 
             field(&mut h, v.as_bytes());
         }
     }
-    let (trace_sha256, trace_bytes) = hash_file(&trace).map_err(|e| {
+    let (trace_sha256, trace_bytes) = scaler_formats::origin::sha256_file(&trace).map_err(|e| {
         InputError::file(trace_path, format!("cannot read the trace to fingerprint it: {}", io_reason(&e)))
     })?;
     Ok(Inputs { scenario_sha256: hex(&h.finalize()), trace, trace_sha256, trace_bytes })
@@ -151,7 +132,7 @@ pub fn inputs(doc: &Doc, spec: &SweepSpec, trace_path: &Path) -> Result<Inputs, 
 pub fn load_trace(doc: &Doc, spec: &SweepSpec, base: &Scenario) -> Result<(LoadedTrace, Inputs), SimError> {
     let before = inputs(doc, spec, &base.trace.path)?;
     let trace = scaler_formats::trace::load(&base.trace)?;
-    let (after, _) = hash_file(&before.trace).map_err(|e| {
+    let (after, _) = scaler_formats::origin::sha256_file(&before.trace).map_err(|e| {
         InputError::file(&base.trace.path, format!("cannot read the trace to fingerprint it: {}", io_reason(&e)))
     })?;
     if after != before.trace_sha256 {
