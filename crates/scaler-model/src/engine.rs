@@ -380,9 +380,7 @@ impl Engine {
             return;
         }
         if end {
-            // What still runs goes back to the queue, as a crash's tasks do.
-            self.faults.counts.retries += self.tasks.requeue_lost(t, w, generation);
-            self.pool.crash(w, t);
+            self.lose_worker(w, generation, t);
             return;
         }
         self.faults.counts.spot_interruptions += 1;
@@ -398,6 +396,12 @@ impl Engine {
             return;
         }
         self.faults.counts.crashes += 1;
+        self.lose_worker(w, generation, t);
+    }
+
+    /// Worker `w` of `generation` is gone at `t` (a crash, a spot interruption's end): what
+    /// it still ran goes back to the head of the queue to run again.
+    fn lose_worker(&mut self, w: u32, generation: u32, t: u64) {
         self.faults.counts.retries += self.tasks.requeue_lost(t, w, generation);
         self.pool.crash(w, t);
     }
