@@ -97,9 +97,13 @@ enum Command {
         /// Continue an interrupted sweep in the same folder without redoing finished settings.
         #[arg(long)]
         resume: bool,
-        /// Run only every N-th setting, starting at I (0-based): for batch systems that pass an
-        /// index (Kubernetes Indexed Jobs, Slurm arrays, GNU parallel). Combine with `merge`.
-        #[arg(long, value_name = "I/N")]
+        /// Run only every N-th setting, starting at I (0-based), then `merge` the shard folders.
+        /// `auto` reads the index and count of a Slurm array task (SLURM_ARRAY_TASK_ID, _MIN,
+        /// _MAX, _STEP); `auto/N` the index of a Kubernetes Indexed Job (JOB_COMPLETION_INDEX)
+        /// or an AWS Batch array job (AWS_BATCH_JOB_ARRAY_INDEX) with N shards. With auto, a
+        /// task run again (a retry, a requeue) resumes its folder. `{shard}` in --out is
+        /// replaced by the 0-based index.
+        #[arg(long, value_name = "I/N|auto|auto/N")]
         shard: Option<String>,
         /// Worker threads (default: one per core; at most 256).
         #[arg(long, value_name = "N", default_value_t = 0, value_parser = threads_arg)]
@@ -413,13 +417,27 @@ fn dispatch(cli: Cli) -> Result<u8, SimError> {
             let doc = Doc::read(&scenario)?;
             let base = scenario::from_doc(&doc, &Overrides::default())?;
             let spec = sweep::parse_spec(&doc, &base)?;
-            let shard = match shard {
-                Some(text) => {
-                    sweep::parse_shard(&text).map_err(|m| InputError::file(Path::new(&format!("--shard {text}")), m))?
-                }
-                None => (0, 1),
+            let resolved = match &shard {
+                Some(text) => Some(
+                    sweep::resolve_shard(text, &|v| std::env::var(v).ok())
+                        .map_err(|m| InputError::file(Path::new(&format!("--shard {text}")), m))?,
+                ),
+                None => None,
             };
-            let out = out.unwrap_or_else(|| Path::new("out").join(format!("{}-sweep", base.name)));
+            let out = match out {
+                Some(o) => {
+                    let text = o.to_string_lossy();
+                    PathBuf::from(
+                        sweep::shard::expand_out(&text, resolved.as_ref()).map_err(|m| InputError::file(&o, m))?,
+                    )
+                }
+                None => Path::new("out").join(format!("{}-sweep", base.name)),
+            };
+            // An engine may run a task again (a retry, a requeue, a replaced pod): with
+            // `auto` the shard's own folder is resumed, never started again.
+            let resume = resume || resolved.as_ref().is_some_and(sweep::Shard::is_auto);
+            let resolved = resolved.unwrap_or_else(sweep::Shard::whole);
+            let shard = (resolved.index, resolved.count);
             scaler_formats::output::refuse_outputs_over_inputs(
                 &out,
                 &sweep_outputs(),
@@ -428,6 +446,9 @@ fn dispatch(cli: Cli) -> Result<u8, SimError> {
             // With --json, standard output carries only the JSON object.
             let say = |m: String| if json { eprintln!("{m}") } else { println!("{m}") };
             say(format!("seeds: {:?}", spec.seeds));
+            if let Some(from) = &resolved.from {
+                say(format!("shard {}/{} from the {from}", shard.0, shard.1));
+            }
             say(format!(
                 "sweeping {} settings x {} seed(s) of {} into {}",
                 spec.settings(),

@@ -29,16 +29,18 @@ pub mod frontier;
 pub mod objective;
 pub mod present;
 pub mod runner;
+pub mod shard;
 pub mod spec;
 
 pub use frontier::{change_pct, frontier, recommend, Outcome};
 pub use objective::{parse_objective, Constraint, Objective, Op};
 pub use present::{recommendation, recommendation_json, recommendation_text};
 pub use runner::{
-    check_manifest_settings, gather_shards, inputs, load_trace, parse_shard, read_results, run_seeds, run_shard_report,
-    run_summary, timeline_into, Inputs, Manifest, ShardRun, SweepRequest,
+    check_manifest_settings, gather_shards, inputs, load_trace, read_results, run_seeds, run_shard_report, run_summary,
+    timeline_into, Inputs, Manifest, ShardRun, SweepRequest,
 };
 pub use scaler_formats::results::SettingResult;
+pub use shard::{parse_shard, resolve_shard, Shard};
 pub use spec::{current_value, parse_spec, setting_scenario, Axis, SweepSpec};
 
 use objective::metric;
@@ -135,8 +137,10 @@ fn recommended_files(
     use scaler_formats::export::{export_for, toml_table, ExportFormat};
     use scaler_formats::manifest::toml_string;
     let seed = spec.seeds[0];
-    let mut t =
-        format!("# Setting {i} of the sweep of {}, recommended for: {}.\n", base.path.display(), spec.objective);
+    // The scenario's absolute path: the same text whether the sweep was given a relative path
+    // on one machine or `merge` read it from the shards' manifest.
+    let scenario = std::fs::canonicalize(&base.path).unwrap_or_else(|_| base.path.clone());
+    let mut t = format!("# Setting {i} of the sweep of {}, recommended for: {}.\n", scenario.display(), spec.objective);
     t.push_str("# The base scenario with the recommended settings, complete (the [sweep] table left out):\n");
     t.push_str("# `scaler-sim run recommended.toml` reproduces the recommendation's figures");
     if spec.seeds.len() > 1 {

@@ -45,24 +45,6 @@ fn run_setting(base: &Doc, spec: &SweepSpec, trace: &LoadedTrace, i: usize) -> R
     }
 }
 
-/// Shard `i` of `n` (0-based): parsed from `I/N`.
-pub fn parse_shard(text: &str) -> Result<(usize, usize), String> {
-    let (a, b) =
-        text.split_once('/').ok_or("expected I/N, e.g. 0/4 (the 0-based shard index, then the shard count)")?;
-    let i: usize = a.trim().parse().map_err(|_| format!("`{a}` is not a shard index"))?;
-    let n: usize = b.trim().parse().map_err(|_| format!("`{b}` is not a shard count"))?;
-    if n == 0 {
-        return Err("the shard count must be at least 1".into());
-    }
-    if i >= n {
-        return Err(format!(
-            "shard index {i} must be below the shard count {n} (indices are 0-based: 0/{n} to {}/{n})",
-            n - 1
-        ));
-    }
-    Ok((i, n))
-}
-
 /// What a sweep's results depend on, as they are now: the scenario as the sweep uses it
 /// and the trace's content. Stored in `sweep.json`; `--resume` and `merge` refuse a folder
 /// whose inputs differ, naming what changed.
