@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# The sweep of benches/scripts/sweep_perf.sh (1,000 settings over a one-week trace of about
+# one million tasks) on one machine and as a Slurm job array on the same machine, timed:
+# the overhead Slurm adds per task and in all, and a check that the merged files are the
+# one-machine sweep's, byte for byte. docs/PERFORMANCE.md records the results.
+#
+#   scripts/slurm-cluster start            # prints: export SLURM_CONF=...; run that
+#   benches/scripts/slurm_sweep.sh [TASKS] [WORKDIR]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+tasks=${1:-8}
+work=${2:-/tmp/scaler-slurm-sweep}
+sinfo -h -o '%T' | grep -Eq 'idle|mixed|allocated' || { echo "no Slurm cluster answers: run scripts/slurm-cluster start and export SLURM_CONF" >&2; exit 2; }
+mkdir -p "$work"
+cargo build --release -q -p scaler-sim
+bin=$(pwd)/target/release/scaler-sim
+trace="$work/week.csv"
+[ -f "$trace" ] || "$bin" gen poisson:rate=2 diurnal:ratio=4 weekly:weekend=0.5 --span-s 604800 \
+    --duration exponential:mean=20 --seed 1 -o "$trace"
+cat > "$work/week.toml" <<TOML
+[trace]
+path = "$trace"
+[cluster]
+initial_workers = 20
+provision_delay_s = 60
+billing_minimum_s = 60
+slo_wait_s = 30
+[scaler]
+min_workers = 5
+max_workers = 150
+evaluation_interval = 60
+[sweep]
+objective = "minimize cost subject to wait_p95_s <= 30"
+scaler.scale_up_threshold = [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95]
+scaler.cooldown_period = [30, 60, 90, 120, 180, 240, 300, 420, 540, 600]
+scaler.scale_down_threshold = [0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45]
+TOML
+cpus=$(nproc)
+secs() { date +%s.%N; }
+calc() { awk "BEGIN { printf \"%.2f\", $1 }"; }
+
+# Slurm alone: an array of empty tasks and a dependent empty job, submitted to merged.
+# Waits until job $1 has left the queue (polled every 0.1 s: `sbatch --wait` polls every 10 s).
+gone() { while [ -n "$(squeue -h -j "$1" 2>/dev/null)" ]; do sleep 0.1; done; }
+t0=$(secs)
+empty=$(sbatch --parsable --array="1-$tasks" --output=/dev/null --wrap true)
+after=$(sbatch --parsable --dependency="afterok:${empty%%;*}" --output=/dev/null --wrap true)
+gone "${after%%;*}"
+t1=$(secs)
+echo "slurm alone: $tasks empty tasks + dependent job: $(calc "$t1 - $t0") s"
+
+# One machine, every core.
+rm -rf "$work/one"
+t0=$(secs)
+"$bin" sweep "$work/week.toml" --out "$work/one" --threads "$cpus" > "$work/one.stdout" 2>&1 || [ $? -eq 3 ]
+t1=$(secs)
+one=$(calc "$t1 - $t0")
+echo "one machine, $cpus threads: $one s"
+
+# The Slurm array (one core per task, $cpus at a time) and the merge, submitted to merged.
+rm -rf "$work/slurm"
+t0=$(secs)
+SCALER_SIM="$bin" deploy/slurm/submit.sh "$work/week.toml" "$work/slurm" "$tasks" | tee "$work/submit.stdout"
+gone "$(awk '/^merge: job/ {print $3}' "$work/submit.stdout")"
+t1=$(secs)
+[ -s "$work/slurm/merged/recommendation.json" ] || { echo "the merge wrote no recommendation.json: see $work/slurm/logs" >&2; exit 1; }
+arr=$(calc "$t1 - $t0")
+echo "slurm array of $tasks tasks + merge: $arr s ($(calc "$arr / $one")x the one-machine sweep)"
+echo "overhead: $(calc "$arr - $one") s in all, $(calc "($arr - $one) * $cpus / $tasks") s per task ($cpus tasks at a time)"
+# Each task's run as Slurm accounts it (start and end, 1 s resolution).
+job=$(awk '/^sweep array: job/ {print $4}' "$work/submit.stdout")
+scontrol show job "$job" 2>/dev/null | awk '/ArrayTaskId=/ {for (i = 1; i <= NF; i++) if ($i ~ /^ArrayTaskId=/) id = $i}
+  /RunTime=/ {for (i = 1; i <= NF; i++) if ($i ~ /^RunTime=/) print "  task " id " " $i}' || true
+diff -r -x results.partial.csv -x sweep.json "$work/one" "$work/slurm/merged" \
+  && echo "merged files identical to the one-machine sweep's"
