@@ -162,7 +162,7 @@ pub fn line(r: &SettingResult, values: &[&str]) -> String {
     f.join(",")
 }
 
-/// [`line`] for a sweep with `spread_columns` spread columns: an invalid setting's row
+/// [`line()`] for a sweep with `spread_columns` spread columns: an invalid setting's row
 /// carries that many empty fields after its empty metrics.
 #[must_use]
 pub fn line_in(r: &SettingResult, values: &[&str], spread_columns: usize) -> String {

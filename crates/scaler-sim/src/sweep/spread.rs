@@ -193,7 +193,12 @@ pub fn spread_text(spec: &SweepSpec, o: &Outcome) -> String {
         .iter()
         .map(|(name, label, unit)| {
             let k = metric(name);
-            format!("{label} {}{unit} ({} to {})", short(means[k]), short(spread[2 * k]), short(spread[2 * k + 1]))
+            format!(
+                "{label} {}{unit} ({} to {}{unit})",
+                short(means[k]),
+                short(spread[2 * k]),
+                short(spread[2 * k + 1])
+            )
         })
         .collect();
         format!("  {who} over {n} seeds, mean (min to max): {}\n", parts.join(", "))
