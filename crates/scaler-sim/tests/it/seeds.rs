@@ -249,3 +249,37 @@ fn percentiles_are_nearest_rank() {
     // With 3 seeds the 5th and 95th percentiles are the min and the max.
     assert_eq!((percentile(&[2.0, 9.0, 4.0], 5), percentile(&[2.0, 9.0, 4.0], 95)), (2.0, 9.0));
 }
+
+/// The NASA iPSC/860 job log (a task trace, arrivals to the second, about 3 months):
+/// without resampling five seeds report one figure; a block bootstrap of days spreads them.
+#[test]
+fn on_a_real_task_trace_only_resampled_seeds_spread() {
+    let Some(traces) = std::env::var_os("SCALER_REAL_TRACES") else {
+        crate::skip_notice("the real-trace spread across seeds", "SCALER_REAL_TRACES");
+        return;
+    };
+    let trace = Path::new(&traces).join("nasa_ipsc_1993_jobs.csv");
+    let trace = std::path::absolute(&trace).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let p95 = at("wait_p95_s");
+    for (name, resample, spreads) in
+        [("none", "", false), ("days", "resample = { method = \"block_bootstrap\", block_s = 86400 }", true)]
+    {
+        let text = format!(
+            "[trace]\npath = {:?}\nseed = 1\n{resample}\n[cluster]\nprovision_delay_s = 120\nslo_wait_s = 600\n\
+             [scaler]\nmin_workers = 1\nmax_workers = 64\nevaluation_interval = 60\nmetrics_window = 300\n\
+             [sweep]\nseeds = [1, 2, 3, 4, 5]\nobjective = \"minimize cost subject to wait_p95_s@q90 <= 600\"\n\
+             scaler.cooldown_period = [120]\n",
+            trace.to_string_lossy()
+        );
+        write(dir.path(), &format!("{name}.toml"), &text);
+        let r = run_in(dir.path(), &["sweep", &format!("{name}.toml"), "--out", name]);
+        ok(&r);
+        let stdout = String::from_utf8_lossy(&r.stdout);
+        assert_eq!(stdout.contains("notice: the 5 seeds"), !spreads, "{name}: {stdout}");
+        let results = read(&dir.path().join(name), "results.csv");
+        let row: Vec<f64> = results.lines().nth(1).unwrap().split(',').skip(3).map(|v| v.parse().unwrap()).collect();
+        let (min, max) = (row[METRICS.len() + 2 * p95], row[METRICS.len() + 2 * p95 + 1]);
+        assert_eq!(min < max, spreads, "{name}: wait_p95_s from {min} to {max}");
+    }
+}
