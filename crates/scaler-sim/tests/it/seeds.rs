@@ -283,3 +283,38 @@ fn on_a_real_task_trace_only_resampled_seeds_spread() {
         assert_eq!(min < max, spreads, "{name}: wait_p95_s from {min} to {max}");
     }
 }
+
+#[test]
+fn a_rate_trace_whose_seed_draws_nothing_gets_the_notice_and_one_that_draws_does_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut t = String::from("timestamp_s,arrivals\n");
+    for i in 0..40u64 {
+        t.push_str(&format!("{},{}\n", i * 60, 5 + (i * 7) % 11));
+    }
+    write(dir.path(), "r.csv", &t);
+    for (spread, noticed) in [("even", true), ("poisson", false)] {
+        let text = format!(
+            "[trace]\npath = \"r.csv\"\nspread = \"{spread}\"\nduration_s = 20\n[scaler]\nmin_workers = 1\nmax_workers = 20\n\
+             [sweep]\nseeds = [1, 2]\nobjective = \"minimize cost\"\nscaler.cooldown_period = [60]\n"
+        );
+        write(dir.path(), "s.toml", &text);
+        let r = run_in(dir.path(), &["sweep", "s.toml", "--out", spread]);
+        ok(&r);
+        let stdout = String::from_utf8_lossy(&r.stdout);
+        assert_eq!(
+            stdout.contains("notice: the 2 seeds [1, 2] all replay the same workload"),
+            noticed,
+            "{spread}: {stdout}"
+        );
+        if noticed {
+            assert!(stdout.contains("spread = \"poisson\""), "{stdout}");
+        }
+    }
+    // A rate trace takes no resample key.
+    write(dir.path(), "s.toml", "[trace]\npath = \"r.csv\"\nduration_s = 20\nresample = \"jitter\"\n");
+    let r = run_in(dir.path(), &["run", "s.toml", "--out", "x"]);
+    assert_eq!(r.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&r.stderr);
+    assert!(e.contains("r.csv:1: trace.resample applies to task traces only"), "{e}");
+    assert!(!dir.path().join("x").exists(), "nothing written");
+}
