@@ -426,7 +426,7 @@ impl TaskSource for BlockBootstrap {
             if self.pos < self.stop {
                 let t = self.tasks[self.pos];
                 self.pos += 1;
-                let arrival_ms = t.arrival_ms - self.src_start_ms + self.dst_start_ms;
+                let arrival_ms = (t.arrival_ms - self.src_start_ms).saturating_add(self.dst_start_ms);
                 if arrival_ms < self.end_ms {
                     return Ok(Some(Task { arrival_ms, duration_ms: t.duration_ms }));
                 }
