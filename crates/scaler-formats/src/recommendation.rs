@@ -36,6 +36,27 @@ pub struct Recommendation {
     pub frontier_cost_vs_slo_violations: Vec<usize>,
     /// The recommended setting (`null` when no setting ran).
     pub recommended: Option<Recommended>,
+    /// The spread across the seeds (absent when the sweep has one seed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub spread: Option<SeedSpread>,
+    /// Why several seeds report nothing new: they do not resample the workload (absent
+    /// when they do, or with one seed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed_notice: Option<String>,
+}
+
+/// The spread of the baseline's and the recommendation's metrics across the seeds: for
+/// every metric `{"mean", "min", "max"}`, and `"qNN"` for each percentile a `@qNN`
+/// constraint of the objective checks (nearest rank).
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct SeedSpread {
+    /// How many seeds each setting ran.
+    pub seeds: usize,
+    /// The baseline's spread.
+    pub baseline: Named,
+    /// The recommendation's spread (`null` when no setting ran).
+    pub recommended: Option<Named>,
 }
 
 /// The baseline: the scenario's values of the swept keys, and its metrics.

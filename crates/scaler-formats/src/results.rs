@@ -3,6 +3,11 @@
 //! ([`header`], [`line()`]) and one reader ([`read`], and [`read_sweep`] for a sweep's own
 //! files, which tells a torn last row from a corrupt one).
 //!
+//! A sweep with more than one seed adds its spread columns after the metrics: `METRIC_min`
+//! and `METRIC_max` for every metric, then `METRIC_qNN` (a nearest-rank percentile across
+//! the seeds) for every quantile its objective checks; the sweep names them
+//! ([`header_with`], [`Expected::spread`]). A single-seed file has none.
+//!
 //! A row is written with its line end in one write, so what an interrupted write leaves is
 //! at most one torn row, the last: no line end, or a field count that does not match.
 
@@ -23,6 +28,9 @@ pub struct SettingResult {
     pub status: String,
     /// Means over the seeds, in [`METRICS`] order (empty when invalid).
     pub metrics: Vec<f64>,
+    /// The spread columns' values, in the sweep's spread column order (empty when invalid
+    /// or when the sweep has one seed).
+    pub spread: Vec<f64>,
 }
 
 /// A row as read back: the result and the swept keys' values (as written).
@@ -41,6 +49,8 @@ pub struct ResultRow {
 pub struct ResultsTable {
     /// Swept keys.
     pub axes: Vec<String>,
+    /// The spread columns after the metrics (none for a single-seed sweep).
+    pub spread: Vec<String>,
     /// The rows, in file order.
     pub rows: Vec<ResultRow>,
 }
@@ -52,6 +62,8 @@ pub struct Expected<'a> {
     pub axes: &'a [String],
     /// Settings in the sweep (indices must be below).
     pub settings: usize,
+    /// The sweep's spread columns (none for a single seed).
+    pub spread: &'a [String],
 }
 
 /// What [`read_sweep`] does with a torn last row.
@@ -83,14 +95,37 @@ pub struct SweepTable {
     pub torn: Option<Torn>,
 }
 
-/// The header line (no newline).
+/// The header line (no newline) of a single-seed sweep.
 #[must_use]
 pub fn header(axes: &[String]) -> String {
+    header_with(axes, &[])
+}
+
+/// The header line (no newline) with the sweep's spread columns after the metrics.
+#[must_use]
+pub fn header_with(axes: &[String], spread: &[String]) -> String {
     let mut cols = vec!["setting".to_string()];
     cols.extend(axes.iter().map(|a| csv_field(a)));
     cols.push("status".into());
     cols.extend(METRICS.iter().map(|m| (*m).to_string()));
+    cols.extend(spread.iter().map(|c| csv_field(c)));
     cols.join(",")
+}
+
+/// True when `name` is a spread column: `METRIC_min`, `METRIC_max` or `METRIC_qNN`
+/// (`NN` from 0 to 100) for a metric of [`METRICS`].
+#[must_use]
+pub fn is_spread_column(name: &str) -> bool {
+    let Some((metric, stat)) = name.rsplit_once('_') else { return false };
+    let stat_ok = stat == "min"
+        || stat == "max"
+        || stat.strip_prefix('q').is_some_and(|n| {
+            !n.is_empty()
+                && n.len() <= 3
+                && n.bytes().all(|b| b.is_ascii_digit())
+                && n.parse::<u32>().is_ok_and(|v| v <= 100)
+        });
+    stat_ok && METRICS.contains(&metric)
 }
 
 /// A CSV field, quoted when it must be.
@@ -106,8 +141,8 @@ pub fn csv_field(s: &str) -> String {
 /// The line of a result whose setting has `values`, with its line end: what is written
 /// to `results.partial.csv` in one write, so that an interrupted write tears at most this row.
 #[must_use]
-pub fn line_with_end(r: &SettingResult, values: &[&str]) -> Vec<u8> {
-    let mut text = line(r, values);
+pub fn line_with_end(r: &SettingResult, values: &[&str], spread_columns: usize) -> Vec<u8> {
+    let mut text = line_in(r, values, spread_columns);
     text.push('\n');
     text.into_bytes()
 }
@@ -123,7 +158,21 @@ pub fn line(r: &SettingResult, values: &[&str]) -> String {
     } else {
         f.extend(r.metrics.iter().map(|v| fmt_num(*v)));
     }
+    f.extend(r.spread.iter().map(|v| fmt_num(*v)));
     f.join(",")
+}
+
+/// [`line()`] for a sweep with `spread_columns` spread columns: an invalid setting's row
+/// carries that many empty fields after its empty metrics.
+#[must_use]
+pub fn line_in(r: &SettingResult, values: &[&str], spread_columns: usize) -> String {
+    let mut text = line(r, values);
+    if r.metrics.is_empty() {
+        for _ in 0..spread_columns {
+            text.push(',');
+        }
+    }
+    text
 }
 
 /// Reads a results file. With `expected`, the columns must be that sweep's and every
@@ -145,13 +194,23 @@ pub fn read_sweep(path: &Path, expected: Expected<'_>, torn: TornRow) -> Result<
 /// The one reader. `torn`: `None` for [`read`]'s lenient last row.
 fn read_rows(path: &Path, expected: Option<Expected<'_>>, torn: Option<TornRow>) -> Result<SweepTable, InputError> {
     let mut csv = CsvReader::open(path)?;
-    let (axes, status_col) = match expected {
+    let (axes, status_col, spread) = match expected {
         Some(e) => {
-            let want = header(e.axes);
+            let want = header_with(e.axes, e.spread);
             if csv.header().join(",") != want {
-                return Err(InputError::line(path, 1, format!("the columns are not this sweep's: expected {want}")));
+                let (found, wanted) = (csv.header().len(), want.split(',').count());
+                let why = if found == wanted {
+                    String::new()
+                } else {
+                    format!(" ({found} columns, this sweep's have {wanted})")
+                };
+                return Err(InputError::line(
+                    path,
+                    1,
+                    format!("the columns are not this sweep's{why}: expected {want}"),
+                ));
             }
-            (e.axes.to_vec(), 1 + e.axes.len())
+            (e.axes.to_vec(), 1 + e.axes.len(), e.spread.to_vec())
         }
         None => {
             let header = csv.header().to_vec();
@@ -159,14 +218,24 @@ fn read_rows(path: &Path, expected: Option<Expected<'_>>, torn: Option<TornRow>)
                 .iter()
                 .position(|h| h == "status")
                 .ok_or_else(|| InputError::line(path, 1, "missing column `status`"))?;
-            if header.first().map(String::as_str) != Some("setting") || header.len() != status_col + 1 + METRICS.len() {
+            let metrics_end = status_col + 1 + METRICS.len();
+            let metrics_ok =
+                header.get(status_col + 1..metrics_end).is_some_and(|m| m.iter().zip(METRICS).all(|(a, b)| a == b));
+            if header.first().map(String::as_str) != Some("setting") || !metrics_ok {
                 return Err(InputError::line(
                     path,
                     1,
-                    "not a sweep's results.csv (setting, swept keys, status, then the metrics)",
+                    "not a sweep's results.csv (setting, swept keys, status, the metrics, then any spread columns)",
                 ));
             }
-            (header[1..status_col].to_vec(), status_col)
+            if let Some(bad) = header[metrics_end..].iter().find(|c| !is_spread_column(c)) {
+                return Err(InputError::line(
+                    path,
+                    1,
+                    format!("column `{bad}` after the metrics is not a spread column (METRIC_min, METRIC_max or METRIC_qNN)"),
+                ));
+            }
+            (header[1..status_col].to_vec(), status_col, header[metrics_end..].to_vec())
         }
     };
     let mut rows = Vec::new();
@@ -226,7 +295,21 @@ fn read_rows(path: &Path, expected: Option<Expected<'_>>, torn: Option<TornRow>)
         } else {
             Vec::new()
         };
-        rows.push(ResultRow { result: SettingResult { index, status, metrics }, values, line: csv.line() });
+        let spread_values = if status == "ok" {
+            (0..spread.len())
+                .map(|k| {
+                    let c = status_col + 1 + METRICS.len() + k;
+                    csv.get(c)?.parse::<f64>().map_err(|_| csv.field_error(c, "not a number"))
+                })
+                .collect::<Result<Vec<_>, _>>()?
+        } else {
+            Vec::new()
+        };
+        rows.push(ResultRow {
+            result: SettingResult { index, status, metrics, spread: spread_values },
+            values,
+            line: csv.line(),
+        });
     }
     let torn = match (pending, torn) {
         (None, _) => None,
@@ -248,7 +331,7 @@ fn read_rows(path: &Path, expected: Option<Expected<'_>>, torn: Option<TornRow>)
             reason: e.message,
         }),
     };
-    Ok(SweepTable { table: ResultsTable { axes, rows }, torn })
+    Ok(SweepTable { table: ResultsTable { axes, spread, rows }, torn })
 }
 
 /// The byte offset at which line `line` (1-based, as [`CsvReader`] counts) starts: after

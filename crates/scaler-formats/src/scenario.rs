@@ -17,7 +17,7 @@ use crate::tomldoc::{Doc, Node, Table, Value};
 
 // The model's settings types, as the scenario file names them.
 pub use scaler_model::random::DurationDist;
-pub use scaler_model::trace::{DurationSpec, Spread};
+pub use scaler_model::trace::{DurationSpec, Resample, Spread};
 pub use scaler_model::{Cluster, Spot, WarmPool};
 
 /// The root tables a scenario file may have.
@@ -72,6 +72,9 @@ pub struct TraceSpec {
     pub spread: Spread,
     /// Durations for rate traces (`duration_s` or `duration`).
     pub duration: Option<DurationSpec>,
+    /// How the seed resamples a task trace (`resample`; [`Resample::None`] when absent:
+    /// the trace is replayed as recorded).
+    pub resample: Resample,
 }
 
 impl TraceSpec {
@@ -133,7 +136,7 @@ pub fn load(path: &Path, overrides: &Overrides) -> Result<Scenario, InputError> 
 pub fn from_doc(doc: &Doc, overrides: &Overrides) -> Result<Scenario, InputError> {
     doc.allow_only(TABLES)?;
     let scaler = scaler_config(doc)?;
-    let trace_t = Tbl::root(doc, "trace", &["path", "format", "spread", "duration_s", "duration", "seed"])?;
+    let trace_t = Tbl::root(doc, "trace", &["path", "format", "spread", "duration_s", "duration", "seed", "resample"])?;
     let cluster_t = Tbl::root(doc, "cluster", CLUSTER_KEYS)?;
     let base = doc.path.parent().map(Path::to_path_buf).unwrap_or_default();
     let path = match &overrides.trace {
@@ -195,6 +198,13 @@ pub fn from_doc(doc: &Doc, overrides: &Overrides) -> Result<Scenario, InputError
                 "trace: duration_s and duration apply to rate traces only (a task trace has its own durations)",
             ));
         }
+    }
+    let resample = match trace_t.get("resample") {
+        None => Resample::None,
+        Some(node) => resample(doc, node)?,
+    };
+    if format == Some(TraceFormat::Rates) && resample != Resample::None {
+        return Err(doc.error_node(trace_t.get("resample").expect("present"), RESAMPLE_RATES));
     }
     let seed = match overrides.seed {
         Some(s) => s,
@@ -311,7 +321,7 @@ pub fn from_doc(doc: &Doc, overrides: &Overrides) -> Result<Scenario, InputError
         faults,
         name,
         path: doc.path.clone(),
-        trace: TraceSpec { path, format, spread, duration },
+        trace: TraceSpec { path, format, spread, duration, resample },
         cluster,
         scaler,
         seed,
@@ -411,6 +421,62 @@ fn expand_env(text: &str) -> Result<String, String> {
     }
     out.push_str(rest);
     Ok(out)
+}
+
+/// Why a rate trace takes no `trace.resample`.
+pub const RESAMPLE_RATES: &str = "trace.resample applies to task traces only: a rate trace's seed already draws its arrivals (spread = \"poisson\") and its durations (trace.duration)";
+
+/// The default bin of `resample = "jitter"`: arrivals recorded to the second.
+pub const JITTER_RESOLUTION_DEFAULT: DurationMs = DurationMs(1000);
+
+/// The default block of `resample = "block_bootstrap"`: a day.
+pub const BOOTSTRAP_BLOCK_DEFAULT: DurationMs = DurationMs(86_400_000);
+
+/// `trace.resample`: `"none"`, `"jitter"`, `"block_bootstrap"`, or a table
+/// `{ method = "jitter", resolution_s = 1 }` / `{ method = "block_bootstrap", block_s = 86400 }`.
+fn resample(doc: &Doc, node: &Node) -> Result<Resample, InputError> {
+    const METHODS: &str = "must be \"none\", \"jitter\" or \"block_bootstrap\"";
+    let by_name = |name: &str, at: &Node| -> Result<Resample, InputError> {
+        match name {
+            "none" => Ok(Resample::None),
+            "jitter" => Ok(Resample::Jitter { resolution_ms: JITTER_RESOLUTION_DEFAULT.as_ms() }),
+            "block_bootstrap" => Ok(Resample::BlockBootstrap { block_ms: BOOTSTRAP_BLOCK_DEFAULT.as_ms() }),
+            other => Err(doc.error_node(at, format!("trace.resample = {other:?}: {METHODS}"))),
+        }
+    };
+    match &node.value {
+        Value::String(s) => by_name(s, node),
+        Value::Table(t) => {
+            let tbl = Tbl { doc, name: "trace.resample", entries: t, parent: node };
+            let (method, mnode) = tbl.string("method")?.ok_or_else(|| {
+                tbl.missing("method", "\"jitter\" or \"block_bootstrap\"")
+            })?;
+            match method {
+                "none" => {
+                    tbl.allow_only(&["method"])?;
+                    Ok(Resample::None)
+                }
+                "jitter" => {
+                    tbl.allow_only(&["method", "resolution_s"])?;
+                    let r = tbl.seconds("resolution_s", true)?.unwrap_or(JITTER_RESOLUTION_DEFAULT);
+                    Ok(Resample::Jitter { resolution_ms: r.as_ms() })
+                }
+                "block_bootstrap" => {
+                    tbl.allow_only(&["method", "block_s"])?;
+                    let b = tbl.seconds("block_s", true)?.unwrap_or(BOOTSTRAP_BLOCK_DEFAULT);
+                    Ok(Resample::BlockBootstrap { block_ms: b.as_ms() })
+                }
+                other => Err(doc.error_node(mnode, format!("trace.resample.method = {other:?}: {METHODS}"))),
+            }
+        }
+        other => Err(doc.error_node(
+            node,
+            format!(
+                "trace.resample must be a string (\"jitter\", \"block_bootstrap\") or a table like {{ method = \"block_bootstrap\", block_s = 86400 }}, not {}",
+                other.kind()
+            ),
+        )),
+    }
 }
 
 fn duration_dist(doc: &Doc, node: &Node) -> Result<DurationDist, InputError> {

@@ -8,7 +8,9 @@ use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
-use scaler_model::trace::{LoadedTrace, RateRow, RateRows, RateTrace, Task, TaskSource};
+use scaler_model::trace::{
+    BlockBootstrap, Jitter, LoadedTrace, RateRow, RateRows, RateTrace, Resample, Task, TaskSource,
+};
 
 use crate::csvio::{CsvReader, Next};
 use crate::error::InputError;
@@ -167,6 +169,11 @@ pub enum TraceSource {
     Tasks(TaskTrace<File>),
     /// A rate trace.
     Rates(Box<RateFile<File>>),
+    /// A task trace, its arrivals jittered as it streams (`resample = "jitter"`).
+    Jittered(Box<Jitter<TaskTrace<File>>>),
+    /// A task trace read whole, then block-bootstrapped (`resample = "block_bootstrap"`
+    /// draws blocks from anywhere in the trace, so it holds the trace in memory).
+    Bootstrapped(Box<BlockBootstrap>),
 }
 
 impl TaskSource for TraceSource {
@@ -176,6 +183,8 @@ impl TaskSource for TraceSource {
         match self {
             TraceSource::Tasks(t) => t.next_task(),
             TraceSource::Rates(r) => r.next_task(),
+            TraceSource::Jittered(j) => j.next_task(),
+            TraceSource::Bootstrapped(b) => Ok(b.next_task().unwrap_or_else(|e| match e {})),
         }
     }
 }
@@ -190,22 +199,64 @@ pub fn from_reader<R: Read + 'static>(
         Some(f) => f,
         None => detect(&csv, &spec.path)?,
     };
-    Ok(match format {
-        TraceFormat::Tasks => Box::new(TaskTrace::new(csv)?),
-        TraceFormat::Rates => Box::new(RateTrace::new(CsvRateRows::new(csv, spec)?, spec.expansion(), seed)),
+    if format == TraceFormat::Rates && spec.resample != Resample::None {
+        return Err(InputError::line(&spec.path, 1, crate::scenario::RESAMPLE_RATES));
+    }
+    Ok(match (format, spec.resample) {
+        (TraceFormat::Tasks, Resample::None) => Box::new(TaskTrace::new(csv)?),
+        (TraceFormat::Tasks, Resample::Jitter { resolution_ms }) => {
+            Box::new(Jitter::new(TaskTrace::new(csv)?, resolution_ms, seed))
+        }
+        (TraceFormat::Tasks, Resample::BlockBootstrap { block_ms }) => {
+            let tasks = read_all(TaskTrace::new(csv)?)?;
+            Box::new(Infallibly(BlockBootstrap::new(tasks.into(), block_ms, seed)))
+        }
+        (TraceFormat::Rates, _) => Box::new(RateTrace::new(CsvRateRows::new(csv, spec)?, spec.expansion(), seed)),
     })
 }
 
-/// Opens the scenario's trace, detecting its format from the header when not given.
+/// An infallible source seen as one that fails with an [`InputError`].
+struct Infallibly<S>(S);
+
+impl<S: TaskSource<Error = std::convert::Infallible>> TaskSource for Infallibly<S> {
+    type Error = InputError;
+
+    fn next_task(&mut self) -> Result<Option<Task>, InputError> {
+        Ok(self.0.next_task().unwrap_or_else(|e| match e {}))
+    }
+}
+
+/// Every task of a task trace, checked.
+fn read_all<R: Read>(mut t: TaskTrace<R>) -> Result<Vec<Task>, InputError> {
+    let mut v = Vec::new();
+    while let Some(task) = t.next_task()? {
+        v.push(task);
+    }
+    Ok(v)
+}
+
+/// Opens the scenario's trace, detecting its format from the header when not given, and
+/// resampled with `seed` as `spec.resample` says (a rate trace with a resampling method is
+/// refused at line 1).
 pub fn open(spec: &TraceSpec, seed: u64) -> Result<TraceSource, InputError> {
     let csv = CsvReader::open(&spec.path)?;
     let format = match spec.format {
         Some(f) => f,
         None => detect(&csv, &spec.path)?,
     };
-    Ok(match format {
-        TraceFormat::Tasks => TraceSource::Tasks(TaskTrace::new(csv)?),
-        TraceFormat::Rates => {
+    if format == TraceFormat::Rates && spec.resample != Resample::None {
+        return Err(InputError::line(&spec.path, 1, crate::scenario::RESAMPLE_RATES));
+    }
+    Ok(match (format, spec.resample) {
+        (TraceFormat::Tasks, Resample::None) => TraceSource::Tasks(TaskTrace::new(csv)?),
+        (TraceFormat::Tasks, Resample::Jitter { resolution_ms }) => {
+            TraceSource::Jittered(Box::new(Jitter::new(TaskTrace::new(csv)?, resolution_ms, seed)))
+        }
+        (TraceFormat::Tasks, Resample::BlockBootstrap { block_ms }) => {
+            let tasks = read_all(TaskTrace::new(csv)?)?;
+            TraceSource::Bootstrapped(Box::new(BlockBootstrap::new(tasks.into(), block_ms, seed)))
+        }
+        (TraceFormat::Rates, _) => {
             TraceSource::Rates(Box::new(RateTrace::new(CsvRateRows::new(csv, spec)?, spec.expansion(), seed)))
         }
     })
@@ -230,16 +281,19 @@ fn detect<R: Read>(csv: &CsvReader<R>, path: &Path) -> Result<TraceFormat, Input
 }
 
 /// Reads the whole trace once, with the same checks as a streaming run, for runs that
-/// share it ([`LoadedTrace::source`]).
+/// share it ([`LoadedTrace::source`], which resamples a task trace per seed as
+/// `spec.resample` says: the tasks are held once, as recorded).
 pub fn load(spec: &TraceSpec) -> Result<LoadedTrace, InputError> {
-    match open(spec, 0)? {
-        TraceSource::Tasks(mut t) => {
-            let mut v = Vec::new();
-            while let Some(task) = t.next_task()? {
-                v.push(task);
-            }
-            Ok(LoadedTrace::Tasks(v.into()))
+    let as_recorded = TraceSpec { resample: Resample::None, ..spec.clone() };
+    let src = open(&as_recorded, 0);
+    if spec.resample != Resample::None {
+        if let Ok(TraceSource::Rates(_)) = &src {
+            return Err(InputError::line(&spec.path, 1, crate::scenario::RESAMPLE_RATES));
         }
+    }
+    match src? {
+        TraceSource::Tasks(t) => Ok(LoadedTrace::Tasks(read_all(t)?.into(), spec.resample)),
+        TraceSource::Jittered(_) | TraceSource::Bootstrapped(_) => unreachable!("opened as recorded"),
         TraceSource::Rates(mut r) => {
             let mut v = Vec::new();
             while let Some(row) = r.rows_mut().next_row()? {

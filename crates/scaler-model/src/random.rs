@@ -23,6 +23,8 @@ pub mod streams {
     pub const DURATIONS: u64 = 2;
     /// Trace generation (`gen`).
     pub const GENERATE: u64 = 3;
+    /// Resampling of a task trace (`[trace] resample`: jitter offsets, bootstrap blocks).
+    pub const RESAMPLE: u64 = 4;
     /// Fault rates of swarm mode.
     pub const SWARM: u64 = 10;
     /// Provisioning failures.

@@ -252,33 +252,247 @@ impl<R: RateRows> TaskSource for RateTrace<R> {
     }
 }
 
-/// A trace read and checked once, shared by many runs (sweeps): tasks as they are,
-/// or rate rows that each run expands with its own seed.
+/// How a task trace is resampled for each seed (`[trace] resample`). The default replays
+/// the trace as recorded, whatever the seed (SPEC section 5).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Resample {
+    /// As recorded: the seed does not change the workload.
+    #[default]
+    None,
+    /// Each arrival is known only to its bin `[k * resolution_ms, (k + 1) * resolution_ms)`:
+    /// the tasks of a bin are placed uniformly at random inside it (sorted uniforms, drawn
+    /// in order, as a rate trace's Poisson spreading), keeping their order and durations.
+    /// The task count is exactly the trace's; arrivals stay non-decreasing.
+    Jitter {
+        /// The recorded resolution, ms (at least 1).
+        resolution_ms: u64,
+    },
+    /// A block bootstrap: time is cut into blocks of `block_ms` aligned on multiples of it,
+    /// from the block that holds the first arrival to the one that holds the last; each
+    /// block of the output is a block of the trace drawn uniformly with replacement, its
+    /// tasks shifted into place (time of day kept when `block_ms` is a day). Tasks shifted
+    /// past the last arrival are left out, so the output spans what the trace spans.
+    BlockBootstrap {
+        /// The block length, ms (at least 1).
+        block_ms: u64,
+    },
+}
+
+/// A task stream with its arrivals jittered inside their bins ([`Resample::Jitter`]).
+/// It holds one bin's tasks at a time: memory grows with the largest bin, not the trace.
+pub struct Jitter<S> {
+    inner: S,
+    resolution_ms: u64,
+    rng: ChaCha8Rng,
+    /// The current bin's tasks, its start, and how many were emitted.
+    bin: Vec<Task>,
+    bin_start: u64,
+    next: usize,
+    /// The first task of the next bin, read ahead.
+    ahead: Option<Task>,
+    /// The last order statistic drawn in this bin, in [0, 1).
+    last_u: f64,
+}
+
+impl<S: TaskSource> Jitter<S> {
+    /// Jitters `inner`'s arrivals inside bins of `resolution_ms` (at least 1), with the
+    /// resampling stream of `seed`.
+    #[must_use]
+    pub fn new(inner: S, resolution_ms: u64, seed: u64) -> Jitter<S> {
+        Jitter {
+            inner,
+            resolution_ms: resolution_ms.max(1),
+            rng: stream_rng(seed, streams::RESAMPLE),
+            bin: Vec::new(),
+            bin_start: 0,
+            next: 0,
+            ahead: None,
+            last_u: 0.0,
+        }
+    }
+
+    /// Reads the next bin; false at the end of the stream.
+    fn fill(&mut self) -> Result<bool, S::Error> {
+        self.bin.clear();
+        self.next = 0;
+        self.last_u = 0.0;
+        let first = match self.ahead.take() {
+            Some(t) => t,
+            None => match self.inner.next_task()? {
+                Some(t) => t,
+                None => return Ok(false),
+            },
+        };
+        let r = self.resolution_ms;
+        self.bin_start = first.arrival_ms / r * r;
+        self.bin.push(first);
+        while let Some(t) = self.inner.next_task()? {
+            if t.arrival_ms / r * r == self.bin_start {
+                self.bin.push(t);
+            } else {
+                self.ahead = Some(t);
+                break;
+            }
+        }
+        Ok(true)
+    }
+}
+
+impl<S: TaskSource> TaskSource for Jitter<S> {
+    type Error = S::Error;
+
+    fn next_task(&mut self) -> Result<Option<Task>, S::Error> {
+        if self.next >= self.bin.len() && !self.fill()? {
+            return Ok(None);
+        }
+        let (k, m) = (self.next, self.bin.len());
+        let v: f64 = self.rng.random();
+        #[allow(clippy::cast_precision_loss)]
+        let remaining = (m - k) as f64;
+        self.last_u = 1.0 - (1.0 - self.last_u) * v.powf(1.0 / remaining);
+        #[allow(clippy::cast_precision_loss)]
+        let x = (self.last_u * self.resolution_ms as f64).floor();
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let offset = (x as u64).min(self.resolution_ms - 1);
+        let task = self.bin[k];
+        self.next += 1;
+        Ok(Some(Task { arrival_ms: self.bin_start.saturating_add(offset), duration_ms: task.duration_ms }))
+    }
+}
+
+/// A block bootstrap of tasks in memory ([`Resample::BlockBootstrap`]): it draws one block
+/// index per output block and walks the shared tasks; it copies none of them.
+#[derive(Clone, Debug)]
+pub struct BlockBootstrap {
+    tasks: Arc<[Task]>,
+    block_ms: u64,
+    /// The start of the first block, and the end of the span (the last arrival + 1 ms).
+    origin_ms: u64,
+    end_ms: u64,
+    blocks: u64,
+    rng: ChaCha8Rng,
+    /// The next output block to draw.
+    out_block: u64,
+    /// The source block being emitted: the next index, its end, and the shift to apply.
+    pos: usize,
+    stop: usize,
+    src_start_ms: u64,
+    dst_start_ms: u64,
+}
+
+impl BlockBootstrap {
+    /// A bootstrap of `tasks` (sorted by arrival) in blocks of `block_ms` (at least 1),
+    /// with the resampling stream of `seed`.
+    #[must_use]
+    pub fn new(tasks: Arc<[Task]>, block_ms: u64, seed: u64) -> BlockBootstrap {
+        let block_ms = block_ms.max(1);
+        let (origin_ms, end_ms) = match (tasks.first(), tasks.last()) {
+            (Some(f), Some(l)) => (f.arrival_ms / block_ms * block_ms, l.arrival_ms.saturating_add(1)),
+            _ => (0, 0),
+        };
+        let blocks = (end_ms - origin_ms).div_ceil(block_ms);
+        BlockBootstrap {
+            tasks,
+            block_ms,
+            origin_ms,
+            end_ms,
+            blocks,
+            rng: stream_rng(seed, streams::RESAMPLE),
+            out_block: 0,
+            pos: 0,
+            stop: 0,
+            src_start_ms: 0,
+            dst_start_ms: 0,
+        }
+    }
+
+    /// The number of blocks the span holds (the number drawn).
+    #[must_use]
+    pub fn blocks(&self) -> u64 {
+        self.blocks
+    }
+
+    /// The first index of `tasks` whose arrival is at or after `t`.
+    fn index_at(&self, t: u64) -> usize {
+        self.tasks.partition_point(|x| x.arrival_ms < t)
+    }
+}
+
+impl TaskSource for BlockBootstrap {
+    type Error = Infallible;
+
+    fn next_task(&mut self) -> Result<Option<Task>, Infallible> {
+        loop {
+            if self.pos < self.stop {
+                let t = self.tasks[self.pos];
+                self.pos += 1;
+                let arrival_ms = (t.arrival_ms - self.src_start_ms).saturating_add(self.dst_start_ms);
+                if arrival_ms < self.end_ms {
+                    return Ok(Some(Task { arrival_ms, duration_ms: t.duration_ms }));
+                }
+                // Sorted: the rest of this block falls past the span too.
+                self.pos = self.stop;
+                continue;
+            }
+            if self.out_block >= self.blocks {
+                return Ok(None);
+            }
+            let k = self.rng.random_range(0..self.blocks);
+            self.src_start_ms = self.origin_ms + k * self.block_ms;
+            self.dst_start_ms = self.origin_ms + self.out_block * self.block_ms;
+            self.pos = self.index_at(self.src_start_ms);
+            self.stop = self.index_at(self.src_start_ms.saturating_add(self.block_ms));
+            self.out_block += 1;
+        }
+    }
+}
+
+/// A trace read and checked once, shared by many runs (sweeps): tasks as they are (or
+/// resampled per seed), or rate rows that each run expands with its own seed.
 #[derive(Clone, Debug)]
 pub enum LoadedTrace {
-    /// A task trace.
-    Tasks(Arc<[Task]>),
+    /// A task trace, and how each run's seed resamples it.
+    Tasks(Arc<[Task]>, Resample),
     /// A rate trace's rows, with the scenario's expansion settings.
     Rates(Arc<[RateRow]>, RateExpansion),
 }
 
 impl LoadedTrace {
+    /// True when the seed changes the workload: a task trace with a resampling method, or
+    /// a rate trace with Poisson spreading or drawn durations.
+    #[must_use]
+    pub fn seed_changes_workload(&self) -> bool {
+        match self {
+            LoadedTrace::Tasks(_, r) => *r != Resample::None,
+            LoadedTrace::Rates(_, e) => {
+                e.spread == Spread::Poisson || matches!(e.duration, Some(DurationSpec::Dist(_)))
+            }
+        }
+    }
+
     /// A task stream for one run with `seed`.
     #[must_use]
     pub fn source(&self, seed: u64) -> SharedSource {
         match self {
-            LoadedTrace::Tasks(t) => SharedSource::Tasks(VecSource::shared(Arc::clone(t))),
+            LoadedTrace::Tasks(t, Resample::None) => SharedSource::Tasks(VecSource::shared(Arc::clone(t))),
+            LoadedTrace::Tasks(t, Resample::Jitter { resolution_ms }) => {
+                SharedSource::Jitter(Box::new(Jitter::new(VecSource::shared(Arc::clone(t)), *resolution_ms, seed)))
+            }
+            LoadedTrace::Tasks(t, Resample::BlockBootstrap { block_ms }) => {
+                SharedSource::Bootstrap(Box::new(BlockBootstrap::new(Arc::clone(t), *block_ms, seed)))
+            }
             LoadedTrace::Rates(rows, expansion) => {
                 SharedSource::Rates(Box::new(RateTrace::new(MemoryRows::new(Arc::clone(rows)), *expansion, seed)))
             }
         }
     }
 
-    /// How many tasks a run will see (rates: the sum of arrivals).
+    /// How many tasks the trace holds (rates: the sum of arrivals); a block bootstrap's
+    /// runs see about as many.
     #[must_use]
     pub fn task_count(&self) -> u64 {
         match self {
-            LoadedTrace::Tasks(t) => t.len() as u64,
+            LoadedTrace::Tasks(t, _) => t.len() as u64,
             LoadedTrace::Rates(rows, _) => rows.iter().map(|r| r.arrivals).sum(),
         }
     }
@@ -290,6 +504,10 @@ pub enum SharedSource {
     Tasks(VecSource),
     /// Rate rows in memory, expanded.
     Rates(Box<RateTrace<MemoryRows>>),
+    /// Tasks in memory, jittered.
+    Jitter(Box<Jitter<VecSource>>),
+    /// Tasks in memory, block-bootstrapped.
+    Bootstrap(Box<BlockBootstrap>),
 }
 
 impl TaskSource for SharedSource {
@@ -299,6 +517,8 @@ impl TaskSource for SharedSource {
         match self {
             SharedSource::Tasks(t) => t.next_task(),
             SharedSource::Rates(r) => r.next_task(),
+            SharedSource::Jitter(j) => j.next_task(),
+            SharedSource::Bootstrap(b) => b.next_task(),
         }
     }
 }

@@ -148,7 +148,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let limit: usize = arg("--limit", "1000000").parse()?;
     let out = PathBuf::from(arg("--out", "out/job_system"));
     std::fs::create_dir_all(&out)?;
-    let spec = TraceSpec { path: trace.clone(), format: None, spread: Spread::Even, duration: None };
+    let spec = TraceSpec {
+        path: trace.clone(),
+        format: None,
+        spread: Spread::Even,
+        duration: None,
+        resample: Default::default(),
+    };
     let mut src = scaler_formats::trace::open(&spec, 0)?;
     let mut tasks = Vec::new();
     while let Some(t) = src.next_task()? {

@@ -46,7 +46,8 @@ pub fn trace_csv(data: &[u8]) {
         (None, Spread::Even, None),
     ];
     for (format, spread, duration) in specs {
-        let spec = TraceSpec { path: PathBuf::from("fuzz.csv"), format, spread, duration };
+        let spec =
+            TraceSpec { path: PathBuf::from("fuzz.csv"), format, spread, duration, resample: Default::default() };
         let owned = data.to_vec();
         let Ok(csv) = CsvReader::new(std::io::Cursor::new(owned), Path::new("fuzz.csv")) else { return };
         let Ok(mut src) = trace::from_reader(csv, &spec, 7) else { continue };

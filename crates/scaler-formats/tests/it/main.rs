@@ -4,3 +4,4 @@ mod csv;
 mod escape;
 mod output_set;
 mod scenario;
+mod seeds;

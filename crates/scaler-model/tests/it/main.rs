@@ -1,4 +1,5 @@
 //! The one integration-test binary of scaler-model.
 
 mod progress;
+mod resample;
 mod sim;

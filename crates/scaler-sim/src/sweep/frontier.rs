@@ -11,6 +11,10 @@ pub struct Outcome {
     pub results: Vec<SettingResult>,
     /// The baseline's metrics (the scenario's own settings).
     pub baseline: Vec<f64>,
+    /// The baseline's spread columns across the seeds (empty with one seed; see `spread`).
+    pub baseline_spread: Vec<f64>,
+    /// Why the seeds report nothing new, when they do not resample the workload.
+    pub seed_notice: Option<String>,
     /// The recommended setting's index, if any setting ran.
     pub recommended: Option<usize>,
     /// Whether the recommendation meets every constraint.
@@ -49,7 +53,7 @@ pub fn frontier(results: &[SettingResult], other: usize) -> Vec<usize> {
 pub fn recommend(results: &[SettingResult], objective: &Objective) -> (Option<usize>, bool) {
     let ok: Vec<&SettingResult> = results.iter().filter(|r| r.status == "ok").collect();
     let sign = if objective.maximize { -1.0 } else { 1.0 };
-    let feasible: Vec<&&SettingResult> = ok.iter().filter(|r| objective.feasible(&r.metrics)).collect();
+    let feasible: Vec<&&SettingResult> = ok.iter().filter(|r| objective.holds(r)).collect();
     if let Some(best) = feasible.iter().min_by(|a, b| {
         (sign * a.metrics[objective.metric])
             .total_cmp(&(sign * b.metrics[objective.metric]))
@@ -62,7 +66,7 @@ pub fn recommend(results: &[SettingResult], objective: &Objective) -> (Option<us
             .constraints
             .iter()
             .map(|c| {
-                let v = r.metrics[c.metric];
+                let v = objective.checked_value(c, r);
                 let miss = match c.op {
                     Op::Le | Op::Lt => v - c.bound,
                     Op::Ge | Op::Gt => c.bound - v,

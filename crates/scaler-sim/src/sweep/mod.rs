@@ -31,13 +31,14 @@ pub mod present;
 pub mod runner;
 pub mod shard;
 pub mod spec;
+pub mod spread;
 
 pub use frontier::{change_pct, frontier, recommend, Outcome};
 pub use objective::{parse_objective, Constraint, Objective, Op};
 pub use present::{recommendation, recommendation_json, recommendation_text};
 pub use runner::{
-    check_manifest_settings, gather_shards, inputs, load_trace, read_results, run_seeds, run_shard_report, run_summary,
-    timeline_into, Inputs, Manifest, ShardRun, SweepRequest,
+    check_manifest_settings, gather_shards, inputs, load_trace, read_results, run_each_seed, run_seeds,
+    run_shard_report, run_summary, timeline_into, Inputs, Manifest, ShardRun, SweepRequest,
 };
 pub use scaler_formats::results::SettingResult;
 pub use shard::{parse_shard, resolve_shard, Shard};
@@ -75,20 +76,23 @@ pub fn finalize(
     trace: &LoadedTrace,
     results: Vec<SettingResult>,
 ) -> Result<Outcome, SimError> {
-    let baseline = run_seeds(base, trace, &spec.seeds)?;
+    let baseline_seeds = run_each_seed(base, trace, &spec.seeds)?;
     let (recommended, feasible) = recommend(&results, &spec.objective);
     let outcome = Outcome {
+        baseline: spread::means(&baseline_seeds),
+        baseline_spread: spread::values(&spec.objective, &baseline_seeds),
+        seed_notice: spread::seed_notice(spec, trace),
         frontier_p95: frontier(&results, metric("wait_p95_s")),
         frontier_slo: frontier(&results, metric("slo_violation_ratio")),
         results,
-        baseline,
         recommended,
         feasible,
     };
     // results.csv, sorted by setting.
-    let mut text = results::header(&spec.keys()) + "\n";
+    let spread_columns = spread::columns(spec);
+    let mut text = results::header_with(&spec.keys(), &spread_columns) + "\n";
     for r in &outcome.results {
-        text.push_str(&results::line(r, &spec.cells(r.index)));
+        text.push_str(&results::line_in(r, &spec.cells(r.index), spread_columns.len()));
         text.push('\n');
     }
     set.write("results.csv", text.as_bytes())?;

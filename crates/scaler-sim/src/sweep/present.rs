@@ -36,6 +36,8 @@ pub fn recommendation(spec: &SweepSpec, base: &Scenario, o: &Outcome) -> Recomme
         frontier_cost_vs_wait_p95: o.frontier_p95.clone(),
         frontier_cost_vs_slo_violations: o.frontier_slo.clone(),
         recommended,
+        spread: super::spread::spread_doc(spec, o),
+        seed_notice: o.seed_notice.clone(),
     }
 }
 
@@ -74,6 +76,9 @@ pub fn recommendation_json(spec: &SweepSpec, base: &Scenario, o: &Outcome) -> Re
 pub fn recommendation_text(spec: &SweepSpec, base: &Scenario, o: &Outcome) -> String {
     let mut t = String::new();
     let ok = o.results.iter().filter(|r| r.status == "ok").count();
+    if let Some(n) = &o.seed_notice {
+        t.push_str(&format!("notice: {n}\n"));
+    }
     t.push_str(&format!("objective: {}\n", spec.objective));
     t.push_str(&format!(
         "settings: {} ({} ran, {} invalid), seeds: {:?}\n",
@@ -109,6 +114,7 @@ pub fn recommendation_text(spec: &SweepSpec, base: &Scenario, o: &Outcome) -> St
         parts.push(format!("{label} {pct} ({} -> {})", short(b), short(n)));
     }
     t.push_str(&format!("  against the baseline: {}\n", parts.join(", ")));
+    t.push_str(&super::spread::spread_text(spec, o));
     t
 }
 

@@ -18,30 +18,46 @@ use scaler_formats::results::{self, Expected, SettingResult, Torn, TornRow};
 use scaler_formats::scenario::Scenario;
 use scaler_formats::timeline::{push_tick_row, TIMELINE_HEADER};
 use scaler_formats::tomldoc::Doc;
+use scaler_model::simulate;
 use scaler_model::trace::LoadedTrace;
-use scaler_model::{simulate, METRICS};
 
 use super::spec::{setting_scenario, SweepSpec};
+use super::spread;
 
 /// Runs a scenario once per seed on the shared trace; means of the metrics.
 pub fn run_seeds(sc: &Scenario, trace: &LoadedTrace, seeds: &[u64]) -> Result<Vec<f64>, SimError> {
-    let mut sum = vec![0.0; METRICS.len()];
-    for &seed in seeds {
-        let params = sc.params(seed);
-        let s = simulate(params, &mut trace.source(seed), |_| Ok::<(), SimError>(()))?;
-        for (acc, v) in sum.iter_mut().zip(s.values()) {
-            *acc += v;
-        }
-    }
-    #[allow(clippy::cast_precision_loss)]
-    let n = seeds.len() as f64;
-    Ok(sum.into_iter().map(|v| v / n).collect())
+    Ok(spread::means(&run_each_seed(sc, trace, seeds)?))
+}
+
+/// Runs a scenario once per seed on the shared trace (each seed's source resampled as the
+/// trace says); the metrics of each seed, in seed order.
+pub fn run_each_seed(sc: &Scenario, trace: &LoadedTrace, seeds: &[u64]) -> Result<Vec<Vec<f64>>, SimError> {
+    seeds
+        .iter()
+        .map(|&seed| {
+            let s = simulate(sc.params(seed), &mut trace.source(seed), |_| Ok::<(), SimError>(()))?;
+            Ok(s.values().to_vec())
+        })
+        .collect()
 }
 
 fn run_setting(base: &Doc, spec: &SweepSpec, trace: &LoadedTrace, i: usize) -> Result<SettingResult, SimError> {
     match setting_scenario(base, spec, i) {
-        Err(e) => Ok(SettingResult { index: i, status: format!("invalid: {}", e.message), metrics: Vec::new() }),
-        Ok(sc) => Ok(SettingResult { index: i, status: "ok".into(), metrics: run_seeds(&sc, trace, &spec.seeds)? }),
+        Err(e) => Ok(SettingResult {
+            index: i,
+            status: format!("invalid: {}", e.message),
+            metrics: Vec::new(),
+            spread: Vec::new(),
+        }),
+        Ok(sc) => {
+            let per_seed = run_each_seed(&sc, trace, &spec.seeds)?;
+            Ok(SettingResult {
+                index: i,
+                status: "ok".into(),
+                metrics: spread::means(&per_seed),
+                spread: spread::values(&spec.objective, &per_seed),
+            })
+        }
     }
 }
 
@@ -203,7 +219,8 @@ fn read_sweep_results(
     torn: TornRow,
 ) -> Result<(Vec<SettingResult>, Option<Torn>), InputError> {
     let axes = spec.keys();
-    let read = results::read_sweep(path, Expected { axes: &axes, settings: spec.settings() }, torn)?;
+    let spread = spread::columns(spec);
+    let read = results::read_sweep(path, Expected { axes: &axes, settings: spec.settings(), spread: &spread }, torn)?;
     let mut out = Vec::with_capacity(read.table.rows.len());
     for row in read.table.rows {
         let want = spec.cells(row.result.index);
@@ -360,7 +377,7 @@ pub fn run_shard_report(
         // The partial file is started before the manifest is written: a kill between
         // leaves an empty sweep under the old manifest, never old rows under a new one.
         let mut f = File::create(&partial).map_err(|e| SimError::io(&partial, "create", e))?;
-        let head = results::header(&spec.keys()) + "\n";
+        let head = results::header_with(&spec.keys(), &spread::columns(spec)) + "\n";
         f.write_all(head.as_bytes()).and_then(|()| f.flush()).map_err(|e| SimError::io(&partial, "write", e))?;
         f
     };
@@ -376,6 +393,7 @@ pub fn run_shard_report(
         .build()
         .map_err(|e| SimError::invariant(format!("thread pool: {e}")))?;
     progress(done.len(), total);
+    let spread_columns = spread::columns(spec).len();
     let (tx, rx) = mpsc::channel::<Result<SettingResult, SimError>>();
     let mut first_error = None;
     let mut write_failed = false;
@@ -392,7 +410,7 @@ pub fn run_shard_report(
                 Ok(r) => {
                     // One write per row: a kill tears at most this row, never glues two.
                     // After a failed write nothing more is written: the torn row stays the last.
-                    let row = results::line_with_end(&r, &spec.cells(r.index));
+                    let row = results::line_with_end(&r, &spec.cells(r.index), spread_columns);
                     if !write_failed {
                         if let Err(e) = file.write_all(&row).and_then(|()| file.flush()) {
                             write_failed = true;

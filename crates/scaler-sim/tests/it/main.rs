@@ -12,6 +12,7 @@ mod import_metrics;
 mod manifest_export;
 mod replay;
 mod run;
+mod seeds;
 mod shard;
 mod sweep;
 

@@ -21,7 +21,7 @@ fn result(index: usize, cost: f64, p95: f64, slo: f64) -> SettingResult {
     metrics[at("cost")] = cost;
     metrics[at("wait_p95_s")] = p95;
     metrics[at("slo_violation_ratio")] = slo;
-    SettingResult { index, status: "ok".into(), metrics }
+    SettingResult { index, status: "ok".into(), metrics, spread: Vec::new() }
 }
 
 #[test]
@@ -88,6 +88,8 @@ fn recommendation_json_never_writes_an_infinite_metric_as_null() {
     let outcome = |baseline: Vec<f64>, best: scaler_sim::sweep::SettingResult| scaler_sim::sweep::Outcome {
         results: vec![best],
         baseline,
+        baseline_spread: Vec::new(),
+        seed_notice: None,
         recommended: Some(1),
         feasible: true,
         frontier_p95: vec![1],
