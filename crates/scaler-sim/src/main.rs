@@ -108,6 +108,16 @@ enum Command {
         /// standard output instead of the text report.
         #[arg(long)]
         json: bool,
+        /// Override a scenario key for every setting, as `run --set` does (repeatable); part
+        /// of the sweep's fingerprint, so --resume refuses a folder swept without it.
+        #[arg(long = "set", value_name = "TABLE.KEY=VALUE")]
+        set: Vec<String>,
+        /// The seed (overrides trace.seed; refused when [sweep] lists seeds).
+        #[arg(long, value_name = "N")]
+        seed: Option<u64>,
+        /// Use this trace file instead of trace.path (relative to the working folder).
+        #[arg(long, value_name = "FILE.csv")]
+        trace: Option<PathBuf>,
     },
     /// Run several scaler configurations on one workload and compare them side by side.
     ///
@@ -186,6 +196,19 @@ enum Command {
         /// Show only this part of the timeline charts, in hours: --window-h 48,72.
         #[arg(long, value_name = "FROM,TO")]
         window_h: Option<String>,
+    },
+    /// Compare two run folders figure by figure: every metric of their summary.json, both
+    /// values and the change from A to B in percent ("new" for a change from 0).
+    Diff {
+        /// A folder `run` wrote (the reference).
+        #[arg(value_name = "RUN_A")]
+        a: PathBuf,
+        /// Another folder `run` wrote.
+        #[arg(value_name = "RUN_B")]
+        b: PathBuf,
+        /// Print the comparison as one JSON object instead of the table.
+        #[arg(long)]
+        json: bool,
     },
     /// Turn another system's export into a trace, observations or a [scaler] table.
     ///
@@ -409,9 +432,11 @@ fn dispatch(cli: Cli) -> Result<u8, SimError> {
             println!("wrote {}", names.join(", "));
             Ok(exit::OK)
         }
-        Command::Sweep { scenario, out, resume, shard, threads, json } => {
-            let doc = Doc::read(&scenario)?;
-            let base = scenario::from_doc(&doc, &Overrides::default())?;
+        Command::Sweep { scenario, out, resume, shard, threads, json, set, seed, trace } => {
+            let mut doc = Doc::read(&scenario)?;
+            let overrides = Overrides { set, trace, seed };
+            scaler_sim::run::apply_sweep_overrides(&mut doc, &overrides)?;
+            let base = scenario::from_doc(&doc, &Overrides { set: Vec::new(), ..overrides })?;
             let spec = sweep::parse_spec(&doc, &base)?;
             let shard = match shard {
                 Some(text) => {
@@ -448,7 +473,7 @@ fn dispatch(cli: Cli) -> Result<u8, SimError> {
             let (trace, now) = sweep::load_trace(&doc, &spec, &base)?;
             let mut bar: Option<Progress> = None;
             let run = sweep::run_shard_report(&req, &doc, &spec, &trace, &now, &mut |done, total| match &mut bar {
-                None => bar = Some(Progress::new(req.progress, total, done)),
+                None => bar = Some(Progress::new(req.progress, total, done, "settings")),
                 Some(b) => b.tick(),
             });
             if let Some(b) = &bar {
@@ -505,7 +530,17 @@ fn dispatch(cli: Cli) -> Result<u8, SimError> {
         Command::Soak { scenario, runs, seed, threads, trace } => {
             let sc = scenario::load(&scenario, &Overrides { trace, ..Overrides::default() })?;
             println!("seeds: {seed}..{}", seed.wrapping_add(runs));
-            let rep = scaler_sim::soak::soak(&sc, runs, seed, threads)?;
+            let total = usize::try_from(runs).unwrap_or(usize::MAX);
+            let bar = std::sync::Mutex::new(Progress::new(true, total, 0, "runs"));
+            let rep = scaler_sim::soak::soak(&sc, runs, seed, threads, &|| {
+                if let Ok(mut b) = bar.lock() {
+                    b.tick();
+                }
+            });
+            if let Ok(b) = bar.lock() {
+                b.finish();
+            }
+            let rep = rep?;
             print!("{}", scaler_sim::soak::report_text(&rep, &scenario));
             if !rep.failures.is_empty() {
                 eprintln!("error: {} of {} runs broke an invariant (see above)", rep.failures.len(), rep.runs);
@@ -521,7 +556,16 @@ fn dispatch(cli: Cli) -> Result<u8, SimError> {
             inputs.extend(policies.iter().map(PathBuf::as_path));
             scaler_formats::output::refuse_outputs_over_inputs(&out, scaler_sim::compare::COMPARE_OUTPUTS, &inputs)?;
             let dir = open_out(&out)?;
-            let entries = scaler_sim::compare::compare(&base, &policies, &overrides, &dir)?;
+            let mut bar: Option<Progress> = None;
+            let entries =
+                scaler_sim::compare::compare(&base, &policies, &overrides, &dir, &mut |done, total| match &mut bar {
+                    None => bar = Some(Progress::new(true, total, done, "policies")),
+                    Some(b) => b.tick(),
+                });
+            if let Some(b) = &bar {
+                b.finish();
+            }
+            let entries = entries?;
             if json {
                 let list: Vec<serde_json::Value> = entries
                     .iter()
@@ -578,17 +622,29 @@ fn dispatch(cli: Cli) -> Result<u8, SimError> {
             } else if dir.join("timeline.csv").exists() {
                 let mut set = out.stage(report::RUN_CHARTS)?;
                 // The origin summary.json recorded, if any.
-                let origin = std::fs::read_to_string(dir.join("summary.json"))
-                    .ok()
-                    .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-                    .and_then(|v| v["origin_unix_ms"].as_i64());
-                report::plot_run(&dir.join("timeline.csv"), &mut set, "demand and workers", window, origin)?;
+                let summary_json = std::fs::read_to_string(dir.join("summary.json")).ok();
+                let summary = summary_json.as_deref().and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok());
+                let info = report::RunInfo {
+                    origin_unix_ms: summary.as_ref().and_then(|v| v["origin_unix_ms"].as_i64()),
+                    slots_per_worker: None,
+                    summary_json,
+                };
+                report::plot_run(&dir.join("timeline.csv"), &mut set, "demand and workers", window, &info)?;
                 set.commit()?
             } else {
                 return Err(InputError::file(&dir, "has neither results.csv (a sweep) nor timeline.csv (a run)").into());
             };
             let names: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
             println!("wrote {}", names.join(", "));
+            Ok(exit::OK)
+        }
+        Command::Diff { a, b, json } => {
+            let (ra, rb) = (scaler_sim::diff::read_run(&a)?, scaler_sim::diff::read_run(&b)?);
+            if json {
+                print_json(&scaler_sim::diff::json(&ra, &rb));
+            } else {
+                emit(&scaler_sim::diff::text(&ra, &rb), true)?;
+            }
             Ok(exit::OK)
         }
         Command::Gen { patterns, span_s, form, bin_s, duration, seed, out, max_bins, max_tasks } => {
@@ -888,23 +944,27 @@ struct Progress {
     plain: bool,
     total: usize,
     done: usize,
+    what: &'static str,
     started: Instant,
     last_line: Instant,
 }
 
 impl Progress {
-    fn new(enabled: bool, total: usize, done: usize) -> Progress {
+    /// A progress display of `total` `what` (settings, policies, runs), `done` already.
+    fn new(enabled: bool, total: usize, done: usize, what: &'static str) -> Progress {
         let tty = std::io::stderr().is_terminal();
         let bar = (enabled && tty).then(|| {
             let b = indicatif::ProgressBar::new(total as u64);
             b.set_style(
-                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} settings  {elapsed} elapsed, ETA {eta}")
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                indicatif::ProgressStyle::with_template(&format!(
+                    "{{bar:40}} {{pos}}/{{len}} {what}  {{elapsed}} elapsed, ETA {{eta}}"
+                ))
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
             b.set_position(done as u64);
             b
         });
-        Progress { bar, plain: enabled && !tty, total, done, started: Instant::now(), last_line: Instant::now() }
+        Progress { bar, plain: enabled && !tty, total, done, what, started: Instant::now(), last_line: Instant::now() }
     }
 
     fn tick(&mut self) {
@@ -917,10 +977,12 @@ impl Progress {
             #[allow(clippy::cast_precision_loss)]
             let frac = self.done as f64 / self.total.max(1) as f64;
             let eta = if frac > 0.0 { el / frac - el } else { 0.0 };
+            let verb = if self.what == "settings" { "swept" } else { "ran" };
             eprintln!(
-                "swept {}/{} settings ({:.0} %), {el:.0} s elapsed, ETA {eta:.0} s",
+                "{verb} {}/{} {} ({:.0} %), {el:.0} s elapsed, ETA {eta:.0} s",
                 self.done,
                 self.total,
+                self.what,
                 frac * 100.0
             );
         }
