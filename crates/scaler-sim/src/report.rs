@@ -91,7 +91,7 @@ pub fn plot_run(
     tl.origin_unix_ms = info.origin_unix_ms;
     tl.slots_per_worker = info.slots_per_worker;
     charts::timeline_chart(&[tl], title, &chart_base(set, "timeline"))?;
-    let html = run_html(set.staging(), title, info.summary_json.as_deref(), window_h)?;
+    let html = run_html(title, info.summary_json.as_deref(), window_h)?;
     set.write("report.html", html.as_bytes())
 }
 
@@ -123,8 +123,20 @@ pub fn plot_sweep(
     // recommendation.json's figures, stated in the legend as written there.
     let one_seed = rec.seeds.len() == 1;
     let totals = [Some(&rec.baseline.metrics), recommended.map(|r| &r.metrics)];
-    for (s, t) in series.iter_mut().zip(totals) {
+    // Slots per worker (the capacity line): the scenario's, or the recommended setting's.
+    let base_slots = scenario_text.and_then(|t| {
+        let doc = scaler_formats::tomldoc::Doc::parse(Path::new("scenario"), t.to_string()).ok()?;
+        let o =
+            scaler_formats::scenario::Overrides { trace: Some(PathBuf::from("(loaded once)")), ..Default::default() };
+        scaler_formats::scenario::from_doc(&doc, &o).ok().map(|sc| sc.cluster.slots_per_worker)
+    });
+    let swept_slots = |p: &serde_json::Map<String, serde_json::Value>| {
+        p.get("cluster.slots_per_worker").and_then(serde_json::Value::as_str).and_then(|v| v.parse::<u32>().ok())
+    };
+    let slots = [base_slots, recommended.and_then(|r| swept_slots(&r.params)).or(base_slots)];
+    for ((s, t), k) in series.iter_mut().zip(totals).zip(slots) {
         s.origin_unix_ms = origin_unix_ms;
+        s.slots_per_worker = k;
         if one_seed {
             s.total_cost = t.map(|m| number(m, "cost"));
         }
@@ -466,12 +478,7 @@ fn report_html(
 }
 
 /// A run's `report.html`: its summary (`summary.json`'s figures) and its chart.
-fn run_html(
-    dir: &Path,
-    title: &str,
-    summary_json: Option<&str>,
-    window_h: Option<(f64, f64)>,
-) -> Result<String, SimError> {
+fn run_html(title: &str, summary_json: Option<&str>, window_h: Option<(f64, f64)>) -> Result<String, SimError> {
     let mut h = head("scaler run report");
     h.push_str(&format!(
         "<h1>scaler run report</h1>\n<p>scaler-sim {} &middot; {}</p>\n",
@@ -497,8 +504,13 @@ fn run_html(
         }
         h.push_str("</tbody></table>\n");
     }
-    h.push_str("<h2>Chart</h2>\n");
-    h.push_str(&figure(dir, "timeline")?);
+    // The chart beside the page (the run's folder holds it), not inline: the page stays
+    // small and readable as text.
+    let caption = CAPTIONS.iter().find(|(c, _)| *c == "timeline").map_or("", |(_, t)| t);
+    h.push_str(&format!(
+        "<h2>Chart</h2>\n<figure id=\"timeline\">\n<img class=\"chart\" src=\"timeline.svg\" alt=\"demand and workers over time\">\n<figcaption>{}</figcaption>\n</figure>\n",
+        escape(caption)
+    ));
     h.push_str("<script>\n");
     h.push_str(SORT_JS);
     h.push_str("</script>\n</body>\n</html>\n");
@@ -598,7 +610,7 @@ const SORT_JS: &str = r#"(function () {
           .filter(function (v) { return typeof v === 'number'; });
         for (var j = 1; j < vals.length; j++) { if (vals[j - 1] < vals[j]) { throw new Error('not descending after two clicks'); } }
       }
-      if (document.querySelectorAll('figure svg').length < 1) { throw new Error('charts missing'); }
+      if (document.querySelectorAll('figure svg, figure img').length < 1) { throw new Error('charts missing'); }
       Array.prototype.forEach.call(document.querySelectorAll('figure'), function (f) {
         var cap = f.querySelector('figcaption');
         if (!cap || cap.textContent.indexOf('How to read it') !== 0) { throw new Error('no caption under ' + f.id); }
