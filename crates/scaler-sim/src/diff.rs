@@ -25,7 +25,7 @@ impl Change {
     pub fn text(self) -> String {
         match self {
             Change::New => "new".to_string(),
-            Change::Pct(p) if p == 0.0 => "0.0 %".to_string(),
+            Change::Pct(0.0) => "0.0 %".to_string(),
             Change::Pct(p) => format!("{p:+.1} %"),
         }
     }
