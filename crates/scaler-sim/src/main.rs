@@ -641,7 +641,9 @@ fn dispatch(cli: Cli) -> Result<u8, SimError> {
         Command::Diff { a, b, json } => {
             let (ra, rb) = (scaler_sim::diff::read_run(&a)?, scaler_sim::diff::read_run(&b)?);
             if json {
-                print_json(&scaler_sim::diff::json(&ra, &rb));
+                // A closed pipe is an error (exit 2), not a panic.
+                let text = serde_json::to_string(&scaler_sim::diff::json(&ra, &rb)).expect("JSON values serialize");
+                emit(&(text + "\n"), true)?;
             } else {
                 emit(&scaler_sim::diff::text(&ra, &rb), true)?;
             }
