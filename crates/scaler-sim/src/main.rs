@@ -626,10 +626,15 @@ fn dispatch(cli: Cli) -> Result<u8, SimError> {
                 let summary = summary_json.as_deref().and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok());
                 let info = report::RunInfo {
                     origin_unix_ms: summary.as_ref().and_then(|v| v["origin_unix_ms"].as_i64()),
-                    slots_per_worker: None,
+                    slots_per_worker: report::slots_from_observations(&dir.join("observations.csv")),
                     summary_json,
                 };
-                report::plot_run(&dir.join("timeline.csv"), &mut set, "demand and workers", window, &info)?;
+                // The title `run` gave it.
+                let title = summary
+                    .as_ref()
+                    .and_then(|v| v["scenario"].as_str())
+                    .map_or_else(|| "demand and workers".to_string(), |n| format!("{n}: demand and workers"));
+                report::plot_run(&dir.join("timeline.csv"), &mut set, &title, window, &info)?;
                 set.commit()?
             } else {
                 return Err(InputError::file(&dir, "has neither results.csv (a sweep) nor timeline.csv (a run)").into());

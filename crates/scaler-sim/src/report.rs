@@ -78,6 +78,26 @@ pub struct RunInfo {
     pub summary_json: Option<String>,
 }
 
+/// Task slots per worker as a run's `observations.csv` records them (`total_slots /
+/// ready_workers` on the first row with a ready worker), for `plot` of a run folder.
+#[must_use]
+pub fn slots_from_observations(path: &Path) -> Option<u32> {
+    use scaler_formats::csvio::{CsvReader, Next};
+    let mut csv = CsvReader::open(path).ok()?;
+    let [ready, total] = csv.require(["ready_workers", "total_slots"]).ok()?;
+    loop {
+        match csv.next_row().ok()? {
+            Next::Row => {}
+            _ => return None,
+        }
+        let r: u64 = csv.get(ready).ok()?.parse().ok()?;
+        let t: u64 = csv.get(total).ok()?.parse().ok()?;
+        if r > 0 {
+            return u32::try_from(t / r).ok();
+        }
+    }
+}
+
 /// Draws chart 1 of a run from its `timeline` file into the set (`timeline.png` / `.svg`),
 /// and the run's `report.html` (its summary and the chart).
 pub fn plot_run(
@@ -125,7 +145,11 @@ pub fn plot_sweep(
     let totals = [Some(&rec.baseline.metrics), recommended.map(|r| &r.metrics)];
     // Slots per worker (the capacity line): the scenario's, or the recommended setting's.
     let base_slots = scenario_text.and_then(|t| {
-        let doc = scaler_formats::tomldoc::Doc::parse(Path::new("scenario"), t.to_string()).ok()?;
+        let mut doc = scaler_formats::tomldoc::Doc::parse(Path::new("scenario"), t.to_string()).ok()?;
+        // A sweep's `--set` overrides, as `run::apply_sweep_overrides` noted them.
+        for a in t.lines().filter_map(|l| l.strip_prefix("# --set ")) {
+            doc.set_override(a).ok()?;
+        }
         let o =
             scaler_formats::scenario::Overrides { trace: Some(PathBuf::from("(loaded once)")), ..Default::default() };
         scaler_formats::scenario::from_doc(&doc, &o).ok().map(|sc| sc.cluster.slots_per_worker)

@@ -458,7 +458,7 @@ fn the_sweep_report_has_a_meets_column_the_recommended_files_and_captions() {
     assert!(html.contains(&format!("<td data-v=\"{cost}\">{shown}</td>")), "readable value shown");
     // Byte-identical when redrawn from the same files.
     ok(&run_in(dir.path(), &["plot", "sw"]));
-    assert_eq!(read(&sw, "report.html"), html);
+    assert!(read(&sw, "report.html") == html, "plot wrote another report.html");
 }
 
 #[test]
@@ -477,6 +477,14 @@ fn run_and_compare_write_a_report_too() {
         assert!(html.contains(&format!("<tr><td>{m}</td><td data-v=\"{exact}\">")), "{m} = {exact}");
     }
     assert!(html.contains("src=\"timeline.svg\"") && html.contains("<figcaption>How to read it: "));
+    // `plot` redraws the run's chart and report as `run` drew them (the capacity line too).
+    let (svg, png) =
+        (read(&dir.path().join("r"), "timeline.svg"), std::fs::read(dir.path().join("r/timeline.png")).unwrap());
+    assert!(svg.contains("capacity: current workers x 2 slots"));
+    ok(&run_in(dir.path(), &["plot", "r"]));
+    assert!(read(&dir.path().join("r"), "timeline.svg") == svg, "plot redrew another timeline.svg");
+    assert!(std::fs::read(dir.path().join("r/timeline.png")).unwrap() == png, "plot redrew another timeline.png");
+    assert!(read(&dir.path().join("r"), "report.html") == html, "plot wrote another report.html");
     ok(&run_in(dir.path(), &["compare", "s.toml", "--policies", "hpa.toml", "--out", "c"]));
     let html = read(&dir.path().join("c"), "report.html");
     assert!(html.contains("<tr><td>(scenario)</td>") && html.contains("<tr><td>hpa</td>"));
