@@ -377,7 +377,7 @@ impl Timeline {
     /// The legend's text for the cost total.
     #[must_use]
     pub fn legend_cost_text(&self) -> String {
-        let money = scaler_formats::fmtnum::fmt_num(self.legend_cost());
+        let money = scaler_formats::fmtnum::format_money(self.legend_cost());
         match self.window_h {
             Some((a, b)) => format!("cost in hours {} to {}: {money}", fmt_h(a), fmt_h(b)),
             None => format!("total cost {money}"),

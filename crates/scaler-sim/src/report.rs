@@ -231,7 +231,8 @@ pub fn plot_sweep(
                 }
                 let what = format!("best {}", METRICS[objective.metric]);
                 let text = constraints_text(&objective);
-                charts::heatmap_chart(xn, &xs, yn, &ys, &cells, &what, &text, &chart_base(set, "chart_heatmap"))?;
+                let (xd, yd) = (with_unit(xn), with_unit(yn));
+                charts::heatmap_chart(&xd, &xs, &yd, &ys, &cells, &what, &text, &chart_base(set, "chart_heatmap"))?;
                 has_heatmap = true;
             }
         }
@@ -253,6 +254,27 @@ fn svg_inline(path: &Path) -> Result<String, SimError> {
 
 fn num_cell(v: f64) -> String {
     scaler_formats::fmtnum::fmt_num(v)
+}
+
+/// A swept key with its unit, for an axis: `scaler.cooldown_period (s)`.
+fn with_unit(key: &str) -> String {
+    let last = key.rsplit('.').next().unwrap_or(key);
+    let unit = if last.ends_with("_s")
+        || ["cooldown_period", "metrics_window", "evaluation_interval", "warmup_period"].contains(&last)
+    {
+        Some("s")
+    } else if last.ends_with("_percent") {
+        Some("%")
+    } else if last.ends_with("_threshold") {
+        Some("utilization, 0 to 1")
+    } else if last.ends_with("_workers") || last.ends_with("_runners") {
+        Some("workers")
+    } else if last == "price_per_worker_hour" {
+        Some("price units per worker-hour")
+    } else {
+        None
+    };
+    unit.map_or_else(|| key.to_string(), |u| format!("{key} ({u})"))
 }
 
 fn op_text(op: crate::sweep::Op) -> &'static str {

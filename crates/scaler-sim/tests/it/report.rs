@@ -335,13 +335,23 @@ fn legend_totals_equal_the_summaries() {
     let v: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
     let want: Vec<f64> = v["policies"].as_array().unwrap().iter().map(|p| p["cost"].as_f64().unwrap()).collect();
     let svg = read(&dir.path().join("c"), "chart_compare_cost.svg");
-    assert_eq!(numbers_after(&svg, "total cost "), want, "compare's legend");
+    same_totals(&svg, &want, "compare's legend");
     ok_or_3(&run_in(dir.path(), &["sweep", "s.toml", "--out", "sw"]));
     let rec = json(&dir.path().join("sw"), "recommendation.json");
     let want =
         [rec["baseline"]["metrics"]["cost"].as_f64().unwrap(), rec["recommended"]["metrics"]["cost"].as_f64().unwrap()];
     let svg = read(&dir.path().join("sw"), "chart_cost.svg");
-    assert_eq!(numbers_after(&svg, "total cost "), want, "the sweep's legend");
+    same_totals(&svg, &want, "the sweep's legend");
+}
+
+/// The legend's totals are the summaries' costs as `run` prints them (9 decimals at most).
+fn same_totals(svg: &str, want: &[f64], what: &str) {
+    let got = numbers_after(svg, "total cost ");
+    assert_eq!(got.len(), want.len(), "{what}: {got:?}");
+    for (g, w) in got.iter().zip(want) {
+        assert!((g - w).abs() <= 5e-10, "{what}: {g} against {w}");
+        assert!(svg.contains(&format!("total cost {})", scaler_formats::fmtnum::format_money(*w))), "{what}: {w}");
+    }
 }
 
 #[test]
@@ -367,6 +377,10 @@ fn charts_use_colour_blind_safe_colours_the_constraint_line_and_capacity() {
     assert!(timeline.contains("capacity: current workers x 2 slots"));
     assert!(timeline.contains("(count)") && timeline.contains("time (hours)") && frontier.contains("p95 wait (s)"));
     assert!(read(&sw, "chart_cost.svg").contains("cumulative cost (price units)"));
+    assert!(
+        heatmap.contains("scaler.cooldown_period (s)")
+            && heatmap.contains("scaler.scale_up_threshold (utilization, 0 to 1)")
+    );
 }
 
 #[test]
