@@ -435,6 +435,30 @@ fn plot_window_rescales_the_axis_and_the_totals_and_refuses_a_window_outside_the
     assert_eq!(r.status.code(), Some(2));
 }
 
+#[test]
+fn every_time_chart_of_compare_has_the_wall_clock_axis_when_the_trace_has_an_origin() {
+    use sha2::Digest;
+    let dir = setup();
+    let trace = read(dir.path(), "trace.csv");
+    let sha = format!("{:x}", sha2::Sha256::digest(trace.as_bytes()));
+    // 2024-03-01T12:00:00Z
+    write(dir.path(), "trace.csv.meta.json", &format!("{{\"origin_unix_ms\": 1709294400000, \"sha256\": \"{sha}\"}}"));
+    write(
+        dir.path(),
+        "hpa.toml",
+        "[scaler]\npolicy = \"hpa\"\nmin_workers = 1\nmax_workers = 12\nevaluation_interval = 15\n",
+    );
+    ok(&run_in(dir.path(), &["compare", "s.toml", "--policies", "hpa.toml", "--out", "c"]));
+    for chart in ["chart_compare_timeline.svg", "chart_compare_cost.svg"] {
+        let svg = read(&dir.path().join("c"), chart);
+        assert!(svg.contains("hour 0 = 2024-03-01T12:00:00Z") && svg.contains("03-01 1"), "{chart}: dated axis");
+    }
+    ok_or_3(&run_in(dir.path(), &["sweep", "s.toml", "--out", "sw"]));
+    for chart in ["chart_timeline.svg", "chart_cost.svg"] {
+        assert!(read(&dir.path().join("sw"), chart).contains("hour 0 = 2024-03-01T12:00:00Z"), "{chart}: dated axis");
+    }
+}
+
 // ---------------------------------------------------------------- report.html
 
 #[test]
