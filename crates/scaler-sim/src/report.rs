@@ -92,8 +92,8 @@ pub fn slots_from_observations(path: &Path) -> Option<u32> {
         }
         let r: u64 = csv.get(ready).ok()?.parse().ok()?;
         let t: u64 = csv.get(total).ok()?.parse().ok()?;
-        if r > 0 {
-            return u32::try_from(t / r).ok();
+        if let Some(k) = t.checked_div(r) {
+            return u32::try_from(k).ok();
         }
     }
 }
