@@ -56,8 +56,9 @@ enum Command {
     ///
     /// Replays the scenario's trace on a virtual clock: workers provision, become ready,
     /// take tasks from a FIFO queue and drain; the scaler decides at every tick. Writes
-    /// timeline.csv, observations.csv and summary.json into the output folder (all or
-    /// nothing) and prints a summary. The first line printed is the seed.
+    /// timeline.csv, observations.csv, summary.json, the timeline chart and report.html into
+    /// the output folder (all or nothing) and prints a summary. The first line printed is the
+    /// seed.
     Run {
         /// The scenario file (TOML: [trace], [cluster], [scaler]).
         #[arg(value_name = "SCENARIO.toml")]
@@ -121,15 +122,17 @@ enum Command {
     },
     /// Run several scaler configurations on one workload and compare them side by side.
     ///
-    /// BASE gives the trace and the cluster; each policy file holds only a [scaler] table
-    /// (policy = "threshold" | "hpa" | "keda" | "kpa" | "arc" | "step" | "target_tracking" |
-    /// "queue" | "predictive", and its settings).
-    /// Writes compare.csv, each policy's timeline and charts into the output folder.
+    /// BASE gives the trace and the cluster, and its own [scaler] is the first row,
+    /// "(scenario)"; each policy file holds a [scaler] table (policy = "threshold" | "hpa" |
+    /// "keda" | "kpa" | "arc" | "step" | "target_tracking" | "queue" | "predictive", and its
+    /// settings), alone or in a whole scenario of the same workload (its [trace], [cluster]
+    /// and [faults] must read as BASE's). Writes compare.csv, each row's timeline, charts and
+    /// report.html into the output folder; progress goes to standard error.
     Compare {
         /// The base scenario (trace and cluster).
         #[arg(value_name = "BASE.toml")]
         base: PathBuf,
-        /// Policy files, each with a [scaler] table.
+        /// Policy files, each with a [scaler] table (or whole scenarios of BASE's workload).
         #[arg(long, value_name = "POLICY.toml", num_args = 1.., required = true)]
         policies: Vec<PathBuf>,
         /// Output folder (default: out/<base name>-compare/).
@@ -188,12 +191,13 @@ enum Command {
         #[arg(value_name = "FILE.json")]
         file: PathBuf,
     },
-    /// Redraw the charts (and report.html) of a sweep or run folder from its files.
+    /// Redraw the charts and report.html of a sweep or run folder from its files.
     Plot {
         /// A folder written by `sweep`, `merge` or `run`.
         #[arg(value_name = "DIR")]
         dir: PathBuf,
-        /// Show only this part of the timeline charts, in hours: --window-h 48,72.
+        /// Show only this part of the time charts, in hours: --window-h 48,72 (the axis and
+        /// the cost totals are the window's; a window outside the data is refused).
         #[arg(long, value_name = "FROM,TO")]
         window_h: Option<String>,
     },
