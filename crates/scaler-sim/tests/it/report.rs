@@ -588,3 +588,57 @@ fn the_reports_new_parts_work_in_a_real_browser() {
     assert!(dom.contains("<button class=\"copy\" data-for=\"file-recommended.toml\">"));
     assert!(dom.contains("<th>meets</th>"));
 }
+
+// ---------------------------------------------------------------- README
+
+/// The `text` block that follows the `sh` block holding exactly `command` in the README.
+fn readme_output(readme: &str, command: &str) -> String {
+    let block = format!("```sh\n{command}\n```\n```text\n");
+    let at = readme.find(&block).unwrap_or_else(|| panic!("README has no block for `{command}`")) + block.len();
+    readme[at..at + readme[at..].find("```").unwrap()].to_string()
+}
+
+#[test]
+fn the_readmes_run_diff_and_compare_outputs_are_what_the_commands_print() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let readme = read(&root, "README.md");
+    let tmp = tempfile::tempdir().unwrap();
+    let out = |name: &str| tmp.path().join(name).display().to_string();
+    // The commands run from the repository's root, as the README's do, into a temporary
+    // folder standing for `out/`.
+    let printed = |args: &[&str]| {
+        let r = run_in(&root, args);
+        ok(&r);
+        String::from_utf8(r.stdout).unwrap().replace(&format!("{}/", tmp.path().display()), "out/")
+    };
+    let run = printed(&["run", "sims/quickstart.toml", "--out", &out("quickstart")]);
+    assert_eq!(run, readme_output(&readme, "target/release/scaler-sim run sims/quickstart.toml"));
+    printed(&[
+        "run",
+        "sims/quickstart.toml",
+        "--set",
+        "scaler.cooldown_period=300",
+        "--set",
+        "scaler.max_workers=30",
+        "--out",
+        &out("slower"),
+    ]);
+    // The README shows some of diff's lines: each is one of the lines printed.
+    let diff = printed(&["diff", &out("quickstart"), &out("slower")]);
+    let shown = readme_output(&readme, "target/release/scaler-sim diff out/quickstart out/slower");
+    assert!(shown.lines().count() > 5);
+    for line in shown.lines().filter(|l| *l != "...") {
+        assert!(diff.lines().any(|l| l == line), "README's `{line}` is not printed:\n{diff}");
+    }
+    let policies = ["sims/policies/hpa.toml", "sims/policies/queue.toml", "sims/policies/step.toml"];
+    let mut args = vec!["compare", "sims/quickstart.toml", "--policies"];
+    args.extend(policies);
+    let c = out("quickstart-compare");
+    args.extend(["--out", &c]);
+    let compare = printed(&args);
+    let command = format!("target/release/scaler-sim compare sims/quickstart.toml --policies {}", policies.join(" "));
+    assert_eq!(
+        compare,
+        readme_output(&readme, &command).replace("wrote out/quickstart-compare\n", "wrote out/quickstart-compare\n")
+    );
+}
