@@ -800,6 +800,37 @@ mod tests {
     }
 
     #[test]
+    fn viridis_runs_from_dark_purple_to_yellow_and_brightens_all_the_way() {
+        assert_eq!(viridis(0.0), RGBColor(68, 1, 84));
+        assert_eq!(viridis(1.0), RGBColor(253, 231, 37));
+        assert_eq!(viridis(0.5), RGBColor(33, 144, 141));
+        assert_eq!((viridis(-1.0), viridis(2.0), viridis(f64::NAN)), (viridis(0.0), viridis(1.0), viridis(0.0)));
+        // Perceived brightness rises with the value: no scale that reads both ways.
+        let luma = |c: RGBColor| 0.299 * f64::from(c.0) + 0.587 * f64::from(c.1) + 0.114 * f64::from(c.2);
+        let steps: Vec<f64> = (0..=100).map(|i| luma(viridis(f64::from(i) / 100.0))).collect();
+        assert!(steps.windows(2).all(|w| w[1] >= w[0]), "{steps:?}");
+    }
+
+    #[test]
+    fn a_window_outside_the_data_is_refused_and_its_cost_is_the_windows() {
+        let f = timeline_file(5000, 10);
+        // 5000 rows of 30 s: hours 0 to 41.658.
+        for (a, b) in [(42.0, 50.0), (-5.0, -1.0)] {
+            let e = read_timeline(f.path(), "x", Some((a, b))).unwrap_err().to_string();
+            assert!(e.contains("is outside the data") && e.contains("covers hours 0 to 41.658"), "{e}");
+        }
+        // Hours 10 to 20: the cost of row i is i, the last row before hour 10 is 1199.
+        let mut w = read_timeline(f.path(), "x", Some((10.0, 20.0))).unwrap();
+        assert_eq!(w.legend_cost(), 2400.0 - 1199.0);
+        assert_eq!(w.legend_cost_text(), "cost in hours 10 to 20: 1201");
+        // Without a window: the summary's total when known, else the last row's.
+        w.window_h = None;
+        assert_eq!(w.legend_cost(), 2400.0);
+        w.total_cost = Some(2400.25);
+        assert_eq!(w.legend_cost_text(), "total cost 2400.25");
+    }
+
+    #[test]
     fn a_short_timeline_is_read_row_for_row_and_a_window_keeps_its_rows() {
         let f = timeline_file(5000, 10);
         let tl = read_timeline(f.path(), "x", None).unwrap();
