@@ -71,6 +71,9 @@ pub struct RunSummary {
     pub values: Vec<f64>,
 }
 
+/// The largest `summary.json` read (a run's is under 2 KiB).
+const MAX_SUMMARY_BYTES: u64 = 1 << 20;
+
 /// Reads `dir/summary.json`, refusing a folder without one (or with a metric missing or
 /// not a number), naming the file and the key.
 pub fn read_run(dir: &Path) -> Result<RunSummary, InputError> {
@@ -78,6 +81,12 @@ pub fn read_run(dir: &Path) -> Result<RunSummary, InputError> {
         return Err(InputError::file(dir, "is not a folder (give two folders `scaler-sim run` wrote)"));
     }
     let path = dir.join("summary.json");
+    // A summary is a small regular file: a pipe or a device there is refused, not read.
+    if let Ok(m) = std::fs::metadata(&path) {
+        if !m.is_file() || m.len() > MAX_SUMMARY_BYTES {
+            return Err(InputError::file(&path, "is not a summary `run` wrote (not a regular file of at most 1 MiB)"));
+        }
+    }
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {

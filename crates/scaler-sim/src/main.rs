@@ -626,7 +626,12 @@ fn dispatch(cli: Cli) -> Result<u8, SimError> {
             } else if dir.join("timeline.csv").exists() {
                 let mut set = out.stage(report::RUN_CHARTS)?;
                 // The origin summary.json recorded, if any.
-                let summary_json = std::fs::read_to_string(dir.join("summary.json")).ok();
+                // A small regular file only (a pipe or a device there is not read).
+                let summary_path = dir.join("summary.json");
+                let summary_json = std::fs::metadata(&summary_path)
+                    .is_ok_and(|m| m.is_file() && m.len() <= 1 << 20)
+                    .then(|| std::fs::read_to_string(&summary_path).ok())
+                    .flatten();
                 let summary = summary_json.as_deref().and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok());
                 let info = report::RunInfo {
                     origin_unix_ms: summary.as_ref().and_then(|v| v["origin_unix_ms"].as_i64()),

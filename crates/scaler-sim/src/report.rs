@@ -83,6 +83,10 @@ pub struct RunInfo {
 #[must_use]
 pub fn slots_from_observations(path: &Path) -> Option<u32> {
     use scaler_formats::csvio::{CsvReader, Next};
+    // Only a regular file is read (a pipe there would block).
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        return None;
+    }
     let mut csv = CsvReader::open(path).ok()?;
     let [ready, total] = csv.require(["ready_workers", "total_slots"]).ok()?;
     loop {

@@ -152,7 +152,11 @@ fn diff_refuses_a_folder_without_a_summary() {
     std::fs::create_dir_all(dir.path().join("empty")).unwrap();
     std::fs::create_dir_all(dir.path().join("bad")).unwrap();
     write(&dir.path().join("bad"), "summary.json", "{\"tasks\": 3}");
+    // A summary.json that never ends is refused without being read.
+    std::fs::create_dir_all(dir.path().join("zero")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", dir.path().join("zero/summary.json")).unwrap();
     for (b, says) in [
+        ("zero", "summary.json: is not a summary `run` wrote (not a regular file"),
         ("empty", "empty: has no summary.json: it is not a folder `scaler-sim run` wrote"),
         ("missing", "missing: is not a folder"),
         ("bad", "summary.json: has no `wait_mean_s`"),
