@@ -524,6 +524,7 @@ pub fn timeline_panels_chart(series: &[Timeline], title: &str, base: &Path) -> R
         let root = root.titled(title, ("sans-serif", 26)).map_err(|e| e.to_string())?.margin(10, 0, 0, 0);
         let panels = root.split_evenly((series.len().max(1), 1));
         let (unit, origin) = (time_unit(series), series_origin(series));
+        let unit = if mark { unit } else { format!("{unit}; scale events not marked: too many to show") };
         for (i, (s, area)) in series.iter().zip(&panels).enumerate() {
             let c = PALETTE[i % PALETTE.len()];
             let y_desc = "tasks, workers (count)";
