@@ -1,8 +1,9 @@
 //! `scaler-sim compare BASE.toml --policies A.toml B.toml ...`: several scaler
 //! configurations on one workload, side by side.
 //!
-//! The base scenario gives the trace and the cluster; each policy file gives a
-//! `[scaler]` table (and nothing else). Every policy runs on the same trace, read once.
+//! The base scenario gives the trace and the cluster, and its own `[scaler]` is the first
+//! row (`(scenario)`); each policy file gives a `[scaler]` table, alone or in a whole
+//! scenario of the same workload. Every policy runs on the same trace, read once.
 
 use std::path::{Path, PathBuf};
 
@@ -24,6 +25,7 @@ pub const COMPARE_OUTPUTS: &[&str] = &[
     "chart_compare_timeline.svg",
     "chart_compare_cost.png",
     "chart_compare_cost.svg",
+    "report.html",
 ];
 
 /// One policy's run.
@@ -35,46 +37,105 @@ pub struct Entry {
     pub summary: Summary,
 }
 
-/// Runs every policy file's `[scaler]` on the base scenario and writes `compare.csv`,
-/// the timelines and the charts into `out`, committed as one set.
+/// The row of the base scenario's own `[scaler]`, first in every comparison.
+pub const SCENARIO_ROW: &str = "(scenario)";
+
+/// The file stem of [`SCENARIO_ROW`]'s timeline: `timeline_scenario.csv`.
+const SCENARIO_FILE: &str = "scenario";
+
+/// The `[scaler]` of one policy file, with the file's name.
+///
+/// A policy file holds a `[scaler]` table, alone or in a whole scenario: a scenario's
+/// `[sweep]` is ignored, and its `[trace]`, `[cluster]` and `[faults]` must describe the
+/// base's workload (the same values once read; a file run on another workload would not
+/// compare like with like), or the file is refused, naming the table.
+fn policy_config(p: &Path, base_sc: &Scenario, overrides: &Overrides) -> Result<scaler_core::ScalerConfig, SimError> {
+    let doc = Doc::read(p)?;
+    if doc.root.iter().all(|(k, _, _)| k == "scaler") {
+        return Ok(scenario::scaler_config(&doc)?);
+    }
+    let sc = scenario::from_doc(&doc, &Overrides { set: Vec::new(), ..overrides.clone() })?;
+    let same_path = |a: &Path, b: &Path| {
+        a == b || matches!((std::fs::canonicalize(a), std::fs::canonicalize(b)), (Ok(x), Ok(y)) if x == y)
+    };
+    let trace_same = same_path(&sc.trace.path, &base_sc.trace.path)
+        && scaler_formats::scenario::TraceSpec { path: base_sc.trace.path.clone(), ..sc.trace.clone() }
+            == base_sc.trace;
+    let differs = if !trace_same {
+        Some("trace")
+    } else if sc.cluster != base_sc.cluster {
+        Some("cluster")
+    } else if sc.faults != base_sc.faults {
+        Some("faults")
+    } else {
+        None
+    };
+    if let Some(table) = differs {
+        return Err(InputError::file(
+            p,
+            format!(
+                "its [{table}] differs from the base scenario's: compare runs every policy on the base's workload; \
+                 give a file with only [scaler], or the same [{table}]"
+            ),
+        )
+        .into());
+    }
+    Ok(sc.scaler)
+}
+
+/// Runs the base scenario's own `[scaler]` (the first row, [`SCENARIO_ROW`]) and every
+/// policy file's on the base scenario, and writes `compare.csv`, the timelines, the charts
+/// and `report.html` into `out`, committed as one set. `progress(done, total)` is called
+/// before the first run and after each.
 pub fn compare(
     base: &Path,
     policies: &[PathBuf],
     overrides: &Overrides,
     out: &OutputDir,
+    progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Vec<Entry>, SimError> {
     let base_sc = scenario::load(base, overrides)?;
-    let mut configs: Vec<(String, Scenario)> = Vec::new();
+    let mut configs: Vec<(String, String, Scenario)> =
+        vec![(SCENARIO_ROW.to_string(), SCENARIO_FILE.to_string(), base_sc.clone())];
     for p in policies {
-        let doc = Doc::read(p)?;
-        doc.allow_only(&["scaler"])?;
-        let cfg = scenario::scaler_config(&doc)?;
+        let cfg = policy_config(p, &base_sc, overrides)?;
         let name = p.file_stem().map_or_else(|| "policy".into(), |s| s.to_string_lossy().into_owned());
-        if configs.iter().any(|(n, _)| *n == name) {
+        if name == SCENARIO_FILE {
+            return Err(InputError::file(
+                p,
+                format!("a policy file named `{name}`: the name of the base scenario's own row's timeline; rename it"),
+            )
+            .into());
+        }
+        if configs.iter().any(|(n, _, _)| *n == name) {
             return Err(
                 InputError::file(p, format!("a second policy file named `{name}`: give each a distinct name")).into()
             );
         }
-        configs.push((name.clone(), Scenario { scaler: cfg, name, ..base_sc.clone() }));
+        configs.push((name.clone(), name.clone(), Scenario { scaler: cfg, name, ..base_sc.clone() }));
     }
-    if configs.is_empty() {
+    if configs.len() == 1 {
         return Err(InputError::file(Path::new("--policies"), "give at least one policy file").into());
     }
     let trace = scaler_formats::trace::load(&base_sc.trace)?;
     let mut set_names: Vec<String> = COMPARE_OUTPUTS.iter().map(|s| (*s).to_string()).collect();
-    set_names.extend(configs.iter().map(|(name, _)| format!("timeline_{name}.csv")));
+    set_names.extend(configs.iter().map(|(_, file, _)| format!("timeline_{file}.csv")));
     let names: Vec<&str> = set_names.iter().map(String::as_str).collect();
     let mut set = out.stage(&names)?;
     let mut entries = Vec::new();
     let mut series = Vec::new();
     let origin = scaler_formats::origin::trace_origin(&base_sc.trace.path).unix_ms();
-    for (name, sc) in &configs {
-        let file = format!("timeline_{name}.csv");
+    progress(0, configs.len());
+    for (i, (name, file_stem, sc)) in configs.iter().enumerate() {
+        let file = format!("timeline_{file_stem}.csv");
         let summary = timeline_into(sc, &trace, base_sc.seed, &mut set, &file)?;
         let mut tl = charts::read_timeline(&set.staging().join(&file), name, None)?;
         tl.origin_unix_ms = origin;
+        tl.total_cost = Some(summary.cost);
+        tl.slots_per_worker = Some(base_sc.cluster.slots_per_worker);
         series.push(tl);
         entries.push(Entry { name: name.clone(), summary });
+        progress(i + 1, configs.len());
     }
     let mut text = format!("policy,{}\n", METRICS.join(","));
     for e in &entries {
@@ -90,8 +151,10 @@ pub fn compare(
         "Cost against p95 wait, by policy",
         &base(&mut set, "chart_compare_frontier"),
     )?;
-    charts::timeline_chart(&series, "Demand and workers, by policy", &base(&mut set, "chart_compare_timeline"))?;
+    charts::timeline_panels_chart(&series, "Demand and workers, by policy", &base(&mut set, "chart_compare_timeline"))?;
     charts::cost_chart(&series, "Cumulative cost, by policy", &base(&mut set, "chart_compare_cost"))?;
+    let html = crate::report::compare_html(set.staging(), &entries, &base_sc)?;
+    set.write("report.html", html.as_bytes())?;
     set.commit()?;
     Ok(entries)
 }

@@ -1,5 +1,5 @@
 //! `scaler-sim`: the command line's commands. Each module is one command (or the
-//! shared machinery of one): `run`, `gen`, `compare`, `soak`, `conformance`, the
+//! shared machinery of one): `run`, `gen`, `compare`, `diff`, `soak`, `conformance`, the
 //! fuzzing entry points, `sweep`, and the charts and report.
 //!
 //! The model is `scaler-model`, the files are `scaler-formats`; the decisions
@@ -10,6 +10,7 @@
 pub mod charts;
 pub mod compare;
 pub mod conformance;
+pub mod diff;
 pub mod fuzzing;
 pub mod gen;
 pub mod report;

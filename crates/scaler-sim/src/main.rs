@@ -56,8 +56,9 @@ enum Command {
     ///
     /// Replays the scenario's trace on a virtual clock: workers provision, become ready,
     /// take tasks from a FIFO queue and drain; the scaler decides at every tick. Writes
-    /// timeline.csv, observations.csv and summary.json into the output folder (all or
-    /// nothing) and prints a summary. The first line printed is the seed.
+    /// timeline.csv, observations.csv, summary.json, the timeline chart and report.html into
+    /// the output folder (all or nothing) and prints a summary. The first line printed is the
+    /// seed.
     Run {
         /// The scenario file (TOML: [trace], [cluster], [scaler]).
         #[arg(value_name = "SCENARIO.toml")]
@@ -112,18 +113,30 @@ enum Command {
         /// standard output instead of the text report.
         #[arg(long)]
         json: bool,
+        /// Override a scenario key for every setting, as `run --set` does (repeatable); part
+        /// of the sweep's fingerprint, so --resume refuses a folder swept without it.
+        #[arg(long = "set", value_name = "TABLE.KEY=VALUE")]
+        set: Vec<String>,
+        /// The seed (overrides trace.seed; refused when [sweep] lists seeds).
+        #[arg(long, value_name = "N")]
+        seed: Option<u64>,
+        /// Use this trace file instead of trace.path (relative to the working folder).
+        #[arg(long, value_name = "FILE.csv")]
+        trace: Option<PathBuf>,
     },
     /// Run several scaler configurations on one workload and compare them side by side.
     ///
-    /// BASE gives the trace and the cluster; each policy file holds only a [scaler] table
-    /// (policy = "threshold" | "hpa" | "keda" | "kpa" | "arc" | "step" | "target_tracking" |
-    /// "queue" | "predictive", and its settings).
-    /// Writes compare.csv, each policy's timeline and charts into the output folder.
+    /// BASE gives the trace and the cluster, and its own [scaler] is the first row,
+    /// "(scenario)"; each policy file holds a [scaler] table (policy = "threshold" | "hpa" |
+    /// "keda" | "kpa" | "arc" | "step" | "target_tracking" | "queue" | "predictive", and its
+    /// settings), alone or in a whole scenario of the same workload (its [trace], [cluster]
+    /// and [faults] must read as BASE's). Writes compare.csv, each row's timeline, charts and
+    /// report.html into the output folder; progress goes to standard error.
     Compare {
         /// The base scenario (trace and cluster).
         #[arg(value_name = "BASE.toml")]
         base: PathBuf,
-        /// Policy files, each with a [scaler] table.
+        /// Policy files, each with a [scaler] table (or whole scenarios of BASE's workload).
         #[arg(long, value_name = "POLICY.toml", num_args = 1.., required = true)]
         policies: Vec<PathBuf>,
         /// Output folder (default: out/<base name>-compare/).
@@ -182,14 +195,28 @@ enum Command {
         #[arg(value_name = "FILE.json")]
         file: PathBuf,
     },
-    /// Redraw the charts (and report.html) of a sweep or run folder from its files.
+    /// Redraw the charts and report.html of a sweep or run folder from its files.
     Plot {
         /// A folder written by `sweep`, `merge` or `run`.
         #[arg(value_name = "DIR")]
         dir: PathBuf,
-        /// Show only this part of the timeline charts, in hours: --window-h 48,72.
+        /// Show only this part of the time charts, in hours: --window-h 48,72 (the axis and
+        /// the cost totals are the window's; a window outside the data is refused).
         #[arg(long, value_name = "FROM,TO")]
         window_h: Option<String>,
+    },
+    /// Compare two run folders figure by figure: every metric of their summary.json, both
+    /// values and the change from A to B in percent ("new" for a change from 0).
+    Diff {
+        /// A folder `run` wrote (the reference).
+        #[arg(value_name = "RUN_A")]
+        a: PathBuf,
+        /// Another folder `run` wrote.
+        #[arg(value_name = "RUN_B")]
+        b: PathBuf,
+        /// Print the comparison as one JSON object instead of the table.
+        #[arg(long)]
+        json: bool,
     },
     /// Turn another system's export into a trace, observations or a [scaler] table.
     ///
@@ -413,9 +440,11 @@ fn dispatch(cli: Cli) -> Result<u8, SimError> {
             println!("wrote {}", names.join(", "));
             Ok(exit::OK)
         }
-        Command::Sweep { scenario, out, resume, shard, threads, json } => {
-            let doc = Doc::read(&scenario)?;
-            let base = scenario::from_doc(&doc, &Overrides::default())?;
+        Command::Sweep { scenario, out, resume, shard, threads, json, set, seed, trace } => {
+            let mut doc = Doc::read(&scenario)?;
+            let overrides = Overrides { set, trace, seed };
+            scaler_sim::run::apply_sweep_overrides(&mut doc, &overrides)?;
+            let base = scenario::from_doc(&doc, &Overrides { set: Vec::new(), ..overrides })?;
             let spec = sweep::parse_spec(&doc, &base)?;
             let resolved = match &shard {
                 Some(text) => Some(
@@ -469,7 +498,7 @@ fn dispatch(cli: Cli) -> Result<u8, SimError> {
             let (trace, now) = sweep::load_trace(&doc, &spec, &base)?;
             let mut bar: Option<Progress> = None;
             let run = sweep::run_shard_report(&req, &doc, &spec, &trace, &now, &mut |done, total| match &mut bar {
-                None => bar = Some(Progress::new(req.progress, total, done)),
+                None => bar = Some(Progress::new(req.progress, total, done, "settings")),
                 Some(b) => b.tick(),
             });
             if let Some(b) = &bar {
@@ -526,7 +555,17 @@ fn dispatch(cli: Cli) -> Result<u8, SimError> {
         Command::Soak { scenario, runs, seed, threads, trace } => {
             let sc = scenario::load(&scenario, &Overrides { trace, ..Overrides::default() })?;
             println!("seeds: {seed}..{}", seed.wrapping_add(runs));
-            let rep = scaler_sim::soak::soak(&sc, runs, seed, threads)?;
+            let total = usize::try_from(runs).unwrap_or(usize::MAX);
+            let bar = std::sync::Mutex::new(Progress::new(true, total, 0, "runs"));
+            let rep = scaler_sim::soak::soak(&sc, runs, seed, threads, &|| {
+                if let Ok(mut b) = bar.lock() {
+                    b.tick();
+                }
+            });
+            if let Ok(b) = bar.lock() {
+                b.finish();
+            }
+            let rep = rep?;
             print!("{}", scaler_sim::soak::report_text(&rep, &scenario));
             if !rep.failures.is_empty() {
                 eprintln!("error: {} of {} runs broke an invariant (see above)", rep.failures.len(), rep.runs);
@@ -542,7 +581,16 @@ fn dispatch(cli: Cli) -> Result<u8, SimError> {
             inputs.extend(policies.iter().map(PathBuf::as_path));
             scaler_formats::output::refuse_outputs_over_inputs(&out, scaler_sim::compare::COMPARE_OUTPUTS, &inputs)?;
             let dir = open_out(&out)?;
-            let entries = scaler_sim::compare::compare(&base, &policies, &overrides, &dir)?;
+            let mut bar: Option<Progress> = None;
+            let entries =
+                scaler_sim::compare::compare(&base, &policies, &overrides, &dir, &mut |done, total| match &mut bar {
+                    None => bar = Some(Progress::new(true, total, done, "policies")),
+                    Some(b) => b.tick(),
+                });
+            if let Some(b) = &bar {
+                b.finish();
+            }
+            let entries = entries?;
             if json {
                 let list: Vec<serde_json::Value> = entries
                     .iter()
@@ -599,17 +647,41 @@ fn dispatch(cli: Cli) -> Result<u8, SimError> {
             } else if dir.join("timeline.csv").exists() {
                 let mut set = out.stage(report::RUN_CHARTS)?;
                 // The origin summary.json recorded, if any.
-                let origin = std::fs::read_to_string(dir.join("summary.json"))
-                    .ok()
-                    .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-                    .and_then(|v| v["origin_unix_ms"].as_i64());
-                report::plot_run(&dir.join("timeline.csv"), &mut set, "demand and workers", window, origin)?;
+                // A small regular file only (a pipe or a device there is not read).
+                let summary_path = dir.join("summary.json");
+                let summary_json = std::fs::metadata(&summary_path)
+                    .is_ok_and(|m| m.is_file() && m.len() <= 1 << 20)
+                    .then(|| std::fs::read_to_string(&summary_path).ok())
+                    .flatten();
+                let summary = summary_json.as_deref().and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok());
+                let info = report::RunInfo {
+                    origin_unix_ms: summary.as_ref().and_then(|v| v["origin_unix_ms"].as_i64()),
+                    slots_per_worker: report::slots_from_observations(&dir.join("observations.csv")),
+                    summary_json,
+                };
+                // The title `run` gave it.
+                let title = summary
+                    .as_ref()
+                    .and_then(|v| v["scenario"].as_str())
+                    .map_or_else(|| "demand and workers".to_string(), |n| format!("{n}: demand and workers"));
+                report::plot_run(&dir.join("timeline.csv"), &mut set, &title, window, &info)?;
                 set.commit()?
             } else {
                 return Err(InputError::file(&dir, "has neither results.csv (a sweep) nor timeline.csv (a run)").into());
             };
             let names: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
             println!("wrote {}", names.join(", "));
+            Ok(exit::OK)
+        }
+        Command::Diff { a, b, json } => {
+            let (ra, rb) = (scaler_sim::diff::read_run(&a)?, scaler_sim::diff::read_run(&b)?);
+            if json {
+                // A closed pipe is an error (exit 2), not a panic.
+                let text = serde_json::to_string(&scaler_sim::diff::json(&ra, &rb)).expect("JSON values serialize");
+                emit(&(text + "\n"), true)?;
+            } else {
+                emit(&scaler_sim::diff::text(&ra, &rb), true)?;
+            }
             Ok(exit::OK)
         }
         Command::Gen { patterns, span_s, form, bin_s, duration, seed, out, max_bins, max_tasks } => {
@@ -909,23 +981,27 @@ struct Progress {
     plain: bool,
     total: usize,
     done: usize,
+    what: &'static str,
     started: Instant,
     last_line: Instant,
 }
 
 impl Progress {
-    fn new(enabled: bool, total: usize, done: usize) -> Progress {
+    /// A progress display of `total` `what` (settings, policies, runs), `done` already.
+    fn new(enabled: bool, total: usize, done: usize, what: &'static str) -> Progress {
         let tty = std::io::stderr().is_terminal();
         let bar = (enabled && tty).then(|| {
             let b = indicatif::ProgressBar::new(total as u64);
             b.set_style(
-                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} settings  {elapsed} elapsed, ETA {eta}")
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                indicatif::ProgressStyle::with_template(&format!(
+                    "{{bar:40}} {{pos}}/{{len}} {what}  {{elapsed}} elapsed, ETA {{eta}}"
+                ))
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
             b.set_position(done as u64);
             b
         });
-        Progress { bar, plain: enabled && !tty, total, done, started: Instant::now(), last_line: Instant::now() }
+        Progress { bar, plain: enabled && !tty, total, done, what, started: Instant::now(), last_line: Instant::now() }
     }
 
     fn tick(&mut self) {
@@ -938,10 +1014,12 @@ impl Progress {
             #[allow(clippy::cast_precision_loss)]
             let frac = self.done as f64 / self.total.max(1) as f64;
             let eta = if frac > 0.0 { el / frac - el } else { 0.0 };
+            let verb = if self.what == "settings" { "swept" } else { "ran" };
             eprintln!(
-                "swept {}/{} settings ({:.0} %), {el:.0} s elapsed, ETA {eta:.0} s",
+                "{verb} {}/{} {} ({:.0} %), {el:.0} s elapsed, ETA {eta:.0} s",
                 self.done,
                 self.total,
+                self.what,
                 frac * 100.0
             );
         }

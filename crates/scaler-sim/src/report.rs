@@ -45,7 +45,7 @@ fn m(name: &str) -> usize {
 }
 
 /// The files `plot` writes into a run folder.
-pub const RUN_CHARTS: &[&str] = &["timeline.png", "timeline.svg"];
+pub const RUN_CHARTS: &[&str] = &["timeline.png", "timeline.svg", "report.html"];
 
 /// The files drawn from a sweep's data files (by `sweep`, `merge` and `plot`).
 pub const SWEEP_CHARTS: &[&str] = &[
@@ -67,17 +67,56 @@ pub(crate) fn chart_base(set: &mut OutputSet<'_>, stem: &str) -> PathBuf {
     set.staging().join(stem)
 }
 
-/// Draws chart 1 of a run from its `timeline` file into the set (`timeline.png` / `.svg`).
+/// What a run's chart and report show besides its timeline.
+#[derive(Clone, Debug, Default)]
+pub struct RunInfo {
+    /// The trace's wall-clock origin (ms since the Unix epoch), if known.
+    pub origin_unix_ms: Option<i64>,
+    /// Task slots per worker (the capacity line), if known.
+    pub slots_per_worker: Option<u32>,
+    /// `summary.json` as written (its figures go into `report.html`).
+    pub summary_json: Option<String>,
+}
+
+/// Task slots per worker as a run's `observations.csv` records them (`total_slots /
+/// ready_workers` on the first row with a ready worker), for `plot` of a run folder.
+#[must_use]
+pub fn slots_from_observations(path: &Path) -> Option<u32> {
+    use scaler_formats::csvio::{CsvReader, Next};
+    // Only a regular file is read (a pipe there would block).
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        return None;
+    }
+    let mut csv = CsvReader::open(path).ok()?;
+    let [ready, total] = csv.require(["ready_workers", "total_slots"]).ok()?;
+    loop {
+        match csv.next_row().ok()? {
+            Next::Row => {}
+            _ => return None,
+        }
+        let r: u64 = csv.get(ready).ok()?.parse().ok()?;
+        let t: u64 = csv.get(total).ok()?.parse().ok()?;
+        if let Some(k) = t.checked_div(r) {
+            return u32::try_from(k).ok();
+        }
+    }
+}
+
+/// Draws chart 1 of a run from its `timeline` file into the set (`timeline.png` / `.svg`),
+/// and the run's `report.html` (its summary and the chart).
 pub fn plot_run(
     timeline: &Path,
     set: &mut OutputSet<'_>,
     title: &str,
     window_h: Option<(f64, f64)>,
-    origin_unix_ms: Option<i64>,
+    info: &RunInfo,
 ) -> Result<(), SimError> {
     let mut tl = charts::read_timeline(timeline, "run", window_h)?;
-    tl.origin_unix_ms = origin_unix_ms;
-    charts::timeline_chart(&[tl], title, &chart_base(set, "timeline"))
+    tl.origin_unix_ms = info.origin_unix_ms;
+    tl.slots_per_worker = info.slots_per_worker;
+    charts::timeline_chart(&[tl], title, &chart_base(set, "timeline"))?;
+    let html = run_html(title, info.summary_json.as_deref(), window_h)?;
+    set.write("report.html", html.as_bytes())
 }
 
 /// Draws the four sweep charts and `report.html` into the set, from the sweep's data
@@ -104,8 +143,31 @@ pub fn plot_sweep(
     if rec_tl.exists() && recommended.is_some() {
         series.push(charts::read_timeline(&rec_tl, "recommended", window_h)?);
     }
-    for s in &mut series {
+    // The timelines are of the first seed's runs: with one seed their totals are
+    // recommendation.json's figures, stated in the legend as written there.
+    let one_seed = rec.seeds.len() == 1;
+    let totals = [Some(&rec.baseline.metrics), recommended.map(|r| &r.metrics)];
+    // Slots per worker (the capacity line): the scenario's, or the recommended setting's.
+    let base_slots = scenario_text.and_then(|t| {
+        let mut doc = scaler_formats::tomldoc::Doc::parse(Path::new("scenario"), t.to_string()).ok()?;
+        // A sweep's `--set` overrides, as `run::apply_sweep_overrides` noted them.
+        for a in t.lines().filter_map(|l| l.strip_prefix("# --set ")) {
+            doc.set_override(a).ok()?;
+        }
+        let o =
+            scaler_formats::scenario::Overrides { trace: Some(PathBuf::from("(loaded once)")), ..Default::default() };
+        scaler_formats::scenario::from_doc(&doc, &o).ok().map(|sc| sc.cluster.slots_per_worker)
+    });
+    let swept_slots = |p: &serde_json::Map<String, serde_json::Value>| {
+        p.get("cluster.slots_per_worker").and_then(serde_json::Value::as_str).and_then(|v| v.parse::<u32>().ok())
+    };
+    let slots = [base_slots, recommended.and_then(|r| swept_slots(&r.params)).or(base_slots)];
+    for ((s, t), k) in series.iter_mut().zip(totals).zip(slots) {
         s.origin_unix_ms = origin_unix_ms;
+        s.slots_per_worker = k;
+        if one_seed {
+            s.total_cost = t.map(|m| number(m, "cost"));
+        }
     }
     let title = "Demand and workers: baseline vs recommended";
     charts::timeline_chart(&series, title, &chart_base(set, "chart_timeline"))?;
@@ -115,6 +177,11 @@ pub fn plot_sweep(
     let (cost, p95) = (m("cost"), m("wait_p95_s"));
     let ok: Vec<&(usize, Vec<String>, String, Vec<f64>)> = table.rows.iter().filter(|r| r.2 == "ok").collect();
     let points: Vec<(f64, f64)> = ok.iter().map(|r| (r.3[cost], r.3[p95])).collect();
+    let feasible: Vec<bool> = ok.iter().map(|r| objective.feasible(&r.3)).collect();
+    let constraint = objective.constraints.iter().find(|c| c.metric == p95).map(|c| charts::ConstraintLine {
+        bound: c.bound,
+        label: format!("wait_p95_s {} {}", op_text(c.op), scaler_formats::fmtnum::fmt_num(c.bound)),
+    });
     let frontier: Vec<(f64, f64)> = rec
         .frontier_cost_vs_wait_p95
         .iter()
@@ -124,9 +191,11 @@ pub fn plot_sweep(
     let rec_pt = recommended.map(|r| (number(&r.metrics, "cost"), number(&r.metrics, "wait_p95_s")));
     charts::frontier_chart(
         &points,
+        &feasible,
         &frontier,
         base_pt,
         rec_pt,
+        constraint.as_ref(),
         "Cost against p95 wait, every setting",
         &chart_base(set, "chart_frontier"),
     )?;
@@ -165,12 +234,14 @@ pub fn plot_sweep(
                     }
                 }
                 let what = format!("best {}", METRICS[objective.metric]);
-                charts::heatmap_chart(xn, &xs, yn, &ys, &cells, &what, &chart_base(set, "chart_heatmap"))?;
+                let text = constraints_text(&objective);
+                let (xd, yd) = (with_unit(xn), with_unit(yn));
+                charts::heatmap_chart(&xd, &xs, &yd, &ys, &cells, &what, &text, &chart_base(set, "chart_heatmap"))?;
                 has_heatmap = true;
             }
         }
     }
-    let html = report_html(set.staging(), &table, &rec, scenario_text, has_heatmap)?;
+    let html = report_html(set.staging(), src, &table, &rec, &objective, scenario_text, has_heatmap)?;
     set.write("report.html", html.as_bytes())
 }
 
@@ -189,25 +260,166 @@ fn num_cell(v: f64) -> String {
     scaler_formats::fmtnum::fmt_num(v)
 }
 
-/// The self-contained report: recommendation, charts inline, a sortable results table.
-fn report_html(
-    dir: &Path,
-    table: &ResultsTable,
-    rec: &Recommendation,
-    scenario_text: Option<&str>,
-    heatmap: bool,
-) -> Result<String, SimError> {
-    let mut h = String::new();
-    h.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>scaler sweep report</title>\n<style>\n");
+/// A swept key with its unit, for an axis: `scaler.cooldown_period (s)`.
+fn with_unit(key: &str) -> String {
+    let last = key.rsplit('.').next().unwrap_or(key);
+    let unit = if last.ends_with("_s")
+        || ["cooldown_period", "metrics_window", "evaluation_interval", "warmup_period"].contains(&last)
+    {
+        Some("s")
+    } else if last.ends_with("_percent") {
+        Some("%")
+    } else if last.ends_with("_threshold") {
+        Some("utilization, 0 to 1")
+    } else if last.ends_with("_workers") || last.ends_with("_runners") {
+        Some("workers")
+    } else if last == "price_per_worker_hour" {
+        Some("price units per worker-hour")
+    } else {
+        None
+    };
+    unit.map_or_else(|| key.to_string(), |u| format!("{key} ({u})"))
+}
+
+fn op_text(op: crate::sweep::Op) -> &'static str {
+    use crate::sweep::Op;
+    match op {
+        Op::Le => "<=",
+        Op::Lt => "<",
+        Op::Ge => ">=",
+        Op::Gt => ">",
+    }
+}
+
+/// The objective's constraints as text (`wait_p95_s <= 30 and ...`), or `no constraint`.
+fn constraints_text(o: &crate::sweep::Objective) -> String {
+    if o.constraints.is_empty() {
+        return "no constraint".to_string();
+    }
+    o.constraints
+        .iter()
+        .map(|c| format!("{} {} {}", METRICS[c.metric], op_text(c.op), num_cell(c.bound)))
+        .collect::<Vec<_>>()
+        .join(" and ")
+}
+
+/// How to read each chart: one or two sentences under it.
+const CAPTIONS: &[(&str, &str)] = &[
+    (
+        "chart_timeline",
+        "How to read it: the thin line is the demand (tasks running or waiting), the thick line the workers the pool has \
+         and the dashed line those ready to take tasks; triangles mark scale-ups, crosses scale-downs. Where the demand \
+         rises above the ready capacity, tasks wait.",
+    ),
+    (
+        "chart_frontier",
+        "How to read it: each dot is one setting, cheaper to the left and faster (lower p95 wait) further down; filled \
+         dots meet the objective's constraints, the dashed line is the constraint on p95 wait. The blue line joins the \
+         settings no other beats on both; the cross is the scenario as written, the triangle the recommendation.",
+    ),
+    (
+        "chart_heatmap",
+        "How to read it: each cell holds the best objective value among the settings with that pair of values that \
+         meet the constraints (viridis: dark is low, yellow high); a grey cell has none that meets them.",
+    ),
+    (
+        "chart_cost",
+        "How to read it: the money spent so far; the steeper the line, the more workers were paid for then. Each \
+         legend entry states the run's total cost.",
+    ),
+    (
+        "chart_compare_frontier",
+        "How to read it: one dot per policy, cheaper to the left and faster (lower p95 wait) further down; a policy \
+         up and to the right of another is beaten by it on both.",
+    ),
+    (
+        "chart_compare_timeline",
+        "How to read it: one panel per policy, all on the same axes: the thin line is the demand, the thick line the \
+         workers, the dashed line those ready; compare how closely each follows the demand.",
+    ),
+    (
+        "chart_compare_cost",
+        "How to read it: the money each policy spent so far (one line style per policy); the legend states each \
+         total, the cost column of the table.",
+    ),
+    (
+        "timeline",
+        "How to read it: the thin line is the demand (tasks running or waiting), the thick line the workers the pool \
+         has and the dashed line those ready; triangles mark scale-ups, crosses scale-downs.",
+    ),
+];
+
+/// A chart's SVG inline, in a figure with its caption.
+fn figure(dir: &Path, stem: &str) -> Result<String, SimError> {
+    let caption = CAPTIONS.iter().find(|(c, _)| *c == stem).map_or("", |(_, t)| t);
+    Ok(format!(
+        "<figure id=\"{stem}\">\n{}\n<figcaption>{}</figcaption>\n</figure>\n",
+        svg_inline(&dir.join(format!("{stem}.svg")))?,
+        escape(caption)
+    ))
+}
+
+/// A number in a table cell: readable text, the exact value in `data-v` (for sorting).
+fn td_num(v: f64) -> String {
+    format!("<td data-v=\"{}\">{}</td>", num_cell(v), readable(v))
+}
+
+/// The page's head and style, with `title`.
+fn head(title: &str) -> String {
+    let mut h = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>\n",
+        escape(title)
+    );
     h.push_str(
         "body{font-family:sans-serif;margin:2em auto;max-width:1250px;color:#222}\n\
          .chart{width:100%;height:auto;border:1px solid #ddd;margin:.5em 0}\n\
+         figcaption{color:#444;font-size:14px;max-width:60em}\n\
          table{border-collapse:collapse;font-size:13px}th,td{border:1px solid #ccc;padding:3px 6px;text-align:right}\n\
          th{background:#f0f0f0;cursor:pointer;user-select:none}th.asc::after{content:' \\25B2'}th.desc::after{content:' \\25BC'}\n\
-         tr.rec td{background:#e3f6e3;font-weight:bold}.box{background:#f7f7f7;border-left:4px solid #2ca02c;padding:.6em 1em}\n\
-         pre{background:#f7f7f7;padding:.6em;overflow:auto}.scroll{max-height:600px;overflow:auto}\n",
+         tr.rec td{background:#fdf0d5;font-weight:bold}.box{background:#f7f7f7;border-left:4px solid #0072b2;padding:.6em 1em}\n\
+         td.yes{color:#0072b2}td.no{color:#d55e00}\n\
+         pre{background:#f7f7f7;padding:.6em;overflow:auto}.scroll{max-height:600px;overflow:auto}\n\
+         .file h3{font-size:15px;margin:.8em 0 .2em}button.copy{margin-left:1em;font-size:12px}\n",
     );
     h.push_str("</style>\n</head>\n<body>\n");
+    h
+}
+
+/// The recommended configuration's files (`recommended.toml`, `recommended-hpa.yaml`...)
+/// in `src`, as blocks to copy.
+fn recommended_blocks(src: &Path) -> Result<String, SimError> {
+    let mut h = String::new();
+    for name in crate::sweep::SWEEP_DATA.iter().filter(|n| n.starts_with("recommended") && !n.ends_with(".csv")) {
+        let path = src.join(name);
+        let Ok(text) = std::fs::read_to_string(&path) else { continue };
+        if h.is_empty() {
+            h.push_str(
+                "<h2>The recommended configuration</h2>\n<p>The files the sweep wrote, to copy as they are.</p>\n",
+            );
+        }
+        h.push_str(&format!(
+            "<div class=\"file\"><h3><code>{n}</code><button class=\"copy\" data-for=\"file-{n}\">copy</button></h3>\n\
+             <pre class=\"copy\" id=\"file-{n}\">{}</pre></div>\n",
+            escape(&text),
+            n = escape(name)
+        ));
+    }
+    Ok(h)
+}
+
+/// The self-contained report: recommendation, charts inline with how to read them, the
+/// recommended configuration's files, a sortable results table with a column saying
+/// which settings meet the objective's constraints.
+fn report_html(
+    dir: &Path,
+    src: &Path,
+    table: &ResultsTable,
+    rec: &Recommendation,
+    objective: &crate::sweep::Objective,
+    scenario_text: Option<&str>,
+    heatmap: bool,
+) -> Result<String, SimError> {
+    let mut h = head("scaler sweep report");
     h.push_str("<h1>scaler sweep report</h1>\n");
     h.push_str(&format!(
         "<p>scaler-sim {} &middot; objective: <b>{}</b> &middot; seeds: {} &middot; settings: {}</p>\n",
@@ -249,7 +461,7 @@ fn report_html(
                 .change_pct
                 .get(name)
                 .and_then(serde_json::Value::as_f64)
-                .map_or_else(|| "n/a".into(), |p| format!("{p:+.1} %"));
+                .map_or_else(|| crate::diff::change(b, r).text(), |p| format!("{p:+.1} %"));
             h.push_str(&format!(
                 "<tr><td>{name}</td><td>{}</td><td>{}</td><td>{c}</td></tr>\n",
                 readable(b),
@@ -260,22 +472,28 @@ fn report_html(
     } else {
         h.push_str("<p>No setting ran successfully.</p>\n");
     }
-    h.push_str("</div>\n<h2>Charts</h2>\n");
+    h.push_str("</div>\n");
+    h.push_str(&recommended_blocks(src)?);
+    h.push_str("<h2>Charts</h2>\n");
     let mut charts_list = vec!["chart_timeline", "chart_frontier"];
     if heatmap {
         charts_list.push("chart_heatmap");
     }
     charts_list.push("chart_cost");
     for c in charts_list {
-        h.push_str(&format!("<figure id=\"{c}\">\n{}\n</figure>\n", svg_inline(&dir.join(format!("{c}.svg")))?));
+        h.push_str(&figure(dir, c)?);
     }
     // Results table.
     let rec_idx = rec.recommended.as_ref().map(|r| r.setting as u64);
-    h.push_str("<h2>All settings</h2>\n<p>Click a column to sort.</p>\n<div class=\"scroll\"><table id=\"results\">\n<thead><tr><th>setting</th>");
+    h.push_str(&format!(
+        "<h2>All settings</h2>\n<p>Click a column to sort. <b>meets</b>: the setting meets the objective's constraints ({}).</p>\n\
+         <div class=\"scroll\"><table id=\"results\">\n<thead><tr><th>setting</th>",
+        escape(&constraints_text(objective))
+    ));
     for a in &table.axes {
         h.push_str(&format!("<th>{}</th>", escape(a)));
     }
-    h.push_str("<th>status</th>");
+    h.push_str("<th>status</th><th>meets</th>");
     for mname in METRICS {
         h.push_str(&format!("<th>{mname}</th>"));
     }
@@ -288,10 +506,13 @@ fn report_html(
         }
         h.push_str(&format!("<td>{}</td>", escape(status)));
         if metrics.is_empty() {
+            h.push_str("<td></td>");
             h.push_str(&"<td></td>".repeat(METRICS.len()));
         } else {
+            let meets = status == "ok" && objective.feasible(metrics);
+            h.push_str(if meets { "<td class=\"yes\">yes</td>" } else { "<td class=\"no\">no</td>" });
             for v in metrics {
-                h.push_str(&format!("<td>{}</td>", num_cell(*v)));
+                h.push_str(&td_num(*v));
             }
         }
         h.push_str("</tr>\n");
@@ -306,6 +527,84 @@ fn report_html(
     Ok(h)
 }
 
+/// A run's `report.html`: its summary (`summary.json`'s figures) and its chart.
+fn run_html(title: &str, summary_json: Option<&str>, window_h: Option<(f64, f64)>) -> Result<String, SimError> {
+    let mut h = head("scaler run report");
+    h.push_str(&format!(
+        "<h1>scaler run report</h1>\n<p>scaler-sim {} &middot; {}</p>\n",
+        env!("CARGO_PKG_VERSION"),
+        escape(title)
+    ));
+    if let Some((a, b)) = window_h {
+        h.push_str(&format!(
+            "<p>The chart shows hours {} to {} (<code>plot --window-h</code>); the table is the whole run.</p>\n",
+            readable(a),
+            readable(b)
+        ));
+    }
+    let summary = summary_json.and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok());
+    if let Some(v) = &summary {
+        h.push_str(
+            "<h2>Summary</h2>\n<table id=\"results\"><thead><tr><th>metric</th><th>value</th></tr></thead>\n<tbody>\n",
+        );
+        for name in METRICS {
+            if let Some(x) = v.get(*name).and_then(serde_json::Value::as_f64) {
+                h.push_str(&format!("<tr><td>{name}</td>{}</tr>\n", td_num(x)));
+            }
+        }
+        h.push_str("</tbody></table>\n");
+    }
+    // The chart beside the page (the run's folder holds it), not inline: the page stays
+    // small and readable as text.
+    let caption = CAPTIONS.iter().find(|(c, _)| *c == "timeline").map_or("", |(_, t)| t);
+    h.push_str(&format!(
+        "<h2>Chart</h2>\n<figure id=\"timeline\">\n<img class=\"chart\" src=\"timeline.svg\" alt=\"demand and workers over time\">\n<figcaption>{}</figcaption>\n</figure>\n",
+        escape(caption)
+    ));
+    h.push_str("<script>\n");
+    h.push_str(SORT_JS);
+    h.push_str("</script>\n</body>\n</html>\n");
+    Ok(h)
+}
+
+/// `compare`'s `report.html`: the policies side by side (the base scenario's own first),
+/// and the three charts.
+pub(crate) fn compare_html(
+    dir: &Path,
+    entries: &[crate::compare::Entry],
+    base: &scaler_formats::scenario::Scenario,
+) -> Result<String, SimError> {
+    let mut h = head("scaler compare report");
+    h.push_str(&format!(
+        "<h1>scaler compare report</h1>\n<p>scaler-sim {} &middot; base scenario <code>{}</code> &middot; trace <code>{}</code> &middot; seed {}</p>\n",
+        env!("CARGO_PKG_VERSION"),
+        escape(&base.path.display().to_string()),
+        escape(&base.trace.path.display().to_string()),
+        base.seed
+    ));
+    h.push_str("<h2>Policies</h2>\n<p>Click a column to sort; <code>(scenario)</code> is the base scenario's own [scaler].</p>\n");
+    h.push_str("<div class=\"scroll\"><table id=\"results\">\n<thead><tr><th>policy</th>");
+    for mname in METRICS {
+        h.push_str(&format!("<th>{mname}</th>"));
+    }
+    h.push_str("</tr></thead>\n<tbody>\n");
+    for e in entries {
+        h.push_str(&format!("<tr><td>{}</td>", escape(&e.name)));
+        for v in e.summary.values() {
+            h.push_str(&td_num(v));
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</tbody></table></div>\n<h2>Charts</h2>\n");
+    for c in ["chart_compare_frontier", "chart_compare_timeline", "chart_compare_cost"] {
+        h.push_str(&figure(dir, c)?);
+    }
+    h.push_str("<script>\n");
+    h.push_str(SORT_JS);
+    h.push_str("</script>\n</body>\n</html>\n");
+    Ok(h)
+}
+
 /// Sorting, plus a self-test (`report.html#selftest`) that a headless browser can read back.
 const SORT_JS: &str = r#"(function () {
   var errors = [];
@@ -313,7 +612,8 @@ const SORT_JS: &str = r#"(function () {
   var origError = console.error;
   console.error = function () { errors.push(Array.prototype.join.call(arguments, ' ')); origError.apply(console, arguments); };
   function cellValue(row, col) {
-    var t = row.cells[col].textContent.trim();
+    var c = row.cells[col];
+    var t = (c.dataset && c.dataset.v !== undefined ? c.dataset.v : c.textContent).trim();
     var n = parseFloat(t);
     return (t !== '' && !isNaN(n) && isFinite(t)) ? n : t;
   }
@@ -338,21 +638,37 @@ const SORT_JS: &str = r#"(function () {
     th.addEventListener('click', function () { sortTable(table, i, !th.classList.contains('asc')); });
   });
   window.scalerSortTable = sortTable;
+  Array.prototype.forEach.call(document.querySelectorAll('button.copy'), function (b) {
+    b.addEventListener('click', function () {
+      var text = document.getElementById(b.getAttribute('data-for')).textContent;
+      if (navigator.clipboard) { navigator.clipboard.writeText(text).then(function () { b.textContent = 'copied'; }, function () {}); }
+    });
+  });
   if (location.hash === '#selftest') {
     var verdict = 'pass';
     try {
       var heads = table.tHead.rows[0].cells, col = -1;
       for (var i = 0; i < heads.length; i++) { if (heads[i].textContent === 'cost') { col = i; } }
-      if (col < 0) { throw new Error('no cost column'); }
-      heads[col].click();
-      var vals = Array.prototype.map.call(table.tBodies[0].rows, function (r) { return cellValue(r, col); })
-        .filter(function (v) { return typeof v === 'number'; });
-      for (var k = 1; k < vals.length; k++) { if (vals[k - 1] > vals[k]) { throw new Error('not ascending after one click'); } }
-      heads[col].click();
-      vals = Array.prototype.map.call(table.tBodies[0].rows, function (r) { return cellValue(r, col); })
-        .filter(function (v) { return typeof v === 'number'; });
-      for (var j = 1; j < vals.length; j++) { if (vals[j - 1] < vals[j]) { throw new Error('not descending after two clicks'); } }
-      if (document.querySelectorAll('figure svg').length < 3) { throw new Error('charts missing'); }
+      // A table with a cost column (a sweep's, compare's) sorts both ways.
+      if (col >= 0) {
+        heads[col].click();
+        var vals = Array.prototype.map.call(table.tBodies[0].rows, function (r) { return cellValue(r, col); })
+          .filter(function (v) { return typeof v === 'number'; });
+        for (var k = 1; k < vals.length; k++) { if (vals[k - 1] > vals[k]) { throw new Error('not ascending after one click'); } }
+        heads[col].click();
+        vals = Array.prototype.map.call(table.tBodies[0].rows, function (r) { return cellValue(r, col); })
+          .filter(function (v) { return typeof v === 'number'; });
+        for (var j = 1; j < vals.length; j++) { if (vals[j - 1] < vals[j]) { throw new Error('not descending after two clicks'); } }
+      }
+      if (document.querySelectorAll('figure svg, figure img').length < 1) { throw new Error('charts missing'); }
+      Array.prototype.forEach.call(document.querySelectorAll('figure'), function (f) {
+        var cap = f.querySelector('figcaption');
+        if (!cap || cap.textContent.indexOf('How to read it') !== 0) { throw new Error('no caption under ' + f.id); }
+      });
+      Array.prototype.forEach.call(document.querySelectorAll('button.copy'), function (b) {
+        var pre = document.getElementById(b.getAttribute('data-for'));
+        if (!pre || pre.textContent.length === 0) { throw new Error('empty block for ' + b.getAttribute('data-for')); }
+      });
     } catch (e) { verdict = 'fail: ' + e.message; }
     document.body.setAttribute('data-selftest', verdict);
   }
@@ -361,7 +677,7 @@ const SORT_JS: &str = r#"(function () {
 "#;
 
 /// A number for people: at most 4 decimals, no trailing zeros (the results table keeps full precision).
-fn readable(v: f64) -> String {
+pub(crate) fn readable(v: f64) -> String {
     let s = format!("{v:.4}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
     if s == "-0" {

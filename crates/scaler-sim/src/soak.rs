@@ -71,7 +71,15 @@ impl Partial {
 /// with `runs`: results are folded as they come (the report keeps the first
 /// [`KEPT_FAILURES`] failures by seed and counts the rest), and the report is the same
 /// whatever the thread count or completion order.
-pub fn soak(sc: &Scenario, runs: u64, first_seed: u64, threads: usize) -> Result<SoakReport, SimError> {
+///
+/// `progress()` is called after each run, from the thread that ran it.
+pub fn soak(
+    sc: &Scenario,
+    runs: u64,
+    first_seed: u64,
+    threads: usize,
+    progress: &(dyn Fn() + Sync),
+) -> Result<SoakReport, SimError> {
     let trace = scaler_formats::trace::load(&sc.trace)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
@@ -105,6 +113,7 @@ pub fn soak(sc: &Scenario, runs: u64, first_seed: u64, threads: usize) -> Result
                     }
                     Err(e) => p.failures.push((seed, e.to_string())),
                 }
+                progress();
                 p
             })
             .fold(Partial::default, Partial::merge)

@@ -11,6 +11,7 @@ mod import_jobs;
 mod import_metrics;
 mod manifest_export;
 mod replay;
+mod report;
 mod run;
 mod seeds;
 mod shard;

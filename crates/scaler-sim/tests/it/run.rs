@@ -388,18 +388,18 @@ fn compare_runs_every_policy_on_one_trace() {
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
     let csv = read(&dir.path().join("c"), "compare.csv");
     let names: Vec<&str> = csv.lines().skip(1).map(|l| l.split(',').next().unwrap()).collect();
-    assert_eq!(names, ["threshold", "hpa", "step", "queue", "predictive"]);
+    assert_eq!(names, ["(scenario)", "threshold", "hpa", "step", "queue", "predictive"]);
     // Every policy ran the same tasks.
     let tasks: Vec<&str> = csv.lines().skip(1).map(|l| l.split(',').nth(1).unwrap()).collect();
     assert!(tasks.windows(2).all(|w| w[0] == w[1]), "{csv}");
     for c in ["chart_compare_frontier", "chart_compare_timeline", "chart_compare_cost"] {
         assert!(dir.path().join("c").join(format!("{c}.png")).exists());
     }
-    // A policy file may hold only [scaler].
+    // A policy file of another workload is refused.
     write(dir.path(), "bad.toml", "[trace]\npath = \"x.csv\"\n[scaler]\n");
     let r = run_in(dir.path(), &["compare", "s.toml", "--policies", "bad.toml", "--out", "d"]);
     assert_eq!(r.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&r.stderr).contains("unknown table or key `trace`"));
+    assert!(String::from_utf8_lossy(&r.stderr).contains("its [trace] differs from the base scenario's"));
 }
 
 #[test]
@@ -469,7 +469,7 @@ fn run_json_is_one_object_with_the_summary_and_the_files() {
     let text = String::from_utf8(r.stdout).unwrap();
     assert_eq!(text.lines().count(), 1, "only the JSON object on standard output: {text}");
     let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(v["files"].as_array().map(Vec::len), Some(5), "data and charts: {v}");
+    assert_eq!(v["files"].as_array().map(Vec::len), Some(6), "data, chart and report: {v}");
     v.as_object_mut().unwrap().remove("files");
     let file: serde_json::Value = serde_json::from_str(&read(&dir.path().join("a"), "summary.json")).unwrap();
     assert_eq!(v, file, "the printed object is summary.json's");
@@ -530,7 +530,7 @@ fn every_shipped_policy_file_runs_in_compare_and_scales() {
     let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
     let ups = header.iter().position(|h| *h == "scale_ups").unwrap();
     let rows: Vec<Vec<&str>> = csv.lines().skip(1).map(|l| l.split(',').collect()).collect();
-    assert_eq!(rows.len(), files.len());
+    assert_eq!(rows.len(), files.len() + 1, "the base scenario's own row, then one per file");
     for row in &rows {
         assert!(row[ups].parse::<f64>().unwrap() > 0.0, "{} never scaled up on the burst: {csv}", row[0]);
     }

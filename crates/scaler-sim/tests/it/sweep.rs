@@ -285,7 +285,7 @@ fn chart_text_renders_with_the_embedded_font() {
         cost: vec![0.0, 1.0, 2.0],
         ups: vec![(1.0, 4.0)],
         downs: vec![],
-        origin_unix_ms: None,
+        ..Default::default()
     };
     scaler_sim::charts::timeline_chart(std::slice::from_ref(&tl), "A TITLE IN DEJAVU SANS", &dir.path().join("with"))
         .unwrap();
