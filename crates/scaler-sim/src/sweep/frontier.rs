@@ -2,7 +2,11 @@
 
 use scaler_formats::results::SettingResult;
 
-use super::objective::{metric, Objective, Op};
+use super::holdout::Holdout;
+use super::objective::{metric, Constraint, Objective, Op};
+use super::present::short;
+use scaler_formats::fmtnum::fmt_num;
+use scaler_model::METRICS;
 
 /// The outcome of a whole sweep.
 #[derive(Clone, Debug)]
@@ -19,6 +23,69 @@ pub struct Outcome {
     pub frontier_p95: Vec<usize>,
     /// Settings on the cost / SLO-violation frontier.
     pub frontier_slo: Vec<usize>,
+    /// What to know before trusting the recommendation ([`binding_warnings`], and a
+    /// recommendation that breaks a constraint on the held-out part).
+    pub warnings: Vec<String>,
+    /// The held-out check (`[sweep] holdout`).
+    pub holdout: Option<Holdout>,
+}
+
+/// The constraint as the objective writes it: `wait_p95_s <= 30`.
+#[must_use]
+pub fn constraint_text(c: &Constraint) -> String {
+    let op = match c.op {
+        Op::Le => "<=",
+        Op::Lt => "<",
+        Op::Ge => ">=",
+        Op::Gt => ">",
+    };
+    format!("{} {op} {}", METRICS[c.metric], fmt_num(c.bound))
+}
+
+/// Whether `v` meets `c`.
+#[must_use]
+pub fn meets(c: &Constraint, v: f64) -> bool {
+    match c.op {
+        Op::Le => v <= c.bound,
+        Op::Lt => v < c.bound,
+        Op::Ge => v >= c.bound,
+        Op::Gt => v > c.bound,
+    }
+}
+
+/// A constraint that does not choose: met by every setting that ran (it binds for no
+/// setting, so the recommendation is simply the best objective, as if it were not there)
+/// or by none (it binds for all: the recommendation is only the closest). One sentence
+/// per such constraint, in the objective's order; none when no setting ran.
+#[must_use]
+pub fn binding_warnings(results: &[SettingResult], objective: &Objective) -> Vec<String> {
+    let ok: Vec<&SettingResult> = results.iter().filter(|r| r.status == "ok").collect();
+    if ok.is_empty() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for c in &objective.constraints {
+        let met = ok.iter().filter(|r| meets(c, r.metrics[c.metric])).count();
+        let (lo, hi) = ok.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), r| {
+            (lo.min(r.metrics[c.metric]), hi.max(r.metrics[c.metric]))
+        });
+        let range = format!("{} ranges from {} to {} over the settings", METRICS[c.metric], short(lo), short(hi));
+        if met == ok.len() {
+            out.push(format!(
+                "the constraint `{}` binds for no setting: all {} settings that ran meet it, so it constrains nothing and the recommendation is simply the best {} ({range}); tighten it to make it choose",
+                constraint_text(c),
+                ok.len(),
+                METRICS[objective.metric]
+            ));
+        } else if met == 0 {
+            out.push(format!(
+                "the constraint `{}` binds for all settings: none of the {} settings that ran meets it, so the recommendation is only the closest ({range}); loosen it or sweep other values",
+                constraint_text(c),
+                ok.len()
+            ));
+        }
+    }
+    out
 }
 
 /// Settings not dominated in (cost, `other`), both minimized, ordered by cost.

@@ -394,6 +394,9 @@ pub fn run_shard_report(
         .build()
         .map_err(|e| SimError::invariant(format!("thread pool: {e}")))?;
     progress(done.len(), total);
+    // With `[sweep] holdout`, the settings see only the trace's tuning part.
+    let tuning = super::holdout::tuning_trace(&doc.path, trace, spec.holdout)?;
+    let trace = &tuning;
     let (tx, rx) = mpsc::channel::<Result<SettingResult, SimError>>();
     let mut first_error = None;
     let mut write_failed = false;

@@ -13,6 +13,7 @@ mod manifest_export;
 mod replay;
 mod run;
 mod sweep;
+mod sweep_trust;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
