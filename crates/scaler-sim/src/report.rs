@@ -189,6 +189,34 @@ fn num_cell(v: f64) -> String {
     scaler_formats::fmtnum::fmt_num(v)
 }
 
+/// The held-out check (`[sweep] holdout`): the recommendation and the baseline on the part
+/// of the trace the tuning did not see.
+fn holdout_html(h: &mut String, rec: &Recommendation, recommended: &scaler_formats::recommendation::Recommended) {
+    let (Some(r), Some(b)) = (&recommended.holdout, &rec.baseline.holdout) else { return };
+    h.push_str(&format!(
+        "<p id=\"holdout\">On the held-out last {} % of the trace ({} s to {} s, {} tasks), which no setting was tuned on:</p>\n",
+        readable(r.share * 100.0),
+        readable(r.from_s),
+        readable(r.to_s),
+        r.tasks
+    ));
+    h.push_str("<table><tr><th>metric</th><th>baseline</th><th>recommended</th></tr>\n");
+    for (name, v) in &r.metrics {
+        h.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+            escape(name),
+            readable(number(&b.metrics, name)),
+            readable(v.as_f64().unwrap_or(0.0))
+        ));
+    }
+    let meets = |m: bool| if m { "yes" } else { "<b>no</b>" };
+    h.push_str(&format!(
+        "<tr><td>meets the constraints</td><td>{}</td><td>{}</td></tr>\n</table>\n",
+        meets(b.meets_constraints),
+        meets(r.meets_constraints)
+    ));
+}
+
 /// The self-contained report: recommendation, charts inline, a sortable results table.
 fn report_html(
     dir: &Path,
@@ -257,8 +285,12 @@ fn report_html(
             ));
         }
         h.push_str("</table>\n");
+        holdout_html(&mut h, rec, recommended);
     } else {
         h.push_str("<p>No setting ran successfully.</p>\n");
+    }
+    for w in &rec.warnings {
+        h.push_str(&format!("<p class=\"warning\"><b>Warning:</b> {}</p>\n", escape(w)));
     }
     h.push_str("</div>\n<h2>Charts</h2>\n");
     let mut charts_list = vec!["chart_timeline", "chart_frontier"];

@@ -145,9 +145,9 @@ pub fn finalize(
                 })
                 .collect();
             outcome.warnings.push(format!(
-                "the recommendation breaks {} on the held-out last {} of the trace: it was tuned to the first part and may not carry over",
+                "the recommendation breaks {} on the held-out last {} of the trace: it was tuned on the first part and does not carry over to the rest",
                 broken.join(" and "),
-                fmt_num(share)
+                present::percent(share)
             ));
         }
         outcome.holdout = Some(h);

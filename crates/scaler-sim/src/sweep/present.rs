@@ -163,12 +163,12 @@ fn ms_s(ms: u64) -> f64 {
     ms as f64 / 1000.0
 }
 
-fn percent(share: f64) -> String {
+pub(crate) fn percent(share: f64) -> String {
     format!("{} %", scaler_formats::fmtnum::fmt_num((share * 1e6).round() / 1e4))
 }
 
 /// A metric's change from `base` to `new`: both values always, with the percent when the
-/// base is not 0 (`+14% (68.28 -> 58.92)`); from 0, `from 0 (0 -> 11.51)`; unchanged, `=`.
+/// base is not 0 (`-14% (68.28 -> 58.92)`); from 0, `from 0 (0 -> 11.51)`; else `unchanged (2.00 -> 2.00)`.
 #[must_use]
 pub fn change_text(base: f64, new: f64) -> String {
     let values = format!("({} -> {})", short(base), short(new));
@@ -176,6 +176,8 @@ pub fn change_text(base: f64, new: f64) -> String {
         return format!("unchanged {values}");
     }
     match change_pct(base, new) {
+        // Under 1 %, one decimal: a small change is not shown as `-0%`.
+        Some(p) if p.abs() < 1.0 => format!("{p:+.1}% {values}"),
         Some(p) => format!("{p:+.0}% {values}"),
         None if base == 0.0 => format!("from 0 {values}"),
         None => format!("changed {values}"),
