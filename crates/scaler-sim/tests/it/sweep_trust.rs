@@ -284,6 +284,38 @@ fn a_recommendation_that_breaks_the_constraint_on_the_held_out_part_is_warned_ab
     let stdout = String::from_utf8_lossy(&r.stdout);
     assert!(stdout.contains(&format!("warning: {w}")), "{stdout}");
     assert!(stdout.contains("BREAKS a constraint"), "{stdout}");
+    // The report shows the held-out check and the warning.
+    let html = std::fs::read_to_string(dir.path().join("o/report.html")).unwrap();
+    assert!(
+        html.contains("<p id=\"holdout\">On the held-out last 25 % of the trace"),
+        "no held-out check in the report"
+    );
+    assert!(
+        html.contains("<tr><td>meets the constraints</td>")
+            && html.contains("<b>Warning:</b> the recommendation breaks")
+    );
+}
+
+#[test]
+fn shards_of_a_sweep_with_a_holdout_merge_into_the_files_of_one_machine() {
+    let objective = "objective = \"minimize cost subject to wait_p95_s <= 60\"\n";
+    let (dir, _) = sweep_dir(&format!("{objective}holdout = 0.4\n{AXES}"), false);
+    let ok = |args: &[&str]| {
+        let r = run_in(dir.path(), args);
+        assert!(r.status.success(), "{args:?}: {}", String::from_utf8_lossy(&r.stderr));
+    };
+    ok(&["sweep", "s.toml", "--out", "one"]);
+    ok(&["sweep", "s.toml", "--out", "s0", "--shard", "0/2"]);
+    ok(&["sweep", "s.toml", "--out", "s1", "--shard", "1/2"]);
+    ok(&["merge", "s0", "s1", "--out", "merged"]);
+    for f in ["results.csv", "recommendation.json", "baseline_timeline.csv", "recommended_timeline.csv"] {
+        assert_eq!(
+            std::fs::read(dir.path().join("one").join(f)).unwrap(),
+            std::fs::read(dir.path().join("merged").join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    assert_eq!(json(dir.path(), "merged")["recommended"]["holdout"]["share"], 0.4);
 }
 
 #[test]
