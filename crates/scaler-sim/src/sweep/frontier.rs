@@ -5,7 +5,6 @@ use scaler_formats::results::SettingResult;
 use super::holdout::Holdout;
 use super::objective::{metric, Constraint, Objective, Op};
 use super::present::short;
-use scaler_formats::fmtnum::fmt_num;
 use scaler_model::METRICS;
 
 /// The outcome of a whole sweep.
@@ -33,24 +32,13 @@ pub struct Outcome {
 /// The constraint as the objective writes it: `wait_p95_s <= 30`.
 #[must_use]
 pub fn constraint_text(c: &Constraint) -> String {
-    let op = match c.op {
-        Op::Le => "<=",
-        Op::Lt => "<",
-        Op::Ge => ">=",
-        Op::Gt => ">",
-    };
-    format!("{} {op} {}", METRICS[c.metric], fmt_num(c.bound))
+    format!("{} {} {}", METRICS[c.metric], c.op.as_str(), c.bound)
 }
 
 /// Whether `v` meets `c`.
 #[must_use]
 pub fn meets(c: &Constraint, v: f64) -> bool {
-    match c.op {
-        Op::Le => v <= c.bound,
-        Op::Lt => v < c.bound,
-        Op::Ge => v >= c.bound,
-        Op::Gt => v > c.bound,
-    }
+    c.op.holds(v, c.bound)
 }
 
 /// A constraint that does not choose: met by every setting that ran (it binds for no

@@ -67,7 +67,7 @@ pub const SWEEP_DATA: &[&str] = &[
 /// Computes the recommendation and the frontiers, runs the baseline and the
 /// recommended setting for their timelines, and writes every data file into the set.
 ///
-/// `trace` is the whole trace. With `[sweep] holdout`, the baseline and the timelines are
+/// `full` is the whole trace. With `[sweep] holdout`, the baseline and the timelines are
 /// run on its tuning part (as the settings were), and the baseline and the recommendation
 /// again on its held-out part ([`holdout`]).
 pub fn finalize(
@@ -182,6 +182,12 @@ fn recommended_files(
         ));
     } else {
         t.push_str(".\n");
+    }
+    if let Some(h) = spec.holdout {
+        t.push_str(&format!(
+            "# With [sweep] holdout = {h}, recommendation.json's figures are those of the trace's first {}\n# (what the settings were tuned on); this file runs the whole trace.\n",
+            present::percent(1.0 - h)
+        ));
     }
     let own = ExportFormat::of_policy(sc.scaler.policy().as_str()).into_iter().find(|f| *f != ExportFormat::Toml);
     let workload = scaler_formats::scenario::workload_of_doc(doc)?;

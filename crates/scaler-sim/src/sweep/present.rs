@@ -185,7 +185,7 @@ pub fn change_text(base: f64, new: f64) -> String {
 }
 
 /// A constraint with the recommendation's value and its slack: `wait_p95_s 4.50 <= 5
-/// (slack 0.50, 10 %)`, or how far a broken one is missed (`broken by 2.2, 44 %`).
+/// (slack 0.5, 10 %)`, or how far a broken one is missed (`broken by 2.20, 44 %`).
 #[must_use]
 pub fn slack_text(c: &super::objective::Constraint, v: f64) -> String {
     let text = constraint_text(c);

@@ -311,6 +311,10 @@ pub fn run_shard_report(
     now: &Inputs,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<ShardRun, SimError> {
+    // With `[sweep] holdout`, the settings see only the trace's tuning part (a cut that
+    // leaves a part without tasks is refused before anything is written).
+    let tuning = super::holdout::tuning_trace(&doc.path, trace, spec.holdout)?;
+    let trace = &tuning;
     let out = &req.out;
     std::fs::create_dir_all(out)
         .map_err(|e| InputError::file(out, format!("cannot create the output folder: {}", io_reason(&e))))?;
@@ -394,9 +398,6 @@ pub fn run_shard_report(
         .build()
         .map_err(|e| SimError::invariant(format!("thread pool: {e}")))?;
     progress(done.len(), total);
-    // With `[sweep] holdout`, the settings see only the trace's tuning part.
-    let tuning = super::holdout::tuning_trace(&doc.path, trace, spec.holdout)?;
-    let trace = &tuning;
     let (tx, rx) = mpsc::channel::<Result<SettingResult, SimError>>();
     let mut first_error = None;
     let mut write_failed = false;

@@ -327,6 +327,7 @@ fn a_holdout_that_leaves_a_part_without_tasks_is_refused() {
     assert_eq!(r.status.code(), Some(2));
     let err = String::from_utf8_lossy(&r.stderr);
     assert!(err.contains("sweep.holdout = 0.5: cutting the trace at 5 s (of 5 s to 5 s) leaves 0 task(s) to tune on and 2 to check on"), "{err}");
+    assert!(!dir.path().join("o/results.partial.csv").exists() && !dir.path().join("o/sweep.json").exists());
 }
 
 /// The shipped default scenario's constraint binds: some setting fails it, the
