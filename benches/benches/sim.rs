@@ -31,6 +31,7 @@ fn engine_one_day(c: &mut Criterion) {
         ephemeral_workers: false,
         spot: None,
         warm_pool: None,
+        warmup: DurationMs::ZERO,
     };
     let mut g = c.benchmark_group("engine");
     g.sample_size(10);

@@ -315,6 +315,7 @@ fn sweep_impl(
         shard: (0, 1),
         threads,
         progress: false,
+        overrides: Default::default(),
     };
     let dir = OutputDir::open(out)?;
     let mut notices: Vec<String> = dir.recovery().notice(out).into_iter().collect();

@@ -43,6 +43,11 @@ pub struct Recommendation {
     /// when they do, or with one seed).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seed_notice: Option<String>,
+    /// What the reader should know before trusting the recommendation: a constraint that
+    /// binds for no setting or for all, a recommendation that breaks a constraint on the
+    /// held-out part (absent when there is none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// The spread of the baseline's and the recommendation's metrics across the seeds: for
@@ -59,6 +64,24 @@ pub struct SeedSpread {
     pub recommended: Option<Named>,
 }
 
+/// A scenario run on the held-out part of the trace (`[sweep] holdout`).
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct HoldoutCheck {
+    /// The share of the trace's time span held out.
+    pub share: f64,
+    /// Where the held-out part starts, s of the trace's time (the tuning used what came before).
+    pub from_s: f64,
+    /// Where the trace ends, s of the trace's time.
+    pub to_s: f64,
+    /// Tasks in the held-out part.
+    pub tasks: u64,
+    /// Cost, the objective's metric and the constraints' metrics, means over the seeds.
+    pub metrics: Named,
+    /// Whether they meet every constraint of the objective.
+    pub meets_constraints: bool,
+}
+
 /// The baseline: the scenario's values of the swept keys, and its metrics.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
@@ -67,6 +90,9 @@ pub struct Baseline {
     pub params: Named,
     /// Metric to its mean over the seeds.
     pub metrics: Named,
+    /// The baseline on the held-out part (with `[sweep] holdout`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub holdout: Option<HoldoutCheck>,
 }
 
 /// The recommended setting.
@@ -81,6 +107,9 @@ pub struct Recommended {
     pub metrics: Named,
     /// Metric to its change against the baseline, percent (`null` when the baseline is 0).
     pub change_pct: Named,
+    /// The recommendation on the held-out part (with `[sweep] holdout`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub holdout: Option<HoldoutCheck>,
 }
 
 /// Metric names paired with values, as a [`Named`] map.

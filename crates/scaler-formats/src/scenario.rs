@@ -32,6 +32,7 @@ pub const CLUSTER_KEYS: &[&str] = &[
     "billing_increment_s",
     "billing_minimum_s",
     "slo_wait_s",
+    "warmup_s",
     "ephemeral_workers",
     "on_demand_base",
     "spot_percent",
@@ -272,6 +273,7 @@ pub fn from_doc(doc: &Doc, overrides: &Overrides) -> Result<Scenario, InputError
         billing_increment: cluster_t.seconds("billing_increment_s", true)?.unwrap_or(DurationMs(1000)),
         billing_minimum: cluster_t.seconds("billing_minimum_s", false)?.unwrap_or(DurationMs::ZERO),
         slo_wait: cluster_t.seconds("slo_wait_s", false)?.unwrap_or(DurationMs(60_000)),
+        warmup: cluster_t.seconds("warmup_s", false)?.unwrap_or(DurationMs::ZERO),
     };
     let faults_t = Tbl::root(
         doc,

@@ -106,6 +106,28 @@ pub struct Engine {
     hopeless_above_ms: u64,
     /// The reason of the last decision (for the stuck message).
     last_reason: Option<Reason>,
+    /// The warm-up's end, ms (0: no warm-up, everything is measured).
+    warmup_ms: u64,
+    /// What the run had accumulated when the warm-up ended (taken at the start of the
+    /// instant at `warmup_ms`, before anything happens then).
+    at_warmup: Option<Mark>,
+    /// The most `current_workers` seen from the warm-up's end (with a warm-up).
+    max_workers_measured: u32,
+}
+
+/// The accumulated totals at the warm-up's end, subtracted from the run's at its end.
+#[derive(Clone, Copy, Debug)]
+struct Mark {
+    /// The bill had every live worker terminated then (as the timeline's cost column).
+    cost: f64,
+    /// Billed worker time so far, the live workers as if terminated then, ms.
+    billed_ms: u128,
+    /// The integral of live workers over `[0, warmup]`, worker-ms.
+    live_ms: u128,
+    /// The integral of `current_workers` over `[0, warmup]`, worker-ms.
+    current_ms: u128,
+    /// The integral of the queue length over `[0, warmup]`, task-ms.
+    queue_ms: u128,
 }
 
 impl Engine {
@@ -136,6 +158,9 @@ impl Engine {
             hopeless_ms: None,
             hopeless_above_ms: hopeless_above_ms(params.faults.crash_rate_per_hour),
             last_reason: None,
+            warmup_ms: params.cluster.warmup.as_ms(),
+            at_warmup: None,
+            max_workers_measured: 0,
             params,
         };
         for id in 0..initial {
@@ -190,6 +215,10 @@ impl Engine {
             }
             if let Some(a) = &next_arrival {
                 next = next.min(a.arrival_ms);
+            }
+            // The warm-up's end is an instant of its own, so that its totals are exact.
+            if self.at_warmup.is_none() && self.warmup_ms > t {
+                next = next.min(self.warmup_ms);
             }
             if next < t {
                 return Err(invariant(format!("time went backwards from {t} ms to {next} ms")).into());
@@ -293,6 +322,9 @@ impl Engine {
         S: TaskSource + ?Sized,
         E: From<S::Error> + From<ModelError>,
     {
+        if t == self.warmup_ms && t > 0 && self.at_warmup.is_none() {
+            self.mark_warmup(t);
+        }
         // 1. provisioning that ends now.
         self.finish_provisioning(t);
         // 2. completions (entries voided by a crash are dropped), then crashes.
@@ -419,7 +451,8 @@ impl Engine {
             while !self.tasks.queue_is_empty() {
                 let Some((w, generation)) = self.pool.take_slot() else { break };
                 let task = self.tasks.pop_queued(t).expect("not empty");
-                if !task.retry {
+                // A task that arrived during the warm-up is not measured.
+                if !task.retry && task.arrival_ms >= self.warmup_ms {
                     self.waits.record(t - task.arrival_ms, slo_ms)?;
                     if task.cold {
                         self.cold_waits.record(t - task.arrival_ms, slo_ms)?;
@@ -525,11 +558,11 @@ impl Engine {
                         let faults = &mut self.faults;
                         self.pool
                             .scale_up(t, d.target_workers.saturating_sub(now_workers), delay, |d| faults.jittered(d));
-                        self.scale_ups += 1;
+                        self.scale_ups += u64::from(t >= self.warmup_ms);
                     }
                     Action::ScaleDown => {
                         self.pool.scale_down(t, now_workers.saturating_sub(d.target_workers));
-                        self.scale_downs += 1;
+                        self.scale_downs += u64::from(t >= self.warmup_ms);
                     }
                     Action::Hold => {}
                 }
@@ -540,6 +573,9 @@ impl Engine {
         let cw = self.pool.current();
         self.current_workers.set(t, u64::from(cw));
         self.max_workers_seen = self.max_workers_seen.max(cw);
+        if t >= self.warmup_ms {
+            self.max_workers_measured = self.max_workers_measured.max(cw);
+        }
         if cw > self.params.scaler.max_workers() {
             return Err(invariant(format!("{cw} workers at {t} ms exceed max_workers")));
         }
@@ -586,9 +622,27 @@ impl Engine {
         cost
     }
 
+    /// Records the totals at the warm-up's end `t` (before anything happens at `t`).
+    fn mark_warmup(&mut self, t: u64) {
+        let billed = self.pool.billed_if_ended(t);
+        self.at_warmup = Some(Mark {
+            cost: self.cost_of(billed, self.pool.warm_ms(t)),
+            billed_ms: billed.0 + billed.1,
+            live_ms: self.pool.live_integral_until(t),
+            current_ms: self.current_workers.until(t).unwrap_or_else(|| self.current_workers.integral()),
+            queue_ms: self.tasks.queue_integral_until(t),
+        });
+        self.max_workers_measured = self.max_workers_measured.max(self.pool.current());
+    }
+
     /// Terminates what is left at `end_time`, checks conservation, and summarises.
     fn finish(mut self) -> Result<Summary, ModelError> {
         let end = self.tasks.last_event_ms;
+        if self.warmup_ms > 0 && self.at_warmup.is_none() {
+            // The run ended within its warm-up: nothing of it is measured.
+            self.mark_warmup(end);
+            self.max_workers_measured = 0;
+        }
         let Some(cw_integral) = self.current_workers.until(end) else {
             return Err(invariant(format!(
                 "end {end} ms before the last worker change {} ms",
@@ -616,6 +670,9 @@ impl Engine {
         }
         let n = self.tasks.arrived;
         let ms = |v: u64| v as f64 / 1000.0;
+        if let Some(mark) = self.at_warmup {
+            return self.measured_summary(end, cw_integral, mark);
+        }
         #[allow(clippy::cast_precision_loss)]
         let summary = Summary {
             tasks: n,
@@ -648,8 +705,66 @@ impl Engine {
             cold_start_wait_p95_s: ms(self.cold_waits.nearest_rank(95, 100)?),
             cold_start_wait_max_s: ms(self.cold_waits.max_ms()),
             faults: self.faults.counts,
+            warmup_s: 0.0,
+            measured_tasks: None,
         };
         Ok(summary)
+    }
+
+    /// The summary of a run with a warm-up: its metrics over `[warmup, end]` (see
+    /// [`Summary`]); `end`, the integral of `current_workers` over `[0, end]`.
+    #[allow(clippy::cast_precision_loss)]
+    fn measured_summary(&mut self, end: u64, cw_integral: u128, mark: Mark) -> Result<Summary, ModelError> {
+        let ms = |v: u64| v as f64 / 1000.0;
+        let mean = |sum: u128, count: u64| if count == 0 { 0.0 } else { sum as f64 / count as f64 / 1000.0 };
+        let (p50, p95, p99) = (
+            ms(self.waits.nearest_rank(50, 100)?),
+            ms(self.waits.nearest_rank(95, 100)?),
+            ms(self.waits.nearest_rank(99, 100)?),
+        );
+        let cold_p95 = ms(self.cold_waits.nearest_rank(95, 100)?);
+        let w = &self.waits;
+        let n = w.count;
+        let span = end.saturating_sub(self.warmup_ms);
+        let over_span = |integral: u128, before: u128| {
+            if span == 0 {
+                0.0
+            } else {
+                integral.saturating_sub(before) as f64 / span as f64
+            }
+        };
+        let billed = self.pool.billed_ms() + self.pool.spot_billed_ms();
+        let cost = self.cost_of((self.pool.billed_ms(), self.pool.spot_billed_ms()), self.pool.warm_ms(end));
+        Ok(Summary {
+            tasks: self.tasks.arrived,
+            wait_mean_s: mean(w.sum_ms(), n),
+            wait_p50_s: p50,
+            wait_p95_s: p95,
+            wait_p99_s: p99,
+            wait_max_s: ms(w.max_ms()),
+            slo_violation_ratio: if n == 0 { 0.0 } else { w.slo_violations as f64 / n as f64 },
+            cost: (cost - mark.cost).max(0.0),
+            worker_seconds: self.pool.lives_ms().saturating_sub(mark.live_ms) as f64 / 1000.0,
+            billed_worker_seconds: billed.saturating_sub(mark.billed_ms) as f64 / 1000.0,
+            scale_ups: self.scale_ups,
+            scale_downs: self.scale_downs,
+            mean_workers: over_span(cw_integral, mark.current_ms),
+            max_workers: self.max_workers_measured,
+            end_time_s: ms(end),
+            ticks: self.ticks,
+            workers_requested: self.pool.requested(),
+            slo_violations: w.slo_violations,
+            mean_queue_length: over_span(self.tasks.queue_integral(), mark.queue_ms),
+            warm_starts: self.pool.warm_starts(),
+            warm_pool_worker_seconds: self.pool.warm_ms(end) as f64 / 1000.0,
+            cold_start_tasks: self.cold_waits.count,
+            cold_start_wait_mean_s: mean(self.cold_waits.sum_ms(), self.cold_waits.count),
+            cold_start_wait_p95_s: cold_p95,
+            cold_start_wait_max_s: ms(self.cold_waits.max_ms()),
+            faults: self.faults.counts,
+            warmup_s: ms(self.warmup_ms),
+            measured_tasks: Some(n),
+        })
     }
 }
 
@@ -738,6 +853,7 @@ mod tests {
             ephemeral_workers: false,
             spot: None,
             warm_pool: None,
+            warmup: DurationMs::ZERO,
         };
         let mut faults = if rng.random_range(0..2) == 0 { Faults::swarm(case) } else { Faults::default() };
         if rng.random_range(0..4) == 0 {
@@ -804,6 +920,7 @@ mod tests {
             ephemeral_workers: false,
             spot: None,
             warm_pool: None,
+            warmup: DurationMs::ZERO,
         };
         // Three tasks every 2 s: one waits at the even tick (up a million), the next tick
         // finds the pool idle (down to one).

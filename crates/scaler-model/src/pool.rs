@@ -75,6 +75,10 @@ pub struct Cluster {
     pub spot: Option<Spot>,
     /// A warm pool of pre-initialised stopped workers (`None`: none).
     pub warm_pool: Option<WarmPool>,
+    /// The warm-up (`warmup_s`): `[0, warmup)` is simulated but not measured. Waits count
+    /// only the tasks that arrive at or after it; cost, worker time, means over time and
+    /// scale counts count from it (see `Summary`). Zero: everything is measured.
+    pub warmup: DurationMs,
 }
 
 /// An AWS-style warm pool: `size` pre-initialised, stopped workers that start in
@@ -784,6 +788,11 @@ impl Pool {
     pub(crate) fn live_integral(&self) -> u128 {
         self.live_workers.integral()
     }
+
+    /// The integral of live workers over `[0, t]`, worker-ms (`t` not before the last change).
+    pub(crate) fn live_integral_until(&self, t: u64) -> u128 {
+        self.live_workers.until(t).unwrap_or_else(|| self.live_workers.integral())
+    }
 }
 
 /// Rewrites the worker ids of a heap's entries with `f`, which returns the new entry and
@@ -1047,6 +1056,7 @@ mod tests {
             ephemeral_workers: false,
             spot: None,
             warm_pool: None,
+            warmup: DurationMs::ZERO,
         };
         let mut p = Pool::new(&cluster);
         p.set_compact_min(1);
@@ -1084,6 +1094,7 @@ mod tests {
             ephemeral_workers: true,
             spot: None,
             warm_pool: None,
+            warmup: DurationMs::ZERO,
         };
         let mut p = Pool::new(&cluster);
         p.scale_up(0, 2, 10, |d| d);
@@ -1122,6 +1133,7 @@ mod tests {
                 notice: DurationMs(120_000),
             }),
             warm_pool: None,
+            warmup: DurationMs::ZERO,
         };
         let mut p = Pool::new(&cluster);
         // Two on demand (the base), then above it on demand rounded up: od, spot, od, spot.
@@ -1162,6 +1174,7 @@ mod tests {
                 price_per_worker_hour: 0.1,
                 reuse_on_scale_in: true,
             }),
+            warmup: DurationMs::ZERO,
         };
         let mut p = Pool::new(&cluster);
         // Three asked at 0: two from the warm pool (ready at 5), one new (ready at 100).

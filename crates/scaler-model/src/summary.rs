@@ -94,6 +94,25 @@ pub struct Summary {
     /// `stale_observations`, `scaling_failures`).
     #[cfg_attr(feature = "serde", serde(flatten))]
     pub faults: FaultCounts,
+    /// The warm-up left out of the metrics, s (`[cluster] warmup_s`; written only when
+    /// not 0). With one, the waits (and SLO violations, cold starts) are those of the
+    /// `measured_tasks` that arrived at or after it; `cost`, `worker_seconds`,
+    /// `billed_worker_seconds`, `mean_workers`, `mean_queue_length`, `scale_ups`,
+    /// `scale_downs` and `max_workers` count from it; `tasks`, `ticks`, `end_time_s`,
+    /// `workers_requested`, the warm pool and the fault counts stay the whole run's.
+    /// (Extension.)
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "is_zero"))]
+    pub warmup_s: f64,
+    /// With a warm-up, the tasks whose waits are measured: those arriving at or after it
+    /// (`None` without one; written only with a warm-up). (Extension.)
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub measured_tasks: Option<u64>,
+}
+
+#[cfg(feature = "serde")]
+#[allow(clippy::trivially_copy_pass_by_ref)]
+fn is_zero(v: &f64) -> bool {
+    *v == 0.0
 }
 
 /// Every summary metric, in the order `summary.json` and `results.csv` write them.

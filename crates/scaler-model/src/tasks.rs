@@ -113,6 +113,11 @@ impl Tasks {
         self.queue_len.integral()
     }
 
+    /// The integral of the queue length over `[0, t]`, task-ms (`t` not before the last change).
+    pub(crate) fn queue_integral_until(&self, t: u64) -> u128 {
+        self.queue_len.until(t).unwrap_or_else(|| self.queue_len.integral())
+    }
+
     /// Entries of the running-task heap, void ones included.
     pub(crate) fn running_entries(&self) -> usize {
         self.running.len()

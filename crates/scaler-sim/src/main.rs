@@ -442,6 +442,10 @@ fn dispatch(cli: Cli) -> Result<u8, SimError> {
         }
         Command::Sweep { scenario, out, resume, shard, threads, json, set, seed, trace } => {
             let mut doc = Doc::read(&scenario)?;
+            // The trace made absolute, so that `merge` (which may run elsewhere) reads the
+            // same file and the scenario's fingerprint names it alike.
+            let trace = trace.map(|t| std::path::absolute(&t).unwrap_or(t));
+            let recorded = sweep::SweepOverrides { set: set.clone(), seed, trace: trace.clone() };
             let overrides = Overrides { set, trace, seed };
             scaler_sim::run::apply_sweep_overrides(&mut doc, &overrides)?;
             let base = scenario::from_doc(&doc, &Overrides { set: Vec::new(), ..overrides })?;
@@ -492,6 +496,7 @@ fn dispatch(cli: Cli) -> Result<u8, SimError> {
                 shard,
                 threads,
                 progress: true,
+                overrides: recorded,
             };
             // Held until the sweep ends: no other command writes this folder meanwhile.
             let dir = open_out(&out)?;
@@ -525,8 +530,11 @@ fn dispatch(cli: Cli) -> Result<u8, SimError> {
         }
         Command::Merge { shards, out, json } => {
             let (manifest, partials) = sweep::gather_shards(&shards)?;
-            let doc = Doc::read(&manifest.scenario)?;
-            let base = scenario::from_doc(&doc, &Overrides::default())?;
+            let mut doc = Doc::read(&manifest.scenario)?;
+            // The shards' own --set, --seed and --trace, as their sweep.json recorded them.
+            let overrides = manifest.overrides.to_overrides();
+            scaler_sim::run::apply_sweep_overrides(&mut doc, &overrides)?;
+            let base = scenario::from_doc(&doc, &Overrides { set: Vec::new(), ..overrides })?;
             let spec = sweep::parse_spec(&doc, &base)?;
             let (trace, now) = sweep::load_trace(&doc, &spec, &base)?;
             sweep::check_manifest_settings(&shards, &manifest, &spec, &now)?;
@@ -632,14 +640,18 @@ fn dispatch(cli: Cli) -> Result<u8, SimError> {
             }
             let out = open_out(&dir)?;
             let files = if dir.join("results.csv").exists() {
-                let doc = std::fs::read_to_string(dir.join("sweep.json"))
+                let manifest = std::fs::read_to_string(dir.join("sweep.json"))
                     .ok()
-                    .and_then(|t| serde_json::from_str::<sweep::Manifest>(&t).ok())
-                    // Read with the scenario reader's size cap (a manifest may name /dev/zero).
-                    .and_then(|m| Doc::read(&m.scenario).ok());
+                    .and_then(|t| serde_json::from_str::<sweep::Manifest>(&t).ok());
+                let overrides = manifest.as_ref().map(|m| m.overrides.to_overrides()).unwrap_or_default();
+                // Read with the scenario reader's size cap (a manifest may name /dev/zero),
+                // with the sweep's own --set, --seed and --trace applied again.
+                let doc = manifest.and_then(|m| Doc::read(&m.scenario).ok()).and_then(|mut d| {
+                    scaler_sim::run::apply_sweep_overrides(&mut d, &overrides).ok().map(|()| d)
+                });
                 let origin = doc
                     .as_ref()
-                    .and_then(|d| scenario::from_doc(d, &Overrides::default()).ok())
+                    .and_then(|d| scenario::from_doc(d, &Overrides { set: Vec::new(), ..overrides.clone() }).ok())
                     .and_then(|sc| scaler_formats::origin::trace_origin(&sc.trace.path).unix_ms());
                 let mut set = out.stage(report::SWEEP_CHARTS)?;
                 report::plot_sweep(&dir, &mut set, doc.as_ref().map(|d| d.text.as_str()), window, origin)?;

@@ -18,6 +18,24 @@ pub struct ResultsTable {
     pub axes: Vec<String>,
     /// `(setting, values, status, metrics)` rows.
     pub rows: Vec<(usize, Vec<String>, String, Vec<f64>)>,
+    /// Each setting's spread columns (a multi-seed sweep's; empty with one seed).
+    pub spread: std::collections::BTreeMap<usize, Vec<f64>>,
+}
+
+impl ResultsTable {
+    /// Whether setting `index` (a row's metrics) meets every constraint of `objective`, each
+    /// checked as the sweep checked it (a `@qNN` constraint on its percentile across the
+    /// seeds, read from the spread columns).
+    #[must_use]
+    pub fn meets(&self, objective: &crate::sweep::Objective, index: usize, metrics: &[f64]) -> bool {
+        let r = crate::sweep::SettingResult {
+            index,
+            status: "ok".into(),
+            metrics: metrics.to_vec(),
+            spread: self.spread.get(&index).cloned().unwrap_or_default(),
+        };
+        objective.holds(&r)
+    }
 }
 
 /// Reads `results.csv` (its header tells the swept keys).
@@ -36,8 +54,9 @@ pub fn read_results_table(path: &Path) -> Result<ResultsTable, InputError> {
             ));
         }
     }
+    let spread = t.rows.iter().map(|r| (r.result.index, r.result.spread.clone())).collect();
     let rows = t.rows.into_iter().map(|r| (r.result.index, r.values, r.result.status, r.result.metrics)).collect();
-    Ok(ResultsTable { axes: t.axes, rows })
+    Ok(ResultsTable { axes: t.axes, rows, spread })
 }
 
 fn m(name: &str) -> usize {
@@ -177,7 +196,7 @@ pub fn plot_sweep(
     let (cost, p95) = (m("cost"), m("wait_p95_s"));
     let ok: Vec<&(usize, Vec<String>, String, Vec<f64>)> = table.rows.iter().filter(|r| r.2 == "ok").collect();
     let points: Vec<(f64, f64)> = ok.iter().map(|r| (r.3[cost], r.3[p95])).collect();
-    let feasible: Vec<bool> = ok.iter().map(|r| objective.feasible(&r.3)).collect();
+    let feasible: Vec<bool> = ok.iter().map(|r| table.meets(&objective, r.0, &r.3)).collect();
     let constraint = objective.constraints.iter().find(|c| c.metric == p95).map(|c| charts::ConstraintLine {
         bound: c.bound,
         label: format!("wait_p95_s {} {}", op_text(c.op), scaler_formats::fmtnum::fmt_num(c.bound)),
@@ -221,7 +240,7 @@ pub fn plot_sweep(
                 let sign = if objective.maximize { -1.0 } else { 1.0 };
                 let mut cells = vec![vec![None::<f64>; xs.len()]; ys.len()];
                 for r in &ok {
-                    let meets = objective.feasible(&r.3);
+                    let meets = table.meets(&objective, r.0, &r.3);
                     if !meets {
                         continue;
                     }
@@ -258,6 +277,34 @@ fn svg_inline(path: &Path) -> Result<String, SimError> {
 
 fn num_cell(v: f64) -> String {
     scaler_formats::fmtnum::fmt_num(v)
+}
+
+/// The held-out check (`[sweep] holdout`): the recommendation and the baseline on the part
+/// of the trace the tuning did not see.
+fn holdout_html(h: &mut String, rec: &Recommendation, recommended: &scaler_formats::recommendation::Recommended) {
+    let (Some(r), Some(b)) = (&recommended.holdout, &rec.baseline.holdout) else { return };
+    h.push_str(&format!(
+        "<p id=\"holdout\">On the held-out last {} % of the trace ({} s to {} s, {} tasks), which no setting was tuned on:</p>\n",
+        readable(r.share * 100.0),
+        readable(r.from_s),
+        readable(r.to_s),
+        r.tasks
+    ));
+    h.push_str("<table><tr><th>metric</th><th>baseline</th><th>recommended</th></tr>\n");
+    for (name, v) in &r.metrics {
+        h.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+            escape(name),
+            readable(number(&b.metrics, name)),
+            readable(v.as_f64().unwrap_or(0.0))
+        ));
+    }
+    let meets = |m: bool| if m { "yes" } else { "<b>no</b>" };
+    h.push_str(&format!(
+        "<tr><td>meets the constraints</td><td>{}</td><td>{}</td></tr>\n</table>\n",
+        meets(b.meets_constraints),
+        meets(r.meets_constraints)
+    ));
 }
 
 /// A swept key with its unit, for an axis: `scaler.cooldown_period (s)`.
@@ -469,8 +516,12 @@ fn report_html(
             ));
         }
         h.push_str("</table>\n");
+        holdout_html(&mut h, rec, recommended);
     } else {
         h.push_str("<p>No setting ran successfully.</p>\n");
+    }
+    for w in &rec.warnings {
+        h.push_str(&format!("<p class=\"warning\"><b>Warning:</b> {}</p>\n", escape(w)));
     }
     h.push_str("</div>\n");
     h.push_str(&recommended_blocks(src)?);
@@ -509,7 +560,7 @@ fn report_html(
             h.push_str("<td></td>");
             h.push_str(&"<td></td>".repeat(METRICS.len()));
         } else {
-            let meets = status == "ok" && objective.feasible(metrics);
+            let meets = status == "ok" && table.meets(objective, *i, metrics);
             h.push_str(if meets { "<td class=\"yes\">yes</td>" } else { "<td class=\"no\">no</td>" });
             for v in metrics {
                 h.push_str(&td_num(*v));

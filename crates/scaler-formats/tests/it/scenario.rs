@@ -125,6 +125,8 @@ fn summary_json_refuses_a_non_finite_number_instead_of_writing_null() {
         cold_start_wait_p95_s: 0.0,
         cold_start_wait_max_s: 0.0,
         faults: scaler_model::FaultCounts::default(),
+        warmup_s: 0.0,
+        measured_tasks: None,
     };
     let ok = scaler_formats::summary::summary_json(&s, &sc).unwrap();
     assert!(ok.contains("\"cost\": 2.5") && !ok.contains("null"), "{ok}");

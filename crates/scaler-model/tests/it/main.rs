@@ -3,3 +3,4 @@
 mod progress;
 mod resample;
 mod sim;
+mod warmup;

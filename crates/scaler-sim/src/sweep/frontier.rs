@@ -2,7 +2,10 @@
 
 use scaler_formats::results::SettingResult;
 
-use super::objective::{metric, Objective, Op};
+use super::holdout::Holdout;
+use super::objective::{metric, Constraint, Objective, Op};
+use super::present::short;
+use scaler_model::METRICS;
 
 /// The outcome of a whole sweep.
 #[derive(Clone, Debug)]
@@ -23,6 +26,62 @@ pub struct Outcome {
     pub frontier_p95: Vec<usize>,
     /// Settings on the cost / SLO-violation frontier.
     pub frontier_slo: Vec<usize>,
+    /// What to know before trusting the recommendation ([`binding_warnings`], and a
+    /// recommendation that breaks a constraint on the held-out part).
+    pub warnings: Vec<String>,
+    /// The held-out check (`[sweep] holdout`).
+    pub holdout: Option<Holdout>,
+}
+
+/// The constraint as the objective writes it: `wait_p95_s <= 30`.
+#[must_use]
+pub fn constraint_text(c: &Constraint) -> String {
+    let at = c.at.map_or_else(String::new, |q| format!("@q{q}"));
+    format!("{}{at} {} {}", METRICS[c.metric], c.op.as_str(), c.bound)
+}
+
+/// Whether `v` meets `c`.
+#[must_use]
+pub fn meets(c: &Constraint, v: f64) -> bool {
+    c.op.holds(v, c.bound)
+}
+
+/// A constraint that does not choose: met by every setting that ran (it binds for no
+/// setting, so the recommendation is simply the best objective, as if it were not there)
+/// or by none (it binds for all: the recommendation is only the closest). One sentence
+/// per such constraint, in the objective's order; none when no setting ran.
+#[must_use]
+pub fn binding_warnings(results: &[SettingResult], objective: &Objective) -> Vec<String> {
+    let ok: Vec<&SettingResult> = results.iter().filter(|r| r.status == "ok").collect();
+    if ok.is_empty() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for c in &objective.constraints {
+        // Each setting's value as the constraint checks it (a `@qNN` constraint: its
+        // percentile across the seeds).
+        let value = |r: &SettingResult| objective.checked_value(c, r);
+        let met = ok.iter().filter(|r| meets(c, value(r))).count();
+        let (lo, hi) =
+            ok.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), r| (lo.min(value(r)), hi.max(value(r))));
+        let name = constraint_text(c).split(' ').next().unwrap_or_default().to_string();
+        let range = format!("{name} ranges from {} to {} over the settings", short(lo), short(hi));
+        if met == ok.len() {
+            out.push(format!(
+                "the constraint `{}` binds for no setting: all {} settings that ran meet it, so it constrains nothing and the recommendation is simply the best {} ({range}); tighten it to make it choose",
+                constraint_text(c),
+                ok.len(),
+                METRICS[objective.metric]
+            ));
+        } else if met == 0 {
+            out.push(format!(
+                "the constraint `{}` binds for all settings: none of the {} settings that ran meets it, so the recommendation is only the closest ({range}); loosen it or sweep other values",
+                constraint_text(c),
+                ok.len()
+            ));
+        }
+    }
+    out
 }
 
 /// Settings not dominated in (cost, `other`), both minimized, ordered by cost.

@@ -26,6 +26,7 @@ use scaler_formats::tomldoc::{Doc, Value};
 use scaler_model::trace::LoadedTrace;
 
 pub mod frontier;
+pub mod holdout;
 pub mod objective;
 pub mod present;
 pub mod runner;
@@ -33,12 +34,12 @@ pub mod shard;
 pub mod spec;
 pub mod spread;
 
-pub use frontier::{change_pct, frontier, recommend, Outcome};
+pub use frontier::{binding_warnings, change_pct, frontier, recommend, Outcome};
 pub use objective::{parse_objective, Constraint, Objective, Op};
-pub use present::{recommendation, recommendation_json, recommendation_text};
+pub use present::{change_text, recommendation, recommendation_json, recommendation_text, slack_text};
 pub use runner::{
     check_manifest_settings, gather_shards, inputs, load_trace, read_results, run_each_seed, run_seeds,
-    run_shard_report, run_summary, timeline_into, Inputs, Manifest, ShardRun, SweepRequest,
+    run_shard_report, run_summary, timeline_into, Inputs, Manifest, ShardRun, SweepOverrides, SweepRequest,
 };
 pub use scaler_formats::results::SettingResult;
 pub use shard::{parse_shard, resolve_shard, Shard};
@@ -68,25 +69,33 @@ pub const SWEEP_DATA: &[&str] = &[
 
 /// Computes the recommendation and the frontiers, runs the baseline and the
 /// recommended setting for their timelines, and writes every data file into the set.
+///
+/// `full` is the whole trace. With `[sweep] holdout`, the baseline and the timelines are
+/// run on its tuning part (as the settings were), and the baseline and the recommendation
+/// again on its held-out part ([`holdout`]).
 pub fn finalize(
     set: &mut OutputSet<'_>,
     doc: &Doc,
     spec: &SweepSpec,
     base: &Scenario,
-    trace: &LoadedTrace,
+    full: &LoadedTrace,
     results: Vec<SettingResult>,
 ) -> Result<Outcome, SimError> {
+    let split = spec.holdout.map(|h| holdout::checked_split(&doc.path, full, h)).transpose()?;
+    let trace = split.as_ref().map_or(full, |s| &s.tuning);
     let baseline_seeds = run_each_seed(base, trace, &spec.seeds)?;
     let (recommended, feasible) = recommend(&results, &spec.objective);
-    let outcome = Outcome {
+    let mut outcome = Outcome {
         baseline: spread::means(&baseline_seeds),
         baseline_spread: spread::values(&spec.objective, &baseline_seeds),
         seed_notice: spread::seed_notice(spec, trace),
         frontier_p95: frontier(&results, metric("wait_p95_s")),
         frontier_slo: frontier(&results, metric("slo_violation_ratio")),
+        warnings: binding_warnings(&results, &spec.objective),
         results,
         recommended,
         feasible,
+        holdout: None,
     };
     // results.csv, sorted by setting.
     let spread_columns = spread::columns(spec);
@@ -117,10 +126,37 @@ pub fn finalize(
     // Timelines of the baseline and the recommendation (first seed), streamed.
     let seed = spec.seeds[0];
     timeline_into(base, trace, seed, set, "baseline_timeline.csv")?;
+    let mut recommended_sc = None;
     if let Some(i) = outcome.recommended {
         let sc = setting_scenario(doc, spec, i)?;
         timeline_into(&sc, trace, seed, set, "recommended_timeline.csv")?;
         recommended_files(set, doc, spec, base, &sc, i)?;
+        recommended_sc = Some(sc);
+    }
+    if let (Some(s), Some(share)) = (&split, spec.holdout) {
+        let h = holdout::check(s, share, base, recommended_sc.as_ref(), &spec.seeds, &spec.objective)?;
+        if let Some(c) = h.recommended.as_ref().filter(|c| !c.meets_constraints) {
+            let broken: Vec<String> = spec
+                .objective
+                .constraints
+                .iter()
+                .filter(|k| !frontier::meets(k, c.metrics[k.metric]))
+                .map(|k| {
+                    format!(
+                        "`{}` ({} = {})",
+                        frontier::constraint_text(k),
+                        scaler_model::METRICS[k.metric],
+                        fmt_num(c.metrics[k.metric])
+                    )
+                })
+                .collect();
+            outcome.warnings.push(format!(
+                "the recommendation breaks {} on the held-out last {} of the trace: it was tuned on the first part and does not carry over to the rest",
+                broken.join(" and "),
+                present::percent(share)
+            ));
+        }
+        outcome.holdout = Some(h);
     }
     // recommendation.json
     let json = recommendation_json(spec, base, &outcome)?;
@@ -154,6 +190,12 @@ fn recommended_files(
         ));
     } else {
         t.push_str(".\n");
+    }
+    if let Some(h) = spec.holdout {
+        t.push_str(&format!(
+            "# With [sweep] holdout = {h}, recommendation.json's figures are those of the trace's first {}\n# (what the settings were tuned on); this file runs the whole trace.\n",
+            present::percent(1.0 - h)
+        ));
     }
     let own = ExportFormat::of_policy(sc.scaler.policy().as_str()).into_iter().find(|f| *f != ExportFormat::Toml);
     let workload = scaler_formats::scenario::workload_of_doc(doc)?;
@@ -191,6 +233,9 @@ fn recommended_files(
         c.billing_minimum,
         c.slo_wait
     ));
+    if c.warmup.as_ms() > 0 {
+        t.push_str(&format!("warmup_s = {}\n", c.warmup));
+    }
     t.push('\n');
     t.push_str(&toml_table(&sc.scaler));
     let f = &sc.faults;

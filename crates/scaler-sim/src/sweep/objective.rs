@@ -23,7 +23,7 @@ pub enum Op {
 }
 
 impl Op {
-    fn holds(self, v: f64, bound: f64) -> bool {
+    pub(crate) fn holds(self, v: f64, bound: f64) -> bool {
         match self {
             Op::Le => v <= bound,
             Op::Lt => v < bound,
@@ -32,7 +32,7 @@ impl Op {
         }
     }
 
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Op::Le => "<=",
             Op::Lt => "<",

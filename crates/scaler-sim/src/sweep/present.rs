@@ -5,7 +5,8 @@ use scaler_formats::recommendation::{self, named_numbers, Baseline, Recommendati
 use scaler_formats::scenario::Scenario;
 use scaler_model::METRICS;
 
-use super::frontier::{change_pct, Outcome};
+use super::frontier::{change_pct, constraint_text, meets, Outcome};
+use super::holdout;
 use super::objective::metric;
 use super::spec::{current_value, SweepSpec};
 
@@ -20,6 +21,10 @@ pub fn recommendation(spec: &SweepSpec, base: &Scenario, o: &Outcome) -> Recomme
             params: spec.axes.iter().zip(spec.cells(i)).map(|(a, v)| (a.key.clone(), v.into())).collect(),
             metrics: numbers(&r.metrics),
             change_pct: named_numbers(METRICS, o.baseline.iter().zip(&r.metrics).map(|(b, n)| change_pct(*b, *n))),
+            holdout: o
+                .holdout
+                .as_ref()
+                .and_then(|h| h.recommended.as_ref().map(|c| holdout::to_file(h, c, &spec.objective))),
         }
     });
     Recommendation {
@@ -32,12 +37,14 @@ pub fn recommendation(spec: &SweepSpec, base: &Scenario, o: &Outcome) -> Recomme
         baseline: Baseline {
             params: spec.axes.iter().map(|a| (a.key.clone(), current_value(base, &a.key).into())).collect(),
             metrics: numbers(&o.baseline),
+            holdout: o.holdout.as_ref().map(|h| holdout::to_file(h, &h.baseline, &spec.objective)),
         },
         frontier_cost_vs_wait_p95: o.frontier_p95.clone(),
         frontier_cost_vs_slo_violations: o.frontier_slo.clone(),
         recommended,
         spread: super::spread::spread_doc(spec, o),
         seed_notice: o.seed_notice.clone(),
+        warnings: o.warnings.clone(),
     }
 }
 
@@ -87,8 +94,20 @@ pub fn recommendation_text(spec: &SweepSpec, base: &Scenario, o: &Outcome) -> St
         o.results.len() - ok,
         spec.seeds
     ));
+    if let Some(h) = o.holdout.as_ref() {
+        t.push_str(&format!(
+            "held out: the last {} of the trace ({} s to {} s, {} tasks); tuned on {} s to {} s\n",
+            percent(h.share),
+            short(ms_s(h.split_ms)),
+            short(ms_s(h.end_ms)),
+            h.tasks,
+            short(ms_s(h.start_ms)),
+            short(ms_s(h.split_ms))
+        ));
+    }
     let Some(i) = o.recommended else {
         t.push_str("no setting ran successfully: nothing to recommend\n");
+        warnings(&mut t, o);
         return t;
     };
     let r = o.results.iter().find(|r| r.index == i).expect("present");
@@ -104,26 +123,99 @@ pub fn recommendation_text(spec: &SweepSpec, base: &Scenario, o: &Outcome) -> St
     let mut parts = Vec::new();
     for (name, label) in [
         ("cost", "cost"),
+        ("wait_mean_s", "mean wait"),
         ("wait_p95_s", "p95 wait"),
         ("wait_p99_s", "p99 wait"),
         ("slo_violation_ratio", "SLO violations"),
     ] {
         let k = metric(name);
-        let (b, n) = (o.baseline[k], r.metrics[k]);
-        let pct = change_pct(b, n).map_or_else(|| "n/a".to_string(), |p| format!("{p:+.0}%"));
-        parts.push(format!("{label} {pct} ({} -> {})", short(b), short(n)));
+        parts.push(format!("{label} {}", change_text(o.baseline[k], r.metrics[k])));
     }
     t.push_str(&format!("  against the baseline: {}\n", parts.join(", ")));
+    for c in &spec.objective.constraints {
+        t.push_str(&format!("  {}\n", slack_text(c, spec.objective.checked_value(c, r))));
+    }
     t.push_str(&super::spread::spread_text(spec, o));
+    if let Some(h) = o.holdout.as_ref() {
+        let shown = holdout::reported_metrics(&spec.objective);
+        let line =
+            |m: &[f64]| shown.iter().map(|&k| format!("{} {}", METRICS[k], short(m[k]))).collect::<Vec<_>>().join(", ");
+        t.push_str("on the held-out part:\n");
+        if let Some(c) = &h.recommended {
+            t.push_str(&format!(
+                "  recommended: {} ({})\n",
+                line(&c.metrics),
+                if c.meets_constraints { "meets the constraints" } else { "BREAKS a constraint" }
+            ));
+        }
+        t.push_str(&format!(
+            "  baseline:    {} ({})\n",
+            line(&h.baseline.metrics),
+            if h.baseline.meets_constraints { "meets the constraints" } else { "breaks a constraint" }
+        ));
+    }
+    warnings(&mut t, o);
     t
 }
 
-fn short(v: f64) -> String {
+fn warnings(t: &mut String, o: &Outcome) {
+    for w in &o.warnings {
+        t.push_str(&format!("warning: {w}\n"));
+    }
+}
+
+#[allow(clippy::cast_precision_loss)]
+fn ms_s(ms: u64) -> f64 {
+    ms as f64 / 1000.0
+}
+
+pub(crate) fn percent(share: f64) -> String {
+    format!("{} %", scaler_formats::fmtnum::fmt_num((share * 1e6).round() / 1e4))
+}
+
+/// A metric's change from `base` to `new`: both values always, with the percent when the
+/// base is not 0 (`-14% (68.28 -> 58.92)`); from 0, `from 0 (0 -> 11.51)`; else `unchanged (2.00 -> 2.00)`.
+#[must_use]
+pub fn change_text(base: f64, new: f64) -> String {
+    let values = format!("({} -> {})", short(base), short(new));
+    if base == new {
+        return format!("unchanged {values}");
+    }
+    match change_pct(base, new) {
+        // Under 1 %, one decimal: a small change is not shown as `-0%`.
+        Some(p) if p.abs() < 1.0 => format!("{p:+.1}% {values}"),
+        Some(p) => format!("{p:+.0}% {values}"),
+        None if base == 0.0 => format!("from 0 {values}"),
+        None => format!("changed {values}"),
+    }
+}
+
+/// A constraint with the recommendation's value and its slack: `wait_p95_s 4.50 <= 5
+/// (slack 0.5, 10 %)`, or how far a broken one is missed (`broken by 2.20, 44 %`).
+#[must_use]
+pub fn slack_text(c: &super::objective::Constraint, v: f64) -> String {
+    let text = constraint_text(c);
+    let (name, rest) = text.split_once(' ').unwrap_or((&text, ""));
+    let gap = (c.bound - v).abs();
+    let rel = if c.bound == 0.0 { String::new() } else { format!(", {:.0} %", gap / c.bound.abs() * 100.0) };
+    let how = if meets(c, v) { "slack" } else { "broken by" };
+    format!("{name} {} {rest} ({how} {}{rel})", short(v), short(gap))
+}
+
+/// A number for the terminal: no decimals from 100, two from 1, else four (trailing
+/// zeros dropped: `0.5`, `0`).
+pub(crate) fn short(v: f64) -> String {
     if v.abs() >= 100.0 {
         format!("{v:.0}")
     } else if v.abs() >= 1.0 {
         format!("{v:.2}")
     } else {
-        format!("{v:.4}")
+        let t = format!("{v:.4}");
+        let t = t.trim_end_matches('0').trim_end_matches('.');
+        if t == "-0" || t.is_empty() {
+            "0".to_string()
+        } else {
+            t.to_string()
+        }
     }
 }

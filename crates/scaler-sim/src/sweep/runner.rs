@@ -202,6 +202,8 @@ pub struct SweepRequest {
     pub threads: usize,
     /// Report progress (through `run_shard_report`'s callback; the caller shows it).
     pub progress: bool,
+    /// The command line's overrides, recorded in `sweep.json` for `merge`.
+    pub overrides: SweepOverrides,
 }
 
 /// Reads finished settings from a results file (partial or final) of this sweep, as
@@ -264,6 +266,39 @@ pub struct Manifest {
     pub settings: usize,
     /// `[index, count]`.
     pub shard: [usize; 2],
+    /// The command line's `--set`, `--seed` and `--trace` (absent when none was given):
+    /// `merge` applies them again, so it reads the scenario the shards swept.
+    #[serde(default, skip_serializing_if = "SweepOverrides::is_empty")]
+    pub overrides: SweepOverrides,
+}
+
+/// A sweep's command-line overrides, as its `sweep.json` records them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct SweepOverrides {
+    /// `--set table.key=value`, in order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub set: Vec<String>,
+    /// `--seed`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// `--trace`, absolute (the merge may run in another folder).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace: Option<PathBuf>,
+}
+
+impl SweepOverrides {
+    /// True when the command line gave none.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.set.is_empty() && self.seed.is_none() && self.trace.is_none()
+    }
+
+    /// As the scenario reader takes them.
+    #[must_use]
+    pub fn to_overrides(&self) -> scaler_formats::scenario::Overrides {
+        scaler_formats::scenario::Overrides { set: self.set.clone(), trace: self.trace.clone(), seed: self.seed }
+    }
 }
 
 /// What [`run_shard_report`] did: every result known for the shard, and what the caller
@@ -310,6 +345,10 @@ pub fn run_shard_report(
     now: &Inputs,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<ShardRun, SimError> {
+    // With `[sweep] holdout`, the settings see only the trace's tuning part (a cut that
+    // leaves a part without tasks is refused before anything is written).
+    let tuning = super::holdout::tuning_trace(&doc.path, trace, spec.holdout)?;
+    let trace = &tuning;
     let out = &req.out;
     std::fs::create_dir_all(out)
         .map_err(|e| InputError::file(out, format!("cannot create the output folder: {}", io_reason(&e))))?;
@@ -321,6 +360,7 @@ pub fn run_shard_report(
         trace_bytes: Some(now.trace_bytes),
         settings: spec.settings(),
         shard: [req.shard.0, req.shard.1],
+        overrides: req.overrides.clone(),
     };
     let manifest_path = out.join("sweep.json");
     let partial = out.join("results.partial.csv");
@@ -534,6 +574,8 @@ pub fn gather_shards(dirs: &[PathBuf]) -> Result<(Manifest, Vec<PathBuf>), Input
                     Some("ran a different version of the scenario (its hash differs)".to_string())
                 } else if f.trace_sha256 != m.trace_sha256 {
                     Some("ran on a different content of the trace (its hash differs)".to_string())
+                } else if f.overrides != m.overrides {
+                    Some("was swept with other --set, --seed or --trace options".to_string())
                 } else {
                     None
                 };

@@ -36,7 +36,17 @@ pub struct SweepSpec {
     pub objective: Objective,
     /// The two axes of the heatmap, if there are two.
     pub heatmap: Option<[usize; 2]>,
+    /// `holdout`: the share of the trace's time span, at its end, that the tuning runs do
+    /// not see and the recommendation is checked on (`None`: no held-out check).
+    pub holdout: Option<f64>,
+    /// `tune_limits`: the limits ([`LIMITS`]) this sweep may vary all the same.
+    pub tune_limits: Vec<String>,
 }
+
+/// Keys that are safety limits, not tuning knobs: a sweep refuses to vary them unless
+/// `[sweep] tune_limits` names them (a limit tuned down to the cheapest value that met the
+/// objective on one trace caps the pool below a peak that trace did not have).
+pub const LIMITS: &[&str] = &["scaler.max_workers"];
 
 impl SweepSpec {
     /// How many settings the product makes.
@@ -106,8 +116,12 @@ pub fn parse_spec(doc: &Doc, base: &Scenario) -> Result<SweepSpec, InputError> {
     let mut seeds = vec![base.seed];
     let mut objective = None;
     let mut heatmap_keys: Option<(Vec<String>, &Node)> = None;
+    let mut holdout = None;
+    let mut tune_limits = Vec::new();
     for (key, kspan, n) in table {
         match key.as_str() {
+            "holdout" => holdout = Some(parse_holdout(doc, n)?),
+            "tune_limits" => tune_limits = parse_tune_limits(doc, n)?,
             "seeds" => {
                 let Value::Array(a) = &n.value else {
                     return Err(doc.error_node(n, "sweep.seeds must be a list of whole numbers"));
@@ -152,7 +166,10 @@ pub fn parse_spec(doc: &Doc, base: &Scenario) -> Result<SweepSpec, InputError> {
                     kspan.start,
                     format!(
                         "unknown key `sweep.{other}`{} (swept keys go under sweep.scaler or sweep.cluster)",
-                        scaler_core::suggest(other, &["seeds", "objective", "heatmap", "scaler", "cluster"])
+                        scaler_core::suggest(
+                            other,
+                            &["seeds", "objective", "heatmap", "holdout", "tune_limits", "scaler", "cluster"]
+                        )
                     ),
                 ))
             }
@@ -177,6 +194,7 @@ pub fn parse_spec(doc: &Doc, base: &Scenario) -> Result<SweepSpec, InputError> {
             ),
         ));
     }
+    refuse_limits(doc, table, &axes, &tune_limits)?;
     // A policy's key must apply to some setting: otherwise it would be swept for nothing.
     let selectable: Vec<String> = match axes.iter().find(|a| a.key == "scaler.policy") {
         Some(a) => a.values.iter().map(|v| v.trim_matches('"').to_string()).collect(),
@@ -216,7 +234,72 @@ pub fn parse_spec(doc: &Doc, base: &Scenario) -> Result<SweepSpec, InputError> {
             (multi.len() >= 2).then(|| [multi[0], multi[1]])
         }
     };
-    Ok(SweepSpec { axes, seeds, objective, heatmap })
+    Ok(SweepSpec { axes, seeds, objective, heatmap, holdout, tune_limits })
+}
+
+/// `holdout`: a share of the trace's span strictly between 0 and 1.
+fn parse_holdout(doc: &Doc, n: &Node) -> Result<f64, InputError> {
+    let rule = "sweep.holdout must be a number between 0 and 1 (exclusive): the share of the trace's time span, at its end, held out of the tuning, e.g. 0.25";
+    let (Value::Float(t) | Value::Integer(t)) = &n.value else {
+        return Err(doc.error_node(n, rule));
+    };
+    match t.replace('_', "").parse::<f64>() {
+        Ok(h) if h > 0.0 && h < 1.0 => Ok(h),
+        _ => Err(doc.error_node(n, format!("sweep.holdout = {t}: {rule}"))),
+    }
+}
+
+/// `tune_limits`: a list of limits ([`LIMITS`]).
+fn parse_tune_limits(doc: &Doc, n: &Node) -> Result<Vec<String>, InputError> {
+    let example = format!("e.g. tune_limits = [\"{}\"]", LIMITS[0]);
+    let Value::Array(a) = &n.value else {
+        return Err(doc.error_node(n, format!("sweep.tune_limits must be a list of limits to sweep, {example}")));
+    };
+    a.iter()
+        .map(|x| match &x.value {
+            Value::String(s) if LIMITS.contains(&s.as_str()) => Ok(s.clone()),
+            Value::String(s) => Err(doc.error_node(
+                x,
+                format!(
+                    "sweep.tune_limits: `{s}` is not a limit (the limits are {}){}",
+                    LIMITS.join(", "),
+                    scaler_core::suggest(s, LIMITS)
+                ),
+            )),
+            _ => Err(doc.error_node(x, format!("sweep.tune_limits must be a list of key names, {example}"))),
+        })
+        .collect()
+}
+
+/// Refuses a swept limit that `tune_limits` does not name, at its key in the file.
+fn refuse_limits(
+    doc: &Doc,
+    table: &[(String, std::ops::Range<usize>, Node)],
+    axes: &[Axis],
+    tune_limits: &[String],
+) -> Result<(), InputError> {
+    let Some(a) = axes.iter().find(|a| LIMITS.contains(&a.key.as_str()) && !tune_limits.contains(&a.key)) else {
+        return Ok(());
+    };
+    // The key's place in the file: `scaler.max_workers = [...]` under [sweep].
+    let mut entries = table;
+    let mut at = None;
+    for part in a.key.split('.') {
+        let Some((_, kspan, n)) = entries.iter().find(|(k, _, _)| k == part) else { break };
+        at = Some(kspan.start);
+        match &n.value {
+            Value::Table(t) => entries = t,
+            _ => break,
+        }
+    }
+    let message = format!(
+        "sweep key `{0}` is a limit, not a tuning knob: the cheapest value that meets the objective on this trace caps the pool below any peak the trace does not have; set it to what the system can afford, or sweep it anyway with tune_limits = [\"{0}\"] in [sweep]",
+        a.key
+    );
+    Err(match at {
+        Some(offset) => doc.error_at(offset, message),
+        None => InputError::file(&doc.path, message),
+    })
 }
 
 fn collect_axes(doc: &Doc, prefix: &str, node: &Node, axes: &mut Vec<Axis>) -> Result<(), InputError> {
@@ -331,6 +414,7 @@ pub fn current_value(sc: &Scenario, key: &str) -> String {
         "cluster.billing_increment_s" => c.billing_increment.to_string(),
         "cluster.billing_minimum_s" => c.billing_minimum.to_string(),
         "cluster.slo_wait_s" => c.slo_wait.to_string(),
+        "cluster.warmup_s" => c.warmup.to_string(),
         _ => {
             // Look the key up in the configuration written back as TOML.
             let k = key.strip_prefix("scaler.").unwrap_or(key);

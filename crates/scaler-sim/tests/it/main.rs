@@ -16,6 +16,7 @@ mod run;
 mod seeds;
 mod shard;
 mod sweep;
+mod sweep_trust;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;

@@ -386,3 +386,40 @@ fn a_sweep_runs_as_a_slurm_array_with_a_dependent_merge() {
     }
     assert_same_files(&d.join("one"), &d.join("sweep/merged"));
 }
+
+#[test]
+fn shards_swept_with_set_seed_and_trace_merge_like_one_machine_with_them() {
+    let dir = setup();
+    let d = dir.path();
+    std::fs::copy(d.join("t.csv"), d.join("other.csv")).unwrap();
+    let opts = ["--set", "cluster.provision_delay_s=40", "--seed", "9", "--trace", "other.csv"];
+    let with = |args: &[&str]| -> Vec<String> { args.iter().chain(&opts).map(|s| (*s).to_string()).collect() };
+    let args = with(&["sweep", "s.toml", "--out", "one"]);
+    let r = run_env(d, &args.iter().map(String::as_str).collect::<Vec<_>>(), &[]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    for i in 0..2 {
+        let shard = format!("{i}/2");
+        let args = with(&["sweep", "s.toml", "--shard", &shard, "--out", "sweep/shard-{shard}"]);
+        let r = run_env(d, &args.iter().map(String::as_str).collect::<Vec<_>>(), &[]);
+        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("sweep/shard-0/sweep.json")).unwrap()).unwrap();
+    assert_eq!(manifest["overrides"]["seed"], 9);
+    assert_eq!(manifest["overrides"]["set"][0], "cluster.provision_delay_s=40");
+    assert!(Path::new(manifest["overrides"]["trace"].as_str().unwrap()).is_absolute());
+    let r = run_env(d, &["merge", "sweep/shard-0", "sweep/shard-1", "--out", "merged"], &[]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    assert_same_files(&d.join("one"), &d.join("merged"));
+    // The overrides changed the sweep: without them the results differ.
+    let r = run_env(d, &["sweep", "s.toml", "--out", "plain"], &[]);
+    assert!(r.status.success());
+    assert_ne!(std::fs::read(d.join("plain/results.csv")).unwrap(), std::fs::read(d.join("merged/results.csv")).unwrap());
+    // A shard swept with other overrides belongs to another sweep.
+    let r = run_env(d, &["sweep", "s.toml", "--shard", "1/2", "--out", "odd", "--seed", "9"], &[]);
+    assert!(r.status.success());
+    let r = run_env(d, &["merge", "sweep/shard-0", "odd", "--out", "never"], &[]);
+    assert_eq!(r.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(err.contains("belongs to another sweep"), "{err}");
+}

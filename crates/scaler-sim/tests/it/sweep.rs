@@ -94,6 +94,8 @@ fn recommendation_json_never_writes_an_infinite_metric_as_null() {
         feasible: true,
         frontier_p95: vec![1],
         frontier_slo: vec![1],
+        warnings: Vec::new(),
+        holdout: None,
     };
     let fine = result(0, 1e-307, 1.0, 0.0).metrics;
     let json = scaler_sim::sweep::recommendation_json(&spec, &base, &outcome(fine.clone(), best.clone())).unwrap();
@@ -589,6 +591,7 @@ fn the_torn_row_notice_is_returned_not_printed() {
         shard: (0, 1),
         threads: 1,
         progress: false,
+        overrides: Default::default(),
     };
     let first = scaler_sim::sweep::run_shard_report(&req, &doc, &spec, &trace, &now, &mut |_, _| {}).unwrap();
     assert!(first.notices.is_empty() && first.results.len() == spec.settings());
