@@ -266,7 +266,7 @@ pub fn sweep_manifest(data: &[u8]) -> Reach {
             shard: (index, count),
             threads: 1,
             progress: false,
-        overrides: Default::default(),
+            overrides: Default::default(),
         };
         let Ok(run) = crate::sweep::run_shard_report(&req, &doc, &spec, &trace, &now, &mut |_, _| {}) else {
             return Reach::Refused;

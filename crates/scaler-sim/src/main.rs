@@ -646,9 +646,9 @@ fn dispatch(cli: Cli) -> Result<u8, SimError> {
                 let overrides = manifest.as_ref().map(|m| m.overrides.to_overrides()).unwrap_or_default();
                 // Read with the scenario reader's size cap (a manifest may name /dev/zero),
                 // with the sweep's own --set, --seed and --trace applied again.
-                let doc = manifest.and_then(|m| Doc::read(&m.scenario).ok()).and_then(|mut d| {
-                    scaler_sim::run::apply_sweep_overrides(&mut d, &overrides).ok().map(|()| d)
-                });
+                let doc = manifest
+                    .and_then(|m| Doc::read(&m.scenario).ok())
+                    .and_then(|mut d| scaler_sim::run::apply_sweep_overrides(&mut d, &overrides).ok().map(|()| d));
                 let origin = doc
                     .as_ref()
                     .and_then(|d| scenario::from_doc(d, &Overrides { set: Vec::new(), ..overrides.clone() }).ok())

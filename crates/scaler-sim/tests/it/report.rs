@@ -198,7 +198,9 @@ fn sweep_takes_set_seed_and_trace_as_run_does() {
     );
     // The report shows them with the scenario.
     let html = read(&dir.path().join("sw"), "report.html");
-    assert!(html.contains("# --set scaler.max_workers=6\n# --seed 9\n# --trace busy.csv\n"), "overrides shown");
+    // (--trace made absolute: a merge elsewhere reads the same file.)
+    assert!(html.contains("# --set scaler.max_workers=6\n# --seed 9\n# --trace /"), "overrides shown");
+    assert!(html.contains("busy.csv\n"), "the trace shown");
     // They are part of the fingerprint: a resume with another --set is refused, naming the scenario.
     let mut other = sweep.clone();
     other[5] = "scaler.max_workers=7";
