@@ -12,29 +12,7 @@ tasks=${1:-8}
 work=${2:-/tmp/scaler-slurm-sweep}
 sinfo -h -o '%T' | grep -Eq 'idle|mixed|allocated' || { echo "no Slurm cluster answers: run scripts/slurm-cluster start and export SLURM_CONF" >&2; exit 2; }
 mkdir -p "$work"
-cargo build --release -q -p scaler-sim
-bin=$(pwd)/target/release/scaler-sim
-trace="$work/week.csv"
-[ -f "$trace" ] || "$bin" gen poisson:rate=2 diurnal:ratio=4 weekly:weekend=0.5 --span-s 604800 \
-    --duration exponential:mean=20 --seed 1 -o "$trace"
-cat > "$work/week.toml" <<TOML
-[trace]
-path = "$trace"
-[cluster]
-initial_workers = 20
-provision_delay_s = 60
-billing_minimum_s = 60
-slo_wait_s = 30
-[scaler]
-min_workers = 5
-max_workers = 150
-evaluation_interval = 60
-[sweep]
-objective = "minimize cost subject to wait_p95_s <= 30"
-scaler.scale_up_threshold = [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95]
-scaler.cooldown_period = [30, 60, 90, 120, 180, 240, 300, 420, 540, 600]
-scaler.scale_down_threshold = [0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45]
-TOML
+. benches/scripts/week_sweep_setup.sh
 cpus=$(nproc)
 secs() { date +%s.%N; }
 calc() { awk "BEGIN { printf \"%.2f\", $1 }"; }

@@ -96,6 +96,57 @@ pub fn shared_conformance(policy: &str, system: &str) -> Option<String> {
     Some(text)
 }
 
+/// The page `page` as headless Chromium (`SCALER_CHROMIUM`) leaves it after its scripts ran
+/// with `#selftest`, and what Chromium logged; `None`, with a notice naming `what`, when the
+/// variable is not set (`.ci/run` installs Debian's chromium and sets it).
+pub fn browser(page: &Path, what: &str) -> Option<(String, String)> {
+    let Some(chromium) = std::env::var_os("SCALER_CHROMIUM") else {
+        skip_notice(what, "SCALER_CHROMIUM");
+        return None;
+    };
+    let profile = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(&chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--virtual-time-budget=5000",
+            "--enable-logging=stderr",
+            "--v=0",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg("--dump-dom")
+        .arg(format!("file://{}#selftest", page.canonicalize().unwrap().display()))
+        .output()
+        .expect("run chromium");
+    Some((String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned()))
+}
+
+/// A task trace of bursts and lulls: `tasks` arrivals, alternating every `burst` tasks
+/// between gaps of `gaps_ms[0]` and `gaps_ms[1]`, durations of 2 to 26 s drawn by an LCG from
+/// `seed`; arrivals in ms (`12.345`) or, with `whole_seconds`, truncated to the second.
+pub fn bursty_trace(seed: u64, tasks: u64, burst: u64, gaps_ms: [u64; 2], whole_seconds: bool) -> String {
+    let mut t = String::from("arrival_s,duration_s\n");
+    let mut x = seed;
+    let mut at = 0u64;
+    for i in 0..tasks {
+        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        at += gaps_ms[usize::from(!(i / burst).is_multiple_of(2))];
+        let d = 2 + (x >> 40) % 25;
+        if whole_seconds {
+            t.push_str(&format!("{},{d}\n", at / 1000));
+        } else {
+            t.push_str(&format!("{}.{:03},{d}\n", at / 1000, at % 1000));
+        }
+    }
+    t
+}
+
 /// Compares `actual` with the golden file `path`, or rewrites it when `UPDATE_GOLDEN=1`.
 pub fn golden(path: &Path, actual: &str) -> Result<(), String> {
     if std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1") {

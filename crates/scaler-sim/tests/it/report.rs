@@ -535,32 +535,9 @@ fn run_and_compare_write_a_report_too() {
     assert_eq!(html.matches("<figcaption>How to read it: ").count(), 3);
 }
 
-/// The page as headless Chromium leaves it after its scripts ran (`#selftest`), or `None`
-/// with a notice when `SCALER_CHROMIUM` is not set.
+/// The page as headless Chromium leaves it after its scripts ran (`#selftest`).
 fn browser_dom(page: &Path) -> Option<String> {
-    let Some(chromium) = std::env::var_os("SCALER_CHROMIUM") else {
-        crate::skip_notice("the headless-browser test of the reports (.ci/run sets it)", "SCALER_CHROMIUM");
-        return None;
-    };
-    let profile = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new(&chromium)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--virtual-time-budget=5000",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .arg("--dump-dom")
-        .arg(format!("file://{}#selftest", page.canonicalize().unwrap().display()))
-        .output()
-        .expect("run chromium");
-    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+    crate::browser(page, "the headless-browser test of the reports (.ci/run sets it)").map(|(dom, _)| dom)
 }
 
 #[test]

@@ -29,15 +29,7 @@ fn at(name: &str) -> usize {
 
 /// Bursts and lulls, arrivals recorded to the second.
 fn trace() -> String {
-    let mut t = String::from("arrival_s,duration_s\n");
-    let mut x: u64 = 5;
-    let mut ms = 0u64;
-    for i in 0..900u64 {
-        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        ms += if (i / 150) % 2 == 0 { 2500 } else { 500 };
-        t.push_str(&format!("{},{}\n", ms / 1000, 2 + (x >> 40) % 25));
-    }
-    t
+    crate::bursty_trace(5, 900, 150, [2500, 500], true)
 }
 
 fn scenario(trace_keys: &str, sweep: &str) -> String {

@@ -100,14 +100,7 @@ scaler.scale_up_threshold = [0.6, 0.8]\nscaler.cooldown_period = [30, 120]\nscal
 fn setup() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("s.toml"), SCENARIO).unwrap();
-    let mut t = String::from("arrival_s,duration_s\n");
-    let mut x: u64 = 11;
-    let mut at = 0u64;
-    for i in 0..1500u64 {
-        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        at += if (i / 250) % 2 == 0 { 3000 } else { 600 };
-        t.push_str(&format!("{}.{:03},{}\n", at / 1000, at % 1000, 2 + (x >> 40) % 25));
-    }
+    let t = crate::bursty_trace(11, 1500, 250, [3000, 600], false);
     std::fs::write(dir.path().join("t.csv"), t).unwrap();
     dir
 }

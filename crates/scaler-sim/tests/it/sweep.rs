@@ -113,15 +113,7 @@ const SCENARIO: &str = "[trace]\npath = \"t.csv\"\n\
 scaler.scale_up_threshold = [0.6, 0.8]\nscaler.cooldown_period = [30, 120]\nscaler.scale_down_threshold = [0.2, 0.7]\n";
 
 fn trace() -> String {
-    let mut t = String::from("arrival_s,duration_s\n");
-    let mut x: u64 = 11;
-    let mut at = 0u64;
-    for i in 0..1500u64 {
-        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        at += if (i / 250) % 2 == 0 { 3000 } else { 600 };
-        t.push_str(&format!("{}.{:03},{}\n", at / 1000, at % 1000, 2 + (x >> 40) % 25));
-    }
-    t
+    crate::bursty_trace(11, 1500, 250, [3000, 600], false)
 }
 
 fn setup() -> tempfile::TempDir {
@@ -302,38 +294,17 @@ fn chart_text_renders_with_the_embedded_font() {
 
 #[test]
 fn report_in_a_real_browser() {
-    let Some(chromium) = std::env::var_os("SCALER_CHROMIUM") else {
-        crate::skip_notice(
+    if std::env::var_os("SCALER_CHROMIUM").is_none() {
+        crate::browser(
+            Path::new("."),
             "the headless-browser test of report.html (.ci/run installs chromium and sets it)",
-            "SCALER_CHROMIUM",
         );
         return;
-    };
+    }
     let dir = setup();
     assert!(run_in(dir.path(), &["sweep", "s.toml", "--out", "a"]).status.success());
-    let report = dir.path().join("a/report.html").canonicalize().unwrap();
-    let profile = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new(&chromium)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--virtual-time-budget=5000",
-            "--enable-logging=stderr",
-            "--v=0",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .arg("--dump-dom")
-        .arg(format!("file://{}#selftest", report.display()))
-        .output()
-        .expect("run chromium");
-    let dom = String::from_utf8_lossy(&out.stdout);
-    let log = String::from_utf8_lossy(&out.stderr);
+    let (dom, log) = crate::browser(&dir.path().join("a/report.html"), "").expect("SCALER_CHROMIUM is set");
+
     assert!(dom.contains("data-selftest=\"pass\""), "sorting self-test did not pass: {}", &dom[..dom.len().min(400)]);
     assert!(
         dom.contains("data-errors=\"0\""),
