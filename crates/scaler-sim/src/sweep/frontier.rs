@@ -19,6 +19,8 @@ pub struct Outcome {
     pub frontier_p95: Vec<usize>,
     /// Settings on the cost / SLO-violation frontier.
     pub frontier_slo: Vec<usize>,
+    /// What the adaptive search ran (`None`: the grid).
+    pub search: Option<super::adaptive::SearchReport>,
 }
 
 /// Settings not dominated in (cost, `other`), both minimized, ordered by cost.

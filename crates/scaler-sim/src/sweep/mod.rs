@@ -25,12 +25,14 @@ use scaler_formats::scenario::Scenario;
 use scaler_formats::tomldoc::{Doc, Value};
 use scaler_model::trace::LoadedTrace;
 
+pub mod adaptive;
 pub mod frontier;
 pub mod objective;
 pub mod present;
 pub mod runner;
 pub mod spec;
 
+pub use adaptive::{run_adaptive, AdaptiveRun, SearchReport};
 pub use frontier::{change_pct, frontier, recommend, Outcome};
 pub use objective::{parse_objective, Constraint, Objective, Op};
 pub use present::{recommendation, recommendation_json, recommendation_text};
@@ -39,7 +41,7 @@ pub use runner::{
     run_summary, timeline_into, Inputs, Manifest, ShardRun, SweepRequest,
 };
 pub use scaler_formats::results::SettingResult;
-pub use spec::{current_value, parse_spec, setting_scenario, Axis, SweepSpec};
+pub use spec::{current_value, parse_spec, setting_scenario, Axis, Range, Search, SweepSpec};
 
 use objective::metric;
 
@@ -73,6 +75,20 @@ pub fn finalize(
     trace: &LoadedTrace,
     results: Vec<SettingResult>,
 ) -> Result<Outcome, SimError> {
+    finalize_search(set, doc, spec, base, trace, results, None)
+}
+
+/// [`finalize`] for a search: the adaptive search's report goes into `recommendation.json`
+/// (`None`: the grid, whose files are exactly [`finalize`]'s).
+pub fn finalize_search(
+    set: &mut OutputSet<'_>,
+    doc: &Doc,
+    spec: &SweepSpec,
+    base: &Scenario,
+    trace: &LoadedTrace,
+    results: Vec<SettingResult>,
+    search: Option<SearchReport>,
+) -> Result<Outcome, SimError> {
     let baseline = run_seeds(base, trace, &spec.seeds)?;
     let (recommended, feasible) = recommend(&results, &spec.objective);
     let outcome = Outcome {
@@ -82,6 +98,7 @@ pub fn finalize(
         baseline,
         recommended,
         feasible,
+        search,
     };
     // results.csv, sorted by setting.
     let mut text = results::header(&spec.keys()) + "\n";

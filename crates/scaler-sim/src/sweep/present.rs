@@ -36,6 +36,19 @@ pub fn recommendation(spec: &SweepSpec, base: &Scenario, o: &Outcome) -> Recomme
         frontier_cost_vs_wait_p95: o.frontier_p95.clone(),
         frontier_cost_vs_slo_violations: o.frontier_slo.clone(),
         recommended,
+        search: o.search.as_ref().map(|_| "adaptive".to_string()),
+        search_rungs: o.search.as_ref().map(|s| {
+            s.rungs
+                .iter()
+                .map(|r| recommendation::SearchRung {
+                    trace_fraction: if r.fraction_den == 1 { "1".into() } else { format!("1/{}", r.fraction_den) },
+                    #[allow(clippy::cast_precision_loss)] // milliseconds of a trace, below 2^53
+                    trace_until_s: r.until_ms.map(|ms| ms as f64 / 1000.0),
+                    settings: r.settings,
+                    kept: r.kept,
+                })
+                .collect()
+        }),
     }
 }
 
@@ -82,6 +95,24 @@ pub fn recommendation_text(spec: &SweepSpec, base: &Scenario, o: &Outcome) -> St
         o.results.len() - ok,
         spec.seeds
     ));
+    if let Some(s) = &o.search {
+        let rungs: Vec<String> = s
+            .rungs
+            .iter()
+            .map(|r| {
+                let share =
+                    if r.fraction_den == 1 { "the whole trace".into() } else { format!("1/{} of it", r.fraction_den) };
+                format!("{} on {share}", r.settings)
+            })
+            .collect();
+        t.push_str(&format!(
+            "search: adaptive, {} candidates ({} invalid): {} (the work of {:.1} whole-trace runs per seed)\n",
+            s.candidates,
+            s.invalid,
+            rungs.join(", "),
+            s.whole_trace_runs()
+        ));
+    }
     let Some(i) = o.recommended else {
         t.push_str("no setting ran successfully: nothing to recommend\n");
         return t;

@@ -311,6 +311,13 @@ pub fn run_shard_report(
     now: &Inputs,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<ShardRun, SimError> {
+    if spec.search != super::spec::Search::Grid {
+        return Err(InputError::file(
+            &req.scenario,
+            "sweep.search = \"adaptive\": the adaptive search runs through sweep::run_adaptive, not the grid's runner",
+        )
+        .into());
+    }
     let out = &req.out;
     std::fs::create_dir_all(out)
         .map_err(|e| InputError::file(out, format!("cannot create the output folder: {}", io_reason(&e))))?;
