@@ -271,5 +271,18 @@ fn bad_adaptive_sweeps_are_refused_before_any_work() {
         stderr(&r).contains("the adaptive search (sweep.search = \"adaptive\") cannot be sharded"),
         "{}",
         stderr(&r)
-    );
+    ); // --resume runs it again from the start, and says so; the files are those of a fresh run.
+    let r = run_in(dir.path(), &["sweep", "s.toml", "--out", "o"]);
+    assert!(r.status.success(), "{}", stderr(&r));
+    let first = read(&dir.path().join("o"), "results.csv");
+    let r = run_in(dir.path(), &["sweep", "s.toml", "--out", "o", "--resume"]);
+    assert!(r.status.success(), "{}", stderr(&r));
+    let e = stderr(&r);
+    assert!(e.contains("notice: the adaptive search does not resume: it runs again from the start"), "{e}");
+    assert_eq!(read(&dir.path().join("o"), "results.csv"), first);
+    // merge refuses it: there is nothing to merge.
+    let r = run_in(dir.path(), &["merge", "o", "--out", "m"]);
+    assert_eq!(r.status.code(), Some(2), "{}", stderr(&r));
+    let e = stderr(&r);
+    assert!(e.contains("an adaptive search runs on one machine and is never sharded"), "{e}");
 }
