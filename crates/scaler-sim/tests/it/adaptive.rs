@@ -286,3 +286,30 @@ fn bad_adaptive_sweeps_are_refused_before_any_work() {
     let e = stderr(&r);
     assert!(e.contains("an adaptive search runs on one machine and is never sharded"), "{e}");
 }
+
+/// A range's values are exact decimals of its lattice (no `0.30000000000000004`).
+#[test]
+fn range_values_are_exact_decimals() {
+    use scaler_sim::sweep::adaptive::{range_points, range_text};
+    use scaler_sim::sweep::Range;
+    let r = |min: i64, max: i64, step: i64, integer: bool| Range {
+        min_units: min,
+        max_units: max,
+        step_units: step,
+        integer,
+    };
+    let e9 = 1_000_000_000;
+    for (range, k, text, points) in [
+        (r(e9 / 10, e9, e9 / 10, false), 2, "0.3", 10),
+        (r(e9 / 10, e9, e9 / 10, false), 9, "1.0", 10),
+        (r(e9 / 2, 95 * e9 / 100, e9 / 10_000, false), 1535, "0.6535", 4501),
+        (r(0, 1200 * e9, e9, true), 37, "37", 1201),
+        (r(-e9, e9, e9 / 4, false), 2, "-0.5", 9),
+        (r(1, 3, 1, false), 2, "0.000000003", 3),
+        // A step that does not divide the span: the lattice stops below max.
+        (r(0, e9, 3 * e9 / 10, false), 3, "0.9", 4),
+    ] {
+        assert_eq!(range_text(&range, k), text, "{range:?} step {k}");
+        assert_eq!(range_points(&range), points, "{range:?}");
+    }
+}
