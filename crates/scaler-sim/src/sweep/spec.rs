@@ -348,8 +348,8 @@ fn collect_axes(doc: &Doc, prefix: &str, node: &Node, axes: &mut Vec<Axis>) -> R
             CLUSTER_KEYS.contains(&k.as_str())
         };
         match &n.value {
-            Value::Table(t) if known && is_range(t) => {
-                let range = parse_range(doc, &key, n, t)?;
+            Value::Table(t) if known && super::adaptive::is_range(t) => {
+                let range = super::adaptive::parse_range(doc, &key, n, t)?;
                 axes.push(Axis { key, values: Vec::new(), cells: Vec::new(), range: Some(range) });
             }
             Value::Table(_) if known && key.starts_with("scaler.") => collect_axes(doc, &key, n, axes)?,
@@ -387,69 +387,6 @@ fn collect_axes(doc: &Doc, prefix: &str, node: &Node, axes: &mut Vec<Axis>) -> R
         }
     }
     Ok(())
-}
-
-/// A table with `min` and `max` and nothing but `min`, `max`, `step` and `integer` is a
-/// continuous range (any other table is a policy's or a step's table of swept keys).
-fn is_range(t: &[(String, std::ops::Range<usize>, Node)]) -> bool {
-    let has = |k: &str| t.iter().any(|(n, _, _)| n == k);
-    has("min") && has("max") && t.iter().all(|(n, _, _)| ["min", "max", "step", "integer"].contains(&n.as_str()))
-}
-
-/// Reads `{ min = A, max = B [, step = S] [, integer = true] }`, exactly (9 decimals).
-fn parse_range(
-    doc: &Doc,
-    key: &str,
-    node: &Node,
-    t: &[(String, std::ops::Range<usize>, Node)],
-) -> Result<Range, InputError> {
-    let get = |k: &str| t.iter().find(|(n, _, _)| n == k).map(|(_, _, v)| v);
-    let integer = match get("integer") {
-        None => false,
-        Some(Node { value: Value::Bool(b), .. }) => *b,
-        Some(v) => return Err(doc.error_node(v, format!("sweep.{key}.integer must be true or false"))),
-    };
-    let number = |k: &str| -> Result<Option<i64>, InputError> {
-        let Some(v) = get(k) else { return Ok(None) };
-        let text = match &v.value {
-            Value::Integer(t) => t,
-            Value::Float(t) if !integer => t,
-            Value::Float(_) => {
-                return Err(doc.error_node(v, format!("sweep.{key}.{k} must be a whole number (integer = true)")))
-            }
-            _ => return Err(doc.error_node(v, format!("sweep.{key}.{k} must be a number"))),
-        };
-        let d = scaler_core::Decimal::parse(text)
-            .map_err(|e| doc.error_node(v, format!("sweep.{key}.{k} = {text}: {e}")))?;
-        d.to_scaled_i64(9).map(Some).map_err(|e| doc.error_node(v, format!("sweep.{key}.{k} = {text}: {e}")))
-    };
-    let min_units = number("min")?.expect("a range has min");
-    let max_units = number("max")?.expect("a range has max");
-    if max_units < min_units {
-        return Err(doc.error_node(node, format!("sweep.{key}: max must not be below min")));
-    }
-    let step_units = match number("step")? {
-        Some(s) if s <= 0 => {
-            return Err(doc.error_node(get("step").expect("read"), format!("sweep.{key}.step must be above 0")))
-        }
-        Some(s) if integer && s % 1_000_000_000 != 0 => {
-            return Err(doc.error_node(
-                get("step").expect("read"),
-                format!("sweep.{key}.step must be a whole number (integer = true)"),
-            ))
-        }
-        Some(s) => s,
-        None if integer => 1_000_000_000,
-        // The finest power of ten at most a thousandth of the span (a nanounit at least).
-        None => {
-            let mut s: i64 = 1;
-            while s.saturating_mul(10).saturating_mul(1000) <= max_units - min_units {
-                s *= 10;
-            }
-            s
-        }
-    };
-    Ok(Range { min_units, max_units, step_units, integer })
 }
 
 /// The policy whose table a swept key belongs to (`scaler.hpa.tolerance` → `hpa`).
