@@ -48,6 +48,12 @@ pub struct Recommendation {
     /// held-out part (absent when there is none).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// `"adaptive"` for the adaptive search (absent for the grid, whose file is unchanged).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub search: Option<String>,
+    /// The adaptive search's rungs: how many settings ran on which share of the trace.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub search_rungs: Option<Vec<SearchRung>>,
 }
 
 /// The spread of the baseline's and the recommendation's metrics across the seeds: for
@@ -80,6 +86,20 @@ pub struct HoldoutCheck {
     pub metrics: Named,
     /// Whether they meet every constraint of the objective.
     pub meets_constraints: bool,
+}
+
+/// One rung of the adaptive search.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct SearchRung {
+    /// The share of the trace's time span run, as a fraction (`"1/27"`, `"1"`).
+    pub trace_fraction: String,
+    /// Arrivals before this time (seconds) were run; `null` on the whole trace.
+    pub trace_until_s: Option<f64>,
+    /// Settings run on this rung.
+    pub settings: usize,
+    /// Settings kept for the next rung (on the last, the rows of results.csv that ran).
+    pub kept: usize,
 }
 
 /// The baseline: the scenario's values of the swept keys, and its metrics.

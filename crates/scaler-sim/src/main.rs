@@ -483,8 +483,21 @@ fn dispatch(cli: Cli) -> Result<u8, SimError> {
                 say(format!("shard {}/{} from the {from}", shard.0, shard.1));
             }
             say(format!(
-                "sweeping {} settings x {} seed(s) of {} into {}",
-                spec.settings(),
+                "sweeping {} x {} seed(s) of {} into {}",
+                match spec.search {
+                    sweep::Search::Grid => format!("{} settings", spec.settings()),
+                    sweep::Search::Adaptive { candidates, .. } => format!(
+                        "adaptively {} settings",
+                        candidates.map_or_else(
+                            || if spec.axes.iter().any(|a| a.range.is_some()) {
+                                "100 drawn".into()
+                            } else {
+                                format!("the {}", spec.settings())
+                            },
+                            |n| format!("{n} drawn")
+                        )
+                    ),
+                },
                 spec.seeds.len(),
                 scenario.display(),
                 out.display()
@@ -498,9 +511,33 @@ fn dispatch(cli: Cli) -> Result<u8, SimError> {
                 progress: true,
                 overrides: recorded,
             };
+            if spec.search != sweep::Search::Grid {
+                if shard.1 > 1 {
+                    return Err(InputError::file(
+                        Path::new(&format!("--shard {}/{}", shard.0, shard.1)),
+                        "the adaptive search (sweep.search = \"adaptive\") cannot be sharded: each rung picks from the last one's results; run it on one machine, or shard the grid",
+                    )
+                    .into());
+                }
+                if resume {
+                    eprintln!("notice: the adaptive search does not resume: it runs again from the start");
+                }
+            }
             // Held until the sweep ends: no other command writes this folder meanwhile.
             let dir = open_out(&out)?;
             let (trace, now) = sweep::load_trace(&doc, &spec, &base)?;
+            if spec.search != sweep::Search::Grid {
+                let mut bar: Option<Progress> = None;
+                let run = sweep::run_adaptive(&req, &doc, &spec, &trace, &now, &mut |done, total| match &mut bar {
+                    None => bar = Some(Progress::new(req.progress, total, done, "runs")),
+                    Some(b) => b.tick(),
+                });
+                if let Some(b) = &bar {
+                    b.finish();
+                }
+                let run = run?;
+                return finish_sweep(&dir, &doc, &run.spec, &base, &trace, (run.results, Some(run.report)), json);
+            }
             let mut bar: Option<Progress> = None;
             let run = sweep::run_shard_report(&req, &doc, &spec, &trace, &now, &mut |done, total| match &mut bar {
                 None => bar = Some(Progress::new(req.progress, total, done, "settings")),
@@ -526,7 +563,7 @@ fn dispatch(cli: Cli) -> Result<u8, SimError> {
                 println!("when every shard is done: scaler-sim merge SHARD_DIR... --out DIR");
                 return Ok(exit::OK);
             }
-            finish_sweep(&dir, &doc, &spec, &base, &trace, results, json)
+            finish_sweep(&dir, &doc, &spec, &base, &trace, (results, None), json)
         }
         Command::Merge { shards, out, json } => {
             let (manifest, partials) = sweep::gather_shards(&shards)?;
@@ -536,6 +573,13 @@ fn dispatch(cli: Cli) -> Result<u8, SimError> {
             scaler_sim::run::apply_sweep_overrides(&mut doc, &overrides)?;
             let base = scenario::from_doc(&doc, &Overrides { set: Vec::new(), ..overrides })?;
             let spec = sweep::parse_spec(&doc, &base)?;
+            if spec.search != sweep::Search::Grid {
+                return Err(InputError::file(
+                    &manifest.scenario,
+                    "sweep.search = \"adaptive\": an adaptive search runs on one machine and is never sharded, so there is nothing to merge",
+                )
+                .into());
+            }
             let (trace, now) = sweep::load_trace(&doc, &spec, &base)?;
             sweep::check_manifest_settings(&shards, &manifest, &spec, &now)?;
             let mut all = std::collections::BTreeMap::new();
@@ -557,7 +601,7 @@ fn dispatch(cli: Cli) -> Result<u8, SimError> {
             if !json {
                 println!("seeds: {:?}", spec.seeds);
             }
-            finish_sweep(&dir, &doc, &spec, &base, &trace, all.into_values().collect(), json)
+            finish_sweep(&dir, &doc, &spec, &base, &trace, (all.into_values().collect(), None), json)
         }
         Command::Conformance { .. } => unreachable!("handled in main"),
         Command::Soak { scenario, runs, seed, threads, trace } => {
@@ -951,12 +995,13 @@ fn finish_sweep(
     spec: &sweep::SweepSpec,
     base: &scenario::Scenario,
     trace: &LoadedTrace,
-    results: Vec<sweep::SettingResult>,
+    // The settings that ran, and the adaptive search's report (`None`: the grid).
+    (results, search): (Vec<sweep::SettingResult>, Option<sweep::SearchReport>),
     json: bool,
 ) -> Result<u8, SimError> {
     let names: Vec<&str> = sweep::SWEEP_DATA.iter().chain(report::SWEEP_CHARTS).copied().collect();
     let mut set = dir.stage(&names)?;
-    let outcome = sweep::finalize(&mut set, doc, spec, base, trace, results)?;
+    let outcome = sweep::finalize_search(&mut set, doc, spec, base, trace, results, search)?;
     let staged = set.staging().to_path_buf();
     let origin = scaler_formats::origin::trace_origin(&base.trace.path).unix_ms();
     report::plot_sweep(&staged, &mut set, Some(&doc.text), None, origin)?;

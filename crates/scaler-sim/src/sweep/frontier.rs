@@ -31,6 +31,8 @@ pub struct Outcome {
     pub warnings: Vec<String>,
     /// The held-out check (`[sweep] holdout`).
     pub holdout: Option<Holdout>,
+    /// What the adaptive search ran (`None`: the grid).
+    pub search: Option<super::adaptive::SearchReport>,
 }
 
 /// The constraint as the objective writes it: `wait_p95_s <= 30`.

@@ -25,6 +25,7 @@ use scaler_formats::scenario::Scenario;
 use scaler_formats::tomldoc::{Doc, Value};
 use scaler_model::trace::LoadedTrace;
 
+pub mod adaptive;
 pub mod frontier;
 pub mod holdout;
 pub mod objective;
@@ -34,6 +35,7 @@ pub mod shard;
 pub mod spec;
 pub mod spread;
 
+pub use adaptive::{run_adaptive, AdaptiveRun, SearchReport};
 pub use frontier::{binding_warnings, change_pct, frontier, recommend, Outcome};
 pub use objective::{parse_objective, Constraint, Objective, Op};
 pub use present::{change_text, recommendation, recommendation_json, recommendation_text, slack_text};
@@ -43,7 +45,7 @@ pub use runner::{
 };
 pub use scaler_formats::results::SettingResult;
 pub use shard::{parse_shard, resolve_shard, Shard};
-pub use spec::{current_value, parse_spec, setting_scenario, Axis, SweepSpec};
+pub use spec::{current_value, parse_spec, setting_scenario, Axis, Range, Search, SweepSpec};
 
 use objective::metric;
 
@@ -81,6 +83,20 @@ pub fn finalize(
     full: &LoadedTrace,
     results: Vec<SettingResult>,
 ) -> Result<Outcome, SimError> {
+    finalize_search(set, doc, spec, base, full, results, None)
+}
+
+/// [`finalize`] for a search: the adaptive search's report goes into `recommendation.json`
+/// (`None`: the grid, whose files are exactly [`finalize`]'s).
+pub fn finalize_search(
+    set: &mut OutputSet<'_>,
+    doc: &Doc,
+    spec: &SweepSpec,
+    base: &Scenario,
+    full: &LoadedTrace,
+    results: Vec<SettingResult>,
+    search: Option<SearchReport>,
+) -> Result<Outcome, SimError> {
     let split = spec.holdout.map(|h| holdout::checked_split(&doc.path, full, h)).transpose()?;
     let trace = split.as_ref().map_or(full, |s| &s.tuning);
     let baseline_seeds = run_each_seed(base, trace, &spec.seeds)?;
@@ -96,6 +112,7 @@ pub fn finalize(
         recommended,
         feasible,
         holdout: None,
+        search,
     };
     // results.csv, sorted by setting.
     let spread_columns = spread::columns(spec);

@@ -45,6 +45,19 @@ pub fn recommendation(spec: &SweepSpec, base: &Scenario, o: &Outcome) -> Recomme
         spread: super::spread::spread_doc(spec, o),
         seed_notice: o.seed_notice.clone(),
         warnings: o.warnings.clone(),
+        search: o.search.as_ref().map(|_| "adaptive".to_string()),
+        search_rungs: o.search.as_ref().map(|s| {
+            s.rungs
+                .iter()
+                .map(|r| recommendation::SearchRung {
+                    trace_fraction: if r.fraction_den == 1 { "1".into() } else { format!("1/{}", r.fraction_den) },
+                    #[allow(clippy::cast_precision_loss)] // milliseconds of a trace, below 2^53
+                    trace_until_s: r.until_ms.map(|ms| ms as f64 / 1000.0),
+                    settings: r.settings,
+                    kept: r.kept,
+                })
+                .collect()
+        }),
     }
 }
 
@@ -103,6 +116,24 @@ pub fn recommendation_text(spec: &SweepSpec, base: &Scenario, o: &Outcome) -> St
             h.tasks,
             short(ms_s(h.start_ms)),
             short(ms_s(h.split_ms))
+        ));
+    }
+    if let Some(s) = &o.search {
+        let rungs: Vec<String> = s
+            .rungs
+            .iter()
+            .map(|r| {
+                let share =
+                    if r.fraction_den == 1 { "the whole trace".into() } else { format!("1/{} of it", r.fraction_den) };
+                format!("{} on {share}", r.settings)
+            })
+            .collect();
+        t.push_str(&format!(
+            "search: adaptive, {} candidates ({} invalid): {} (the work of {:.1} whole-trace runs per seed)\n",
+            s.candidates,
+            s.invalid,
+            rungs.join(", "),
+            s.whole_trace_runs()
         ));
     }
     let Some(i) = o.recommended else {

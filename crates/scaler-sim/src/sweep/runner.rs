@@ -345,6 +345,13 @@ pub fn run_shard_report(
     now: &Inputs,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<ShardRun, SimError> {
+    if spec.search != super::spec::Search::Grid {
+        return Err(InputError::file(
+            &req.scenario,
+            "sweep.search = \"adaptive\": the adaptive search runs through sweep::run_adaptive, not the grid's runner",
+        )
+        .into());
+    }
     // With `[sweep] holdout`, the settings see only the trace's tuning part (a cut that
     // leaves a part without tasks is refused before anything is written).
     let tuning = super::holdout::tuning_trace(&doc.path, trace, spec.holdout)?;

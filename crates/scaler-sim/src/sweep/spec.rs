@@ -20,10 +20,46 @@ pub struct Axis {
     /// The values as files and messages show them: a string without its TOML quotes
     /// (`max`), anything else as its TOML text.
     pub cells: Vec<String>,
+    /// A continuous range (`{ min = 0.5, max = 0.95 }`) the adaptive search samples;
+    /// `values` and `cells` then hold the values it drew (empty until it draws them).
+    pub range: Option<Range>,
+}
+
+/// A continuous axis: the lattice `min, min + step, ..., <= max`, in units of `10^-9`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Range {
+    /// The smallest value, in `10^-9` units.
+    pub min_units: i64,
+    /// The largest value, in `10^-9` units (`>= min_units`).
+    pub max_units: i64,
+    /// The lattice step, in `10^-9` units (`> 0`).
+    pub step_units: i64,
+    /// Values are whole numbers (`integer = true`).
+    pub integer: bool,
+}
+
+/// How the settings are searched (`[sweep] search`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Search {
+    /// Every setting of the cartesian product (the default).
+    Grid,
+    /// Successive halving over growing prefixes of the trace (`sweep::adaptive`).
+    Adaptive {
+        /// Settings the first rung starts from (`None`: the whole grid, or 100 with ranges).
+        candidates: Option<usize>,
+        /// The reduction factor: each rung keeps `1/eta` of the settings on `eta` times the
+        /// trace (default 3).
+        eta: usize,
+        /// Rungs, the last on the whole trace (default 4: 1/27, 1/9, 1/3 and all of it).
+        rungs: usize,
+    },
 }
 
 /// The most settings a grid may have (each is a whole simulation run).
 pub const MAX_SETTINGS: u64 = 100_000_000;
+
+/// The most settings the adaptive search may start from (`sweep.candidates`).
+pub const MAX_CANDIDATES: usize = 1_000_000;
 
 /// The `[sweep]` table.
 #[derive(Clone, Debug)]
@@ -41,6 +77,11 @@ pub struct SweepSpec {
     pub holdout: Option<f64>,
     /// `tune_limits`: the limits ([`LIMITS`]) this sweep may vary all the same.
     pub tune_limits: Vec<String>,
+    /// How the settings are searched.
+    pub search: Search,
+    /// The settings as value indices, one per axis, when they are a list the adaptive
+    /// search drew rather than the cartesian product (setting `i` is `points[i]`).
+    pub points: Option<Vec<Vec<usize>>>,
 }
 
 /// Keys that are safety limits, not tuning knobs: a sweep refuses to vary them unless
@@ -52,12 +93,18 @@ impl SweepSpec {
     /// How many settings the product makes.
     #[must_use]
     pub fn settings(&self) -> usize {
-        self.axes.iter().map(|a| a.values.len()).product()
+        match &self.points {
+            Some(p) => p.len(),
+            None => self.axes.iter().map(|a| a.values.len()).product(),
+        }
     }
 
     /// The value index of every axis for setting `i` (last axis fastest).
     #[must_use]
     pub fn coordinates(&self, mut i: usize) -> Vec<usize> {
+        if let Some(p) = &self.points {
+            return p[i].clone();
+        }
         let mut c = vec![0; self.axes.len()];
         for (k, a) in self.axes.iter().enumerate().rev() {
             c[k] = i % a.values.len();
@@ -116,10 +163,31 @@ pub fn parse_spec(doc: &Doc, base: &Scenario) -> Result<SweepSpec, InputError> {
     let mut seeds = vec![base.seed];
     let mut objective = None;
     let mut heatmap_keys: Option<(Vec<String>, &Node)> = None;
+    let mut search: Option<(String, &Node)> = None;
     let mut holdout = None;
     let mut tune_limits = Vec::new();
+    let mut knobs: Vec<(&str, usize, &Node)> = Vec::new();
     for (key, kspan, n) in table {
         match key.as_str() {
+            "search" => match &n.value {
+                Value::String(s) if s == "grid" || s == "adaptive" => search = Some((s.clone(), n)),
+                _ => return Err(doc.error_node(n, "sweep.search must be \"grid\" (the default) or \"adaptive\"")),
+            },
+            "candidates" | "eta" | "rungs" => {
+                let (least, most) = match key.as_str() {
+                    "candidates" => (1, MAX_CANDIDATES),
+                    "eta" => (2, 100),
+                    _ => (1, 10),
+                };
+                let v = match &n.value {
+                    Value::Integer(t) => t.parse::<usize>().ok().filter(|v| (least..=most).contains(v)),
+                    _ => None,
+                };
+                let Some(v) = v else {
+                    return Err(doc.error_node(n, format!("sweep.{key} must be a whole number from {least} to {most}")));
+                };
+                knobs.push((key.as_str(), v, n));
+            }
             "holdout" => holdout = Some(parse_holdout(doc, n)?),
             "tune_limits" => tune_limits = parse_tune_limits(doc, n)?,
             "seeds" => {
@@ -168,7 +236,19 @@ pub fn parse_spec(doc: &Doc, base: &Scenario) -> Result<SweepSpec, InputError> {
                         "unknown key `sweep.{other}`{} (swept keys go under sweep.scaler or sweep.cluster)",
                         scaler_core::suggest(
                             other,
-                            &["seeds", "objective", "heatmap", "holdout", "tune_limits", "scaler", "cluster"]
+                            &[
+                                "seeds",
+                                "objective",
+                                "heatmap",
+                                "search",
+                                "candidates",
+                                "eta",
+                                "rungs",
+                                "holdout",
+                                "tune_limits",
+                                "scaler",
+                                "cluster"
+                            ]
                         )
                     ),
                 ))
@@ -181,8 +261,37 @@ pub fn parse_spec(doc: &Doc, base: &Scenario) -> Result<SweepSpec, InputError> {
             "the [sweep] table lists no values to try, e.g. scaler.cooldown_period = [60, 120, 300]",
         ));
     }
+    let adaptive = search.as_ref().is_some_and(|(s, _)| s == "adaptive");
+    if !adaptive {
+        if let Some((k, _, n)) = knobs.first() {
+            return Err(doc.error_node(
+                n,
+                format!("sweep.{k} is a setting of the adaptive search: add search = \"adaptive\" or remove it"),
+            ));
+        }
+        if let Some(a) = axes.iter().find(|a| a.range.is_some()) {
+            return Err(doc.error_node(
+                node,
+                format!(
+                    "sweep.{} is a continuous range: only search = \"adaptive\" samples ranges (the grid needs a list of values, e.g. [0.6, 0.7, 0.8])",
+                    a.key
+                ),
+            ));
+        }
+    }
+    let knob = |name: &str| knobs.iter().find(|(k, _, _)| *k == name).map(|(_, v, _)| *v);
+    let search = if adaptive {
+        Search::Adaptive {
+            candidates: knob("candidates"),
+            eta: knob("eta").unwrap_or(3),
+            rungs: knob("rungs").unwrap_or(4),
+        }
+    } else {
+        Search::Grid
+    };
     // The grid's size, counted without overflow and bounded: each setting is a whole simulation.
-    let count = axes.iter().try_fold(1u64, |n, a| n.checked_mul(a.values.len() as u64));
+    // A range counts as one value here (the adaptive search draws `candidates` settings).
+    let count = axes.iter().try_fold(1u64, |n, a| n.checked_mul(a.values.len().max(1) as u64));
     if count.is_none_or(|n| n > MAX_SETTINGS) {
         let sizes: Vec<String> = axes.iter().map(|a| a.values.len().to_string()).collect();
         return Err(doc.error_node(
@@ -229,12 +338,16 @@ pub fn parse_spec(doc: &Doc, base: &Scenario) -> Result<SweepSpec, InputError> {
             Some([find(&names[0])?, find(&names[1])?])
         }
         None => {
-            let multi: Vec<usize> =
-                axes.iter().enumerate().filter(|(_, a)| a.values.len() > 1).map(|(i, _)| i).collect();
+            let multi: Vec<usize> = axes
+                .iter()
+                .enumerate()
+                .filter(|(_, a)| a.values.len() > 1 || a.range.is_some())
+                .map(|(i, _)| i)
+                .collect();
             (multi.len() >= 2).then(|| [multi[0], multi[1]])
         }
     };
-    Ok(SweepSpec { axes, seeds, objective, heatmap, holdout, tune_limits })
+    Ok(SweepSpec { axes, seeds, objective, heatmap, holdout, tune_limits, search, points: None })
 }
 
 /// `holdout`: a share of the trace's span strictly between 0 and 1.
@@ -317,6 +430,10 @@ fn collect_axes(doc: &Doc, prefix: &str, node: &Node, axes: &mut Vec<Axis>) -> R
             CLUSTER_KEYS.contains(&k.as_str())
         };
         match &n.value {
+            Value::Table(t) if known && super::adaptive::is_range(t) => {
+                let range = super::adaptive::parse_range(doc, &key, n, t)?;
+                axes.push(Axis { key, values: Vec::new(), cells: Vec::new(), range: Some(range) });
+            }
             Value::Table(_) if known && key.starts_with("scaler.") => collect_axes(doc, &key, n, axes)?,
             Value::Array(a) => {
                 if !known {
@@ -337,7 +454,7 @@ fn collect_axes(doc: &Doc, prefix: &str, node: &Node, axes: &mut Vec<Axis>) -> R
                         other => toml_text(other),
                     })
                     .collect();
-                axes.push(Axis { key, values, cells });
+                axes.push(Axis { key, values, cells, range: None });
             }
             _ if !known => {
                 let list: &[&str] = if prefix == "cluster" { CLUSTER_KEYS } else { scaler_core::KEYS };

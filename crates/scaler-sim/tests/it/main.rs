@@ -1,5 +1,6 @@
 //! The one integration-test binary of scaler-sim.
 
+mod adaptive;
 mod cases;
 mod conformance;
 mod conformance_arc;

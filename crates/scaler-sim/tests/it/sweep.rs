@@ -96,6 +96,7 @@ fn recommendation_json_never_writes_an_infinite_metric_as_null() {
         frontier_slo: vec![1],
         warnings: Vec::new(),
         holdout: None,
+        search: None,
     };
     let fine = result(0, 1e-307, 1.0, 0.0).metrics;
     let json = scaler_sim::sweep::recommendation_json(&spec, &base, &outcome(fine.clone(), best.clone())).unwrap();
