@@ -313,3 +313,39 @@ fn range_values_are_exact_decimals() {
         assert_eq!(range_points(&range), points, "{range:?}");
     }
 }
+
+/// The adaptive search with the other parts of a trustworthy sweep: resampled seeds (the
+/// spread columns), a held-out check and `--set`: its rows are the grid's rows for the
+/// settings it ran on the whole (tuning part of the) trace, byte for byte.
+#[test]
+fn adaptive_with_seeds_a_holdout_and_set_writes_the_grids_rows() {
+    let extra = "seeds = [1, 2, 3]\nholdout = 0.25\n";
+    let dir = setup(&format!("{extra}{GRID}"));
+    let d = dir.path();
+    let text =
+        read(d, "s.toml").replace("[trace]\npath = \"t.csv\"\n", "[trace]\npath = \"t.csv\"\nresample = \"jitter\"\n");
+    write(d, "s.toml", &text);
+    write(d, "a.toml", &text.replace("[sweep]\n", "[sweep]\nsearch = \"adaptive\"\n"));
+    let set = ["--set", "cluster.provision_delay_s=30"];
+    let grid = run_in(d, &[&["sweep", "s.toml", "--out", "grid"][..], &set].concat());
+    assert!(matches!(grid.status.code(), Some(0 | 3)), "{}", stderr(&grid));
+    let ad = run_in(d, &[&["sweep", "a.toml", "--out", "ad"][..], &set].concat());
+    assert!(matches!(ad.status.code(), Some(0 | 3)), "{}", stderr(&ad));
+    let rec: serde_json::Value = serde_json::from_str(&read(&d.join("ad"), "recommendation.json")).unwrap();
+    assert_eq!(rec["search"], "adaptive");
+    assert!(rec["spread"]["seeds"] == 3, "{rec}");
+    assert!(rec["baseline"]["holdout"]["tasks"].as_u64().unwrap() > 0, "{rec}");
+    // Every row the adaptive search wrote is the grid's row of that setting.
+    let grid_rows = read(&d.join("grid"), "results.csv");
+    let ad_rows = read(&d.join("ad"), "results.csv");
+    assert_eq!(grid_rows.lines().next(), ad_rows.lines().next(), "headers differ");
+    assert!(ad_rows.lines().next().unwrap().contains("wait_p95_s_min"), "no spread columns");
+    let mut ran = 0;
+    for row in ad_rows.lines().skip(1).filter(|l| l.contains(",ok,")) {
+        let setting = row.split(',').next().unwrap();
+        let same = grid_rows.lines().find(|l| l.split(',').next() == Some(setting)).unwrap();
+        assert_eq!(row, same, "setting {setting}");
+        ran += 1;
+    }
+    assert!(ran >= 1 && ran < 120, "{ran} settings on the whole trace");
+}
