@@ -347,5 +347,5 @@ fn adaptive_with_seeds_a_holdout_and_set_writes_the_grids_rows() {
         assert_eq!(row, same, "setting {setting}");
         ran += 1;
     }
-    assert!(ran >= 1 && ran < 120, "{ran} settings on the whole trace");
+    assert!((1..120).contains(&ran), "{ran} settings on the whole trace");
 }
