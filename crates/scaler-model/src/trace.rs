@@ -463,6 +463,11 @@ impl LoadedTrace {
     #[must_use]
     pub fn seed_changes_workload(&self) -> bool {
         match self {
+            // A bootstrap of a trace within one block can only draw that block again.
+            LoadedTrace::Tasks(t, Resample::BlockBootstrap { block_ms }) => match (t.first(), t.last()) {
+                (Some(a), Some(b)) => a.arrival_ms / block_ms.max(&1) != b.arrival_ms / block_ms.max(&1),
+                _ => false,
+            },
             LoadedTrace::Tasks(_, r) => *r != Resample::None,
             LoadedTrace::Rates(_, e) => {
                 e.spread == Spread::Poisson || matches!(e.duration, Some(DurationSpec::Dist(_)))

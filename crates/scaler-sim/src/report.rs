@@ -345,7 +345,10 @@ fn constraints_text(o: &crate::sweep::Objective) -> String {
     }
     o.constraints
         .iter()
-        .map(|c| format!("{} {} {}", METRICS[c.metric], op_text(c.op), num_cell(c.bound)))
+        .map(|c| {
+            let at = c.at.map_or_else(String::new, |q| format!("@q{q}"));
+            format!("{}{at} {} {}", METRICS[c.metric], op_text(c.op), num_cell(c.bound))
+        })
         .collect::<Vec<_>>()
         .join(" and ")
 }

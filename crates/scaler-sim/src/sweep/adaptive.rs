@@ -21,8 +21,8 @@ use scaler_formats::error::{InputError, SimError};
 use scaler_formats::results::SettingResult;
 use scaler_formats::scenario::Scenario;
 use scaler_formats::tomldoc::{Doc, Node, Value};
+use scaler_model::simulate;
 use scaler_model::trace::{LoadedTrace, Task, TaskSource};
-use scaler_model::{simulate, METRICS};
 
 use super::objective::{Objective, Op};
 use super::runner::{run_each_seed, Inputs, Manifest, SweepRequest};
@@ -120,18 +120,15 @@ pub fn trace_span_ms(trace: &LoadedTrace) -> (u64, u64) {
 }
 
 /// Means of the metrics over the seeds, on the trace's arrivals before `until_ms`.
-fn run_prefix(sc: &Scenario, trace: &LoadedTrace, seeds: &[u64], until_ms: u64) -> Result<Vec<f64>, SimError> {
-    let mut sum = vec![0.0; METRICS.len()];
-    for &seed in seeds {
-        let mut source = Prefix { inner: trace.source(seed), until_ms, ended: false };
-        let s = simulate(sc.params(seed), &mut source, |_| Ok::<(), SimError>(()))?;
-        for (acc, v) in sum.iter_mut().zip(s.values()) {
-            *acc += v;
-        }
-    }
-    #[allow(clippy::cast_precision_loss)]
-    let n = seeds.len() as f64;
-    Ok(sum.into_iter().map(|v| v / n).collect())
+fn run_prefix(sc: &Scenario, trace: &LoadedTrace, seeds: &[u64], until_ms: u64) -> Result<Vec<Vec<f64>>, SimError> {
+    seeds
+        .iter()
+        .map(|&seed| {
+            let mut source = Prefix { inner: trace.source(seed), until_ms, ended: false };
+            let s = simulate(sc.params(seed), &mut source, |_| Ok::<(), SimError>(()))?;
+            Ok(s.values().to_vec())
+        })
+        .collect()
 }
 
 /// A table with `min` and `max` and nothing but `min`, `max`, `step` and `integer` is a
@@ -300,12 +297,12 @@ fn candidates(spec: &SweepSpec, wanted: Option<usize>) -> (SweepSpec, Vec<usize>
 
 /// How far `metrics` miss the constraints, each bound loosened by `slack` (relative), as
 /// the sum of relative misses (0: met).
-fn violation(objective: &Objective, metrics: &[f64], slack: f64) -> f64 {
+fn violation(objective: &Objective, r: &SettingResult, slack: f64) -> f64 {
     objective
         .constraints
         .iter()
         .map(|c| {
-            let v = metrics[c.metric];
+            let v = objective.checked_value(c, r);
             let scale = c.bound.abs().max(1e-9);
             let miss = match c.op {
                 Op::Le | Op::Lt => v - c.bound,
@@ -318,21 +315,21 @@ fn violation(objective: &Objective, metrics: &[f64], slack: f64) -> f64 {
 
 /// The survivors of a rung: settings meeting the constraints (within [`PREFIX_SLACK`]) by
 /// objective, then the others by how far they miss; ties by setting. The best `keep`.
-fn survivors(objective: &Objective, mut rows: Vec<(usize, Vec<f64>)>, keep: usize) -> Vec<usize> {
+fn survivors(objective: &Objective, mut rows: Vec<SettingResult>, keep: usize) -> Vec<usize> {
     let sign = if objective.maximize { -1.0 } else { 1.0 };
-    let key = |m: &[f64]| {
-        let v = violation(objective, m, PREFIX_SLACK);
+    let key = |r: &SettingResult| {
+        let v = violation(objective, r, PREFIX_SLACK);
         if v > 0.0 {
             (1u8, v)
         } else {
-            (0u8, sign * m[objective.metric])
+            (0u8, sign * r.metrics[objective.metric])
         }
     };
-    rows.sort_by(|(ia, a), (ib, b)| {
+    rows.sort_by(|a, b| {
         let (ka, kb) = (key(a), key(b));
-        ka.0.cmp(&kb.0).then(ka.1.total_cmp(&kb.1)).then(ia.cmp(ib))
+        ka.0.cmp(&kb.0).then(ka.1.total_cmp(&kb.1)).then(a.index.cmp(&b.index))
     });
-    let mut kept: Vec<usize> = rows.into_iter().take(keep).map(|(i, _)| i).collect();
+    let mut kept: Vec<usize> = rows.into_iter().take(keep).map(|r| r.index).collect();
     kept.sort_unstable();
     kept
 }
@@ -432,11 +429,14 @@ pub fn run_adaptive(
                         .par_iter()
                         .map_with(tx, |tx, (i, sc)| {
                             let m = match until {
-                                Some(u) => run_prefix(sc, trace, &spec.seeds, u).map(|m| (m, Vec::new())),
-                                None => run_each_seed(sc, trace, &spec.seeds).map(|per| {
-                                    (super::spread::means(&per), super::spread::values(&spec.objective, &per))
-                                }),
-                            };
+                                Some(u) => run_prefix(sc, trace, &spec.seeds, u),
+                                None => run_each_seed(sc, trace, &spec.seeds),
+                            }
+                            .map(|per| {
+                                // Means and the spread columns: a `@qNN` constraint ranks
+                                // a prefix on the same value the last rung picks on.
+                                (super::spread::means(&per), super::spread::values(&spec.objective, &per))
+                            });
                             let _ = tx.send(());
                             m.map(|(m, spread)| (*i, m, spread))
                         })
@@ -462,7 +462,11 @@ pub fn run_adaptive(
             break;
         }
         let keep = ran.div_ceil(eta);
-        let kept = survivors(&spec.objective, rows.into_iter().map(|(i, m, _)| (i, m)).collect(), keep);
+        let rows = rows
+            .into_iter()
+            .map(|(index, metrics, spread)| SettingResult { index, status: "ok".into(), metrics, spread })
+            .collect();
+        let kept = survivors(&spec.objective, rows, keep);
         report.rungs.push(Rung { fraction_den: den, until_ms: until, settings: ran, kept: kept.len() });
         let mut next = kept.into_iter().peekable();
         alive.retain(|(i, _)| {

@@ -100,6 +100,9 @@ pub fn finalize_search(
     let split = spec.holdout.map(|h| holdout::checked_split(&doc.path, full, h)).transpose()?;
     let trace = split.as_ref().map_or(full, |s| &s.tuning);
     let baseline_seeds = run_each_seed(base, trace, &spec.seeds)?;
+    // A warm-up that covers every task leaves every setting's waits at 0: say so.
+    let warmup_covers_all = base.cluster.warmup != scaler_core::DurationMs::ZERO
+        && run_summary(base, trace, spec.seeds[0])?.measured_tasks == Some(0);
     let (recommended, feasible) = recommend(&results, &spec.objective);
     let mut outcome = Outcome {
         baseline: spread::means(&baseline_seeds),
@@ -107,13 +110,27 @@ pub fn finalize_search(
         seed_notice: spread::seed_notice(spec, trace),
         frontier_p95: frontier(&results, metric("wait_p95_s")),
         frontier_slo: frontier(&results, metric("slo_violation_ratio")),
-        warnings: binding_warnings(&results, &spec.objective),
+        warnings: if warmup_covers_all {
+            vec![format!(
+                "[cluster] warmup_s = {} s covers every task of the trace: no task was measured, so every wait figure is 0 and the recommendation means nothing; shorten warmup_s",
+                base.cluster.warmup
+            )]
+        } else if search.is_some() {
+            // The adaptive search's rows are its survivors, chosen by the constraints: that
+            // they all meet a constraint says nothing about the constraint.
+            Vec::new()
+        } else {
+            binding_warnings(&results, &spec.objective)
+        },
         results,
         recommended,
         feasible,
         holdout: None,
         search,
     };
+    if let Some(w) = baseline_beats_recommendation(spec, &outcome) {
+        outcome.warnings.push(w);
+    }
     // results.csv, sorted by setting.
     let spread_columns = spread::columns(spec);
     let mut text = results::header_with(&spec.keys(), &spread_columns) + "\n";
@@ -152,25 +169,33 @@ pub fn finalize_search(
     }
     if let (Some(s), Some(share)) = (&split, spec.holdout) {
         let h = holdout::check(s, share, base, recommended_sc.as_ref(), &spec.seeds, &spec.objective)?;
-        if let Some(c) = h.recommended.as_ref().filter(|c| !c.meets_constraints) {
+        if h.baseline.measured_tasks == 0 || h.recommended.as_ref().is_some_and(|c| c.measured_tasks == 0) {
+            outcome.warnings.push(format!(
+                "the held-out last {} of the trace measured no task (all of them arrive within [cluster] warmup_s of its start, or it has none): its figures say nothing; hold out more of the trace or shorten warmup_s",
+                present::percent(share)
+            ));
+        } else if let Some(c) = h.recommended.as_ref().filter(|c| !c.meets_constraints) {
             let broken: Vec<String> = spec
                 .objective
                 .constraints
                 .iter()
-                .filter(|k| !frontier::meets(k, c.metrics[k.metric]))
-                .map(|k| {
-                    format!(
-                        "`{}` ({} = {})",
-                        frontier::constraint_text(k),
-                        scaler_model::METRICS[k.metric],
-                        fmt_num(c.metrics[k.metric])
-                    )
+                .zip(&c.checked)
+                .filter(|(k, v)| !frontier::meets(k, **v))
+                .map(|(k, v)| {
+                    let name = frontier::constraint_text(k);
+                    let name = name.split(' ').next().unwrap_or_default().to_string();
+                    format!("`{}` ({name} = {})", frontier::constraint_text(k), fmt_num(*v))
                 })
                 .collect();
             outcome.warnings.push(format!(
-                "the recommendation breaks {} on the held-out last {} of the trace: it was tuned on the first part and does not carry over to the rest",
+                "the recommendation breaks {} on the held-out last {} of the trace: it was tuned on the first part and does not carry over to the rest{}",
                 broken.join(" and "),
-                present::percent(share)
+                present::percent(share),
+                if base.cluster.warmup == scaler_core::DurationMs::ZERO {
+                    " (or the held-out part's own start decides it: it runs on a fresh pool of initial_workers; compare the baseline there, or set [cluster] warmup_s to leave that start out)"
+                } else {
+                    ""
+                }
             ));
         }
         outcome.holdout = Some(h);
@@ -179,6 +204,25 @@ pub fn finalize_search(
     let json = recommendation_json(spec, base, &outcome)?;
     set.write("recommendation.json", json.as_bytes())?;
     Ok(outcome)
+}
+
+/// A warning when the scenario as written meets every constraint and does better on the
+/// objective than the recommendation (a grid without the baseline's own values, or an
+/// adaptive search that pruned the best settings): keeping it is the better choice.
+fn baseline_beats_recommendation(spec: &SweepSpec, o: &Outcome) -> Option<String> {
+    let r = o.results.iter().find(|r| Some(r.index) == o.recommended)?;
+    let base =
+        SettingResult { index: 0, status: "ok".into(), metrics: o.baseline.clone(), spread: o.baseline_spread.clone() };
+    let k = spec.objective.metric;
+    let better = if spec.objective.maximize { base.metrics[k] > r.metrics[k] } else { base.metrics[k] < r.metrics[k] };
+    (better && spec.objective.holds(&base)).then(|| {
+        format!(
+            "the scenario as written meets every constraint and has a better {} ({} against the recommendation's {}): keep it, or sweep values around it",
+            scaler_model::METRICS[k],
+            fmt_num(base.metrics[k]),
+            fmt_num(r.metrics[k])
+        )
+    })
 }
 
 /// `recommended.toml` (complete: `scaler-sim run recommended.toml` reproduces the

@@ -577,12 +577,15 @@ pub fn gather_shards(dirs: &[PathBuf]) -> Result<(Manifest, Vec<PathBuf>), Input
                     Some(format!("has {} settings in {} shards", m.settings, m.shard[1]))
                 } else if f.trace != m.trace {
                     Some(format!("reads the trace {}", m.trace.as_deref().unwrap_or(Path::new("(unknown)")).display()))
+                } else if f.overrides != m.overrides {
+                    Some(format!(
+                        "was swept with other --set, --seed or --trace options ({:?} against {:?})",
+                        m.overrides, f.overrides
+                    ))
                 } else if f.scenario_sha256 != m.scenario_sha256 {
                     Some("ran a different version of the scenario (its hash differs)".to_string())
                 } else if f.trace_sha256 != m.trace_sha256 {
                     Some("ran on a different content of the trace (its hash differs)".to_string())
-                } else if f.overrides != m.overrides {
-                    Some("was swept with other --set, --seed or --trace options".to_string())
                 } else {
                     None
                 };

@@ -85,37 +85,38 @@ pub fn resolve_shard(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result
     let present: Vec<&str> = AUTO_VARIABLES.iter().copied().filter(|v| env(v).is_some()).collect();
     match present.as_slice() {
         [] => Err(format!(
-            "--shard {text}: none of {} is set, so this is not a task of a Slurm array, a Kubernetes Indexed Job or an AWS Batch array job; give the shard as --shard I/N",
+            "none of {} is set, so this is not a task of a Slurm array, a Kubernetes Indexed Job or an AWS Batch array job; give the shard as --shard I/N",
             AUTO_VARIABLES.join(", ")
         )),
         ["SLURM_ARRAY_TASK_ID"] => slurm(env, given),
         [var] => {
             let engine = if *var == "JOB_COMPLETION_INDEX" { "Kubernetes Indexed Job" } else { "AWS Batch array job" };
+            let article = if *var == "JOB_COMPLETION_INDEX" { "a" } else { "an" };
             let raw = env(var).unwrap_or_default();
             let index = number(var, &raw)?;
             let Some(count) = given else {
                 return Err(format!(
-                    "--shard auto: {var}={raw} gives the index but a {engine} does not export the number of tasks; give it as --shard auto/N (N = the job's {})",
+                    "{var}={raw} gives the index but {article} {engine} does not export the number of tasks; give it as --shard auto/N (N = the job's {})",
                     if *var == "JOB_COMPLETION_INDEX" { "completions" } else { "array size" }
                 ));
             };
             if index >= count {
                 return Err(format!(
-                    "--shard {text}: {var}={index} is not below the shard count {count} (indices are 0-based); is N the job's {}?",
+                    "{var}={index} is not below the shard count {count} (indices are 0-based); is N the job's {}?",
                     if *var == "JOB_COMPLETION_INDEX" { "completions" } else { "array size" }
                 ));
             }
             Ok(Shard { index, count, from: Some(format!("{engine} ({var}={raw})")) })
         }
         many => Err(format!(
-            "--shard {text}: {} are all set, so which engine runs this task is ambiguous; give the shard as --shard I/N",
+            "{} are all set, so which engine runs this task is ambiguous; give the shard as --shard I/N",
             many.join(" and ")
         )),
     }
 }
 
 fn number(var: &str, raw: &str) -> Result<usize, String> {
-    raw.trim().parse().map_err(|_| format!("{var}={raw:?} is not a whole number"))
+    raw.parse().map_err(|_| format!("{var}={raw:?} is not a whole number"))
 }
 
 fn slurm(env: &dyn Fn(&str) -> Option<String>, given: Option<usize>) -> Result<Shard, String> {
@@ -123,7 +124,7 @@ fn slurm(env: &dyn Fn(&str) -> Option<String>, given: Option<usize>) -> Result<S
     let id = get("SLURM_ARRAY_TASK_ID")?.expect("present");
     let (Some(min), Some(max)) = (get("SLURM_ARRAY_TASK_MIN")?, get("SLURM_ARRAY_TASK_MAX")?) else {
         return Err(format!(
-            "--shard auto: SLURM_ARRAY_TASK_ID={id} is set but SLURM_ARRAY_TASK_MIN or SLURM_ARRAY_TASK_MAX is not (Slurm sets all three in an array task); give the shard as --shard I/N"
+            "SLURM_ARRAY_TASK_ID={id} is set but SLURM_ARRAY_TASK_MIN or SLURM_ARRAY_TASK_MAX is not (Slurm sets all three in an array task); give the shard as --shard I/N"
         ));
     };
     let step = get("SLURM_ARRAY_TASK_STEP")?.unwrap_or(1);
@@ -152,7 +153,7 @@ fn slurm(env: &dyn Fn(&str) -> Option<String>, given: Option<usize>) -> Result<S
     if let Some(n) = given {
         if n != count {
             return Err(format!(
-                "--shard auto/{n}: this Slurm array has {count} tasks ({min}-{max}:{step}); give --shard auto (Slurm exports the count) or submit {n} tasks"
+                "auto/{n} does not match this Slurm array, which has {count} tasks ({min}-{max}:{step}); give --shard auto (Slurm exports the count) or submit {n} tasks"
             ));
         }
     }

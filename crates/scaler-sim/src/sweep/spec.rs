@@ -87,7 +87,8 @@ pub struct SweepSpec {
 /// Keys that are safety limits, not tuning knobs: a sweep refuses to vary them unless
 /// `[sweep] tune_limits` names them (a limit tuned down to the cheapest value that met the
 /// objective on one trace caps the pool below a peak that trace did not have).
-pub const LIMITS: &[&str] = &["scaler.max_workers"];
+pub const LIMITS: &[&str] =
+    &["scaler.max_workers", "scaler.arc.max_runners", "scaler.keda.max_replica_count", "scaler.kpa.max-scale"];
 
 impl SweepSpec {
     /// How many settings the product makes.

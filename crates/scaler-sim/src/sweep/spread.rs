@@ -110,8 +110,16 @@ pub fn seed_notice(spec: &SweepSpec, trace: &LoadedTrace) -> Option<String> {
         return None;
     }
     let how = match trace {
+        LoadedTrace::Tasks(_, scaler_model::trace::Resample::BlockBootstrap { block_ms }) => {
+            return Some(format!(
+                "the {} seeds {:?} all replay the same workload: the trace lies within one block of [trace] resample's block_s = {} s, so the bootstrap can only draw that block again; use a shorter block_s (a few blocks at least) or resample = \"jitter\"",
+                spec.seeds.len(),
+                spec.seeds,
+                scaler_formats::fmtnum::fmt_num(*block_ms as f64 / 1000.0)
+            ));
+        }
         LoadedTrace::Tasks(..) => {
-            "set [trace] resample = \"jitter\" (arrivals moved inside their recorded second) or resample = { method = \"block_bootstrap\", block_s = 86400 } (days drawn with replacement) to resample it per seed"
+            "set [trace] resample = \"jitter\" (arrivals moved inside their recorded second) or resample = { method = \"block_bootstrap\", block_s = 86400 } (days drawn with replacement, for a trace of several days; hours for a one-day trace) to resample it per seed"
         }
         LoadedTrace::Rates(..) => {
             "set [trace] spread = \"poisson\" or a duration distribution (trace.duration) to draw it per seed"

@@ -67,6 +67,7 @@ fn auto_shards_resolve_from_each_engine() {
             Err(&["does not export", "--shard auto/N", "completions"]),
         ),
         (vec![("JOB_COMPLETION_INDEX", "8".into())], "auto/8", Err(&["not below the shard count 8"])),
+        (vec![("JOB_COMPLETION_INDEX", " 3".into())], "auto/8", Err(&["\" 3\" is not a whole number"])),
         (vec![("AWS_BATCH_JOB_ARRAY_INDEX", "0".into())], "auto/2", Ok((0, 2))),
         (vec![("AWS_BATCH_JOB_ARRAY_INDEX", "5".into())], "auto", Err(&["AWS Batch", "array size"])),
         // Nothing, or two engines at once.
