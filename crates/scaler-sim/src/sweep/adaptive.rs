@@ -417,6 +417,14 @@ pub fn run_adaptive(
     for r in 0..rungs {
         let den = eta64.checked_pow(u32::try_from(rungs - 1 - r).expect("at most 10 rungs")).unwrap_or(u64::MAX);
         let until = (den > 1).then(|| start + (end - start).div_ceil(den));
+        // A prefix that ends within every setting's warm-up measures no task: all would tie
+        // and the lowest indices survive. Such a rung is skipped (recorded with 0 settings).
+        if until.is_some_and(|u| alive.iter().all(|(_, sc)| u <= sc.cluster.warmup.as_ms())) {
+            report.rungs.push(Rung { fraction_den: den, until_ms: until, settings: 0, kept: alive.len() });
+            done += alive.len();
+            progress(done, total);
+            continue;
+        }
         let (tx, rx) = std::sync::mpsc::channel::<()>();
         let pool = &pool;
         // (setting, metric means, spread columns: the grid's row on the whole trace).

@@ -435,6 +435,30 @@ fn collect_axes(doc: &Doc, prefix: &str, node: &Node, axes: &mut Vec<Axis>) -> R
                 let range = super::adaptive::parse_range(doc, &key, n, t)?;
                 axes.push(Axis { key, values: Vec::new(), cells: Vec::new(), range: Some(range) });
             }
+            // A table with `min` or `max` and a plain value is a range gone wrong (a table of
+            // swept keys holds lists): say what a range is rather than "must be a list".
+            Value::Table(t)
+                if known
+                    && t.iter().any(|(n, _, _)| n == "min" || n == "max")
+                    && t.iter().any(|(_, _, v)| !matches!(v.value, Value::Array(_) | Value::Table(_))) =>
+            {
+                const RANGE_KEYS: [&str; 4] = ["min", "max", "step", "integer"];
+                let why = match t.iter().find(|(n, _, _)| !RANGE_KEYS.contains(&n.as_str())) {
+                    Some((other, _, _)) => {
+                        format!("`{other}` is not a key of a range{}", scaler_core::suggest(other, &RANGE_KEYS))
+                    }
+                    None => {
+                        let missing = if t.iter().any(|(n, _, _)| n == "min") { "max" } else { "min" };
+                        format!("it has no `{missing}`")
+                    }
+                };
+                return Err(doc.error_node(
+                    n,
+                    format!(
+                        "sweep.{key}: a continuous range is {{ min = A, max = B }} with an optional step = S or integer = true; {why}"
+                    ),
+                ));
+            }
             Value::Table(_) if known && key.starts_with("scaler.") => collect_axes(doc, &key, n, axes)?,
             Value::Array(a) => {
                 if !known {

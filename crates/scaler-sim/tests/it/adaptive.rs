@@ -349,3 +349,50 @@ fn adaptive_with_seeds_a_holdout_and_set_writes_the_grids_rows() {
     }
     assert!((1..120).contains(&ran), "{ran} settings on the whole trace");
 }
+
+#[test]
+fn a_range_gone_wrong_says_what_a_range_is() {
+    for (axis, want) in [
+        ("{ min = 0.5, max = 0.9, foo = 1 }", "`foo` is not a key of a range"),
+        ("{ min = 0.5 }", "it has no `max`"),
+        ("{ max = 0.9, step = 0.1 }", "it has no `min`"),
+    ] {
+        let dir = setup(&format!("search = \"adaptive\"\nscaler.scale_up_threshold = {axis}\n"));
+        let r = run_in(dir.path(), &["sweep", "s.toml", "--out", "never"]);
+        assert_eq!(r.status.code(), Some(2), "{axis}");
+        let err = stderr(&r);
+        assert!(
+            err.contains("sweep.scaler.scale_up_threshold: a continuous range is") && err.contains(want),
+            "{axis}: {err}"
+        );
+        assert!(!dir.path().join("never").exists());
+    }
+}
+
+/// A rung whose prefix ends within the warm-up would measure nothing (every setting ties):
+/// it is skipped, so the survivors are chosen on figures, not on their indices.
+#[test]
+fn rungs_within_the_warm_up_are_skipped() {
+    let dir = setup(&format!("search = \"adaptive\"\n{GRID}"));
+    let d = dir.path();
+    // 1/27 of the 4.5 h trace is 600 s: a 1,000 s warm-up covers the first rung only.
+    let text = read(d, "s.toml").replace("slo_wait_s = 10\n", "slo_wait_s = 10\nwarmup_s = 1000\n");
+    write(d, "s.toml", &text);
+    let r = run_in(d, &["sweep", "s.toml", "--out", "a"]);
+    assert!(matches!(r.status.code(), Some(0 | 3)), "{}", stderr(&r));
+    let rec: serde_json::Value = serde_json::from_str(&read(&d.join("a"), "recommendation.json")).unwrap();
+    let rungs = rec["search_rungs"].as_array().unwrap();
+    assert_eq!(rungs[0]["settings"], 0, "{rec}");
+    assert_eq!(rungs[0]["kept"], 120, "{rec}");
+    assert_eq!(rungs[1]["settings"], 120, "{rec}");
+    // Had the first rung run, all 120 would have tied on nothing measured and the lowest 40
+    // indices survived: the rows on the whole trace would all be among settings 0 to 39.
+    let rows = read(&d.join("a"), "results.csv");
+    let indices: Vec<usize> = rows
+        .lines()
+        .skip(1)
+        .filter(|l| l.contains(",ok,"))
+        .map(|l| l.split(',').next().unwrap().parse().unwrap())
+        .collect();
+    assert!(indices.iter().any(|&i| i >= 40), "{indices:?}");
+}
