@@ -527,26 +527,13 @@ fn dispatch(cli: Cli) -> Result<u8, SimError> {
             let dir = open_out(&out)?;
             let (trace, now) = sweep::load_trace(&doc, &spec, &base)?;
             if spec.search != sweep::Search::Grid {
-                let mut bar: Option<Progress> = None;
-                let run = sweep::run_adaptive(&req, &doc, &spec, &trace, &now, &mut |done, total| match &mut bar {
-                    None => bar = Some(Progress::new(req.progress, total, done, "runs")),
-                    Some(b) => b.tick(),
-                });
-                if let Some(b) = &bar {
-                    b.finish();
-                }
-                let run = run?;
+                let run =
+                    with_progress(req.progress, "runs", |p| sweep::run_adaptive(&req, &doc, &spec, &trace, &now, p))?;
                 return finish_sweep(&dir, &doc, &run.spec, &base, &trace, (run.results, Some(run.report)), json);
             }
-            let mut bar: Option<Progress> = None;
-            let run = sweep::run_shard_report(&req, &doc, &spec, &trace, &now, &mut |done, total| match &mut bar {
-                None => bar = Some(Progress::new(req.progress, total, done, "settings")),
-                Some(b) => b.tick(),
-            });
-            if let Some(b) = &bar {
-                b.finish();
-            }
-            let run = run?;
+            let run = with_progress(req.progress, "settings", |p| {
+                sweep::run_shard_report(&req, &doc, &spec, &trace, &now, p)
+            })?;
             for n in &run.notices {
                 eprintln!("notice: {n}");
             }
@@ -633,16 +620,9 @@ fn dispatch(cli: Cli) -> Result<u8, SimError> {
             inputs.extend(policies.iter().map(PathBuf::as_path));
             scaler_formats::output::refuse_outputs_over_inputs(&out, scaler_sim::compare::COMPARE_OUTPUTS, &inputs)?;
             let dir = open_out(&out)?;
-            let mut bar: Option<Progress> = None;
-            let entries =
-                scaler_sim::compare::compare(&base, &policies, &overrides, &dir, &mut |done, total| match &mut bar {
-                    None => bar = Some(Progress::new(true, total, done, "policies")),
-                    Some(b) => b.tick(),
-                });
-            if let Some(b) = &bar {
-                b.finish();
-            }
-            let entries = entries?;
+            let entries = with_progress(true, "policies", |p| {
+                scaler_sim::compare::compare(&base, &policies, &overrides, &dir, p)
+            })?;
             if json {
                 let list: Vec<serde_json::Value> = entries
                     .iter()
@@ -1030,6 +1010,20 @@ fn open_out(path: &Path) -> Result<OutputDir, SimError> {
         eprintln!("notice: {n}");
     }
     Ok(dir)
+}
+
+/// Runs `work` with a progress callback that draws a [`Progress`] of `what` (made at the
+/// first call, which gives the total), finished when `work` returns.
+fn with_progress<T>(enabled: bool, what: &'static str, work: impl FnOnce(&mut dyn FnMut(usize, usize)) -> T) -> T {
+    let mut bar: Option<Progress> = None;
+    let out = work(&mut |done, total| match &mut bar {
+        None => bar = Some(Progress::new(enabled, total, done, what)),
+        Some(b) => b.tick(),
+    });
+    if let Some(b) = &bar {
+        b.finish();
+    }
+    out
 }
 
 /// A progress bar on a terminal, plain lines otherwise.

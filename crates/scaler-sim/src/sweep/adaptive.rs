@@ -341,16 +341,8 @@ fn write_manifest(req: &SweepRequest, spec: &SweepSpec, now: &Inputs) -> Result<
     std::fs::create_dir_all(out).map_err(|e| {
         InputError::file(out, format!("cannot create the output folder: {}", scaler_formats::csvio::io_reason(&e)))
     })?;
-    let manifest = Manifest {
-        scenario: std::fs::canonicalize(&req.scenario).unwrap_or_else(|_| req.scenario.clone()),
-        scenario_sha256: Some(now.scenario_sha256.clone()),
-        trace: Some(now.trace.clone()),
-        trace_sha256: Some(now.trace_sha256.clone()),
-        trace_bytes: Some(now.trace_bytes),
-        settings: spec.settings(),
-        shard: [0, 1],
-        overrides: req.overrides.clone(),
-    };
+    // One shard of one: the adaptive search does not shard.
+    let manifest = Manifest::of(&SweepRequest { shard: (0, 1), ..req.clone() }, spec, now);
     let path = out.join("sweep.json");
     let json = serde_json::to_string_pretty(&manifest).expect("serializable") + "\n";
     scaler_formats::output::write_atomically(&path, |w| {

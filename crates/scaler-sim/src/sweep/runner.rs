@@ -272,6 +272,23 @@ pub struct Manifest {
     pub overrides: SweepOverrides,
 }
 
+impl Manifest {
+    /// The manifest of the sweep `req` asks for, with the inputs as they are `now`.
+    #[must_use]
+    pub fn of(req: &SweepRequest, spec: &SweepSpec, now: &Inputs) -> Manifest {
+        Manifest {
+            scenario: std::fs::canonicalize(&req.scenario).unwrap_or_else(|_| req.scenario.clone()),
+            scenario_sha256: Some(now.scenario_sha256.clone()),
+            trace: Some(now.trace.clone()),
+            trace_sha256: Some(now.trace_sha256.clone()),
+            trace_bytes: Some(now.trace_bytes),
+            settings: spec.settings(),
+            shard: [req.shard.0, req.shard.1],
+            overrides: req.overrides.clone(),
+        }
+    }
+}
+
 /// A sweep's command-line overrides, as its `sweep.json` records them.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
@@ -359,16 +376,7 @@ pub fn run_shard_report(
     let out = &req.out;
     std::fs::create_dir_all(out)
         .map_err(|e| InputError::file(out, format!("cannot create the output folder: {}", io_reason(&e))))?;
-    let manifest = Manifest {
-        scenario: std::fs::canonicalize(&req.scenario).unwrap_or_else(|_| req.scenario.clone()),
-        scenario_sha256: Some(now.scenario_sha256.clone()),
-        trace: Some(now.trace.clone()),
-        trace_sha256: Some(now.trace_sha256.clone()),
-        trace_bytes: Some(now.trace_bytes),
-        settings: spec.settings(),
-        shard: [req.shard.0, req.shard.1],
-        overrides: req.overrides.clone(),
-    };
+    let manifest = Manifest::of(req, spec, now);
     let manifest_path = out.join("sweep.json");
     let partial = out.join("results.partial.csv");
     let mut done: BTreeMap<usize, SettingResult> = BTreeMap::new();
