@@ -202,7 +202,7 @@ enum Command {
         dir: PathBuf,
         /// Show only this part of the time charts, in hours: --window-h 48,72 (the axis and
         /// the cost totals are the window's; a window outside the data is refused).
-        #[arg(long, value_name = "FROM,TO")]
+        #[arg(long, value_name = "FROM,TO", allow_hyphen_values = true)]
         window_h: Option<String>,
     },
     /// Compare two run folders figure by figure: every metric of their summary.json, both
@@ -471,6 +471,14 @@ fn dispatch(cli: Cli) -> Result<u8, SimError> {
             let resume = resume || resolved.as_ref().is_some_and(sweep::Shard::is_auto);
             let resolved = resolved.unwrap_or_else(sweep::Shard::whole);
             let shard = (resolved.index, resolved.count);
+            // Refused before anything is printed or written.
+            if spec.search != sweep::Search::Grid && shard.1 > 1 {
+                return Err(InputError::file(
+                    Path::new(&format!("--shard {}/{}", shard.0, shard.1)),
+                    "the adaptive search (sweep.search = \"adaptive\") cannot be sharded: each rung picks from the last one's results; run it on one machine, or shard the grid",
+                )
+                .into());
+            }
             scaler_formats::output::refuse_outputs_over_inputs(
                 &out,
                 &sweep_outputs(),
@@ -511,17 +519,8 @@ fn dispatch(cli: Cli) -> Result<u8, SimError> {
                 progress: true,
                 overrides: recorded,
             };
-            if spec.search != sweep::Search::Grid {
-                if shard.1 > 1 {
-                    return Err(InputError::file(
-                        Path::new(&format!("--shard {}/{}", shard.0, shard.1)),
-                        "the adaptive search (sweep.search = \"adaptive\") cannot be sharded: each rung picks from the last one's results; run it on one machine, or shard the grid",
-                    )
-                    .into());
-                }
-                if resume {
-                    eprintln!("notice: the adaptive search does not resume: it runs again from the start");
-                }
+            if spec.search != sweep::Search::Grid && resume {
+                eprintln!("notice: the adaptive search does not resume: it runs again from the start");
             }
             // Held until the sweep ends: no other command writes this folder meanwhile.
             let dir = open_out(&out)?;

@@ -85,6 +85,12 @@ pub fn summary_table(s: &Summary, scenario: &Scenario) -> String {
     let pct = s.slo_violation_ratio * 100.0;
     let mut t = String::new();
     t.push_str(&format!("  tasks               {}\n", s.tasks));
+    if let Some(m) = s.measured_tasks {
+        t.push_str(&format!(
+            "  measured            {m} tasks after the {} s warm-up (the figures below leave it out)\n",
+            s.warmup_s
+        ));
+    }
     t.push_str(&format!("  cost                {}\n", format_money(s.cost)));
     t.push_str(&format!(
         "  wait mean/p95/p99   {:.3} s / {:.3} s / {:.3} s (max {:.3} s)\n",

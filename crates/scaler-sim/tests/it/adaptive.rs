@@ -267,6 +267,7 @@ fn bad_adaptive_sweeps_are_refused_before_any_work() {
     let dir = setup("search = \"adaptive\"\nscaler.cooldown_period = [60, 120]\n");
     let r = run_in(dir.path(), &["sweep", "s.toml", "--out", "o", "--shard", "0/2"]);
     assert_eq!(r.status.code(), Some(2), "{}", stderr(&r));
+    assert!(r.stdout.is_empty(), "refused before it says what it would sweep");
     assert!(
         stderr(&r).contains("the adaptive search (sweep.search = \"adaptive\") cannot be sharded"),
         "{}",

@@ -434,6 +434,10 @@ fn plot_window_rescales_the_axis_and_the_totals_and_refuses_a_window_outside_the
             "{e}"
         );
     }
+    // A negative hour after a space is the option's value, not an option of its own.
+    let r = run_in(dir.path(), &["plot", "sw", "--window-h", "-3,-1"]);
+    assert_eq!(r.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&r.stderr).contains("is outside the data"));
     assert_eq!(std::fs::read(sw.join("chart_cost.svg")).unwrap(), before_bytes);
     // A run folder too.
     ok(&run_in(dir.path(), &["run", "s.toml", "--out", "r"]));

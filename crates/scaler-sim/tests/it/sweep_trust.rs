@@ -458,3 +458,16 @@ fn review_findings_on_trust_stay_fixed() {
     assert!(matches!(r.status.code(), Some(0 | 3)), "{}", String::from_utf8_lossy(&r.stderr));
     assert_eq!(json(d, "q2")["baseline"]["holdout"]["meets_constraints"], false, "judged on the mean");
 }
+
+#[test]
+fn a_run_with_a_warm_up_says_how_many_tasks_it_measured() {
+    let (dir, arrivals) = sweep_dir(AXES, false);
+    let d = dir.path();
+    let r = run_in(d, &["run", "s.toml", "--set", "cluster.warmup_s=600", "--out", "w"]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let measured = arrivals.iter().filter(|&&a| a >= 600_000).count();
+    let stdout = String::from_utf8_lossy(&r.stdout);
+    assert!(stdout.contains(&format!("  measured            {measured} tasks after the 600 s warm-up")), "{stdout}");
+    let r = run_in(d, &["run", "s.toml", "--out", "plain"]);
+    assert!(!String::from_utf8_lossy(&r.stdout).contains("measured"), "no line without a warm-up");
+}
