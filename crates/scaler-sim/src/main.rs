@@ -66,16 +66,8 @@ enum Command {
         /// Output folder (default: out/<scenario name>/).
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
-        /// Override a scenario key, validated like the file: --set scaler.cooldown_period=120
-        /// (repeatable; values are TOML, a bare word is a string).
-        #[arg(long = "set", value_name = "TABLE.KEY=VALUE")]
-        set: Vec<String>,
-        /// The seed for every random choice (overrides trace.seed).
-        #[arg(long, value_name = "N")]
-        seed: Option<u64>,
-        /// Use this trace file instead of trace.path (relative to the working folder).
-        #[arg(long, value_name = "FILE.csv")]
-        trace: Option<PathBuf>,
+        #[command(flatten)]
+        options: ScenarioOptions,
         /// Print the summary (summary.json's object, with the files written) as one JSON
         /// object on standard output instead of the text report.
         #[arg(long)]
@@ -113,16 +105,8 @@ enum Command {
         /// standard output instead of the text report.
         #[arg(long)]
         json: bool,
-        /// Override a scenario key for every setting, as `run --set` does (repeatable); part
-        /// of the sweep's fingerprint, so --resume refuses a folder swept without it.
-        #[arg(long = "set", value_name = "TABLE.KEY=VALUE")]
-        set: Vec<String>,
-        /// The seed (overrides trace.seed; refused when [sweep] lists seeds).
-        #[arg(long, value_name = "N")]
-        seed: Option<u64>,
-        /// Use this trace file instead of trace.path (relative to the working folder).
-        #[arg(long, value_name = "FILE.csv")]
-        trace: Option<PathBuf>,
+        #[command(flatten)]
+        options: ScenarioOptions,
     },
     /// Run several scaler configurations on one workload and compare them side by side.
     ///
@@ -394,7 +378,7 @@ fn print_json(value: &serde_json::Value) {
 
 fn dispatch(cli: Cli) -> Result<u8, SimError> {
     match cli.command {
-        Command::Run { scenario, out, set, seed, trace, json } => {
+        Command::Run { scenario, out, options: ScenarioOptions { set, seed, trace }, json } => {
             let overrides = Overrides { set: set.clone(), trace: trace.clone(), seed };
             let sc = scenario::load(&scenario, &overrides)?;
             if !json {
@@ -440,7 +424,15 @@ fn dispatch(cli: Cli) -> Result<u8, SimError> {
             println!("wrote {}", names.join(", "));
             Ok(exit::OK)
         }
-        Command::Sweep { scenario, out, resume, shard, threads, json, set, seed, trace } => {
+        Command::Sweep {
+            scenario,
+            out,
+            resume,
+            shard,
+            threads,
+            json,
+            options: ScenarioOptions { set, seed, trace },
+        } => {
             let mut doc = Doc::read(&scenario)?;
             // The trace made absolute, so that `merge` (which may run elsewhere) reads the
             // same file and the scenario's fingerprint names it alike.
@@ -1009,6 +1001,24 @@ fn open_out(path: &Path) -> Result<OutputDir, SimError> {
         eprintln!("notice: {n}");
     }
     Ok(dir)
+}
+
+/// `run`'s and `sweep`'s changes to the scenario from the command line.
+#[derive(clap::Args, Debug)]
+struct ScenarioOptions {
+    /// Override a scenario key, validated like the file: --set scaler.cooldown_period=120
+    /// (repeatable; values are TOML, a bare word is a string). A sweep applies it to every
+    /// setting, and it is part of the sweep's fingerprint (--resume refuses a folder swept
+    /// without it).
+    #[arg(long = "set", value_name = "TABLE.KEY=VALUE")]
+    set: Vec<String>,
+    /// The seed for every random choice (overrides trace.seed; a sweep refuses it when
+    /// [sweep] lists seeds).
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
+    /// Use this trace file instead of trace.path (relative to the working folder).
+    #[arg(long, value_name = "FILE.csv")]
+    trace: Option<PathBuf>,
 }
 
 /// Runs `work` with a progress callback that draws a [`Progress`] of `what` (made at the

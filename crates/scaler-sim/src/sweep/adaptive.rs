@@ -336,18 +336,12 @@ fn survivors(objective: &Objective, mut rows: Vec<SettingResult>, keep: usize) -
 
 /// Writes the folder's `sweep.json` (so that `plot` finds the scenario).
 fn write_manifest(req: &SweepRequest, spec: &SweepSpec, now: &Inputs) -> Result<(), SimError> {
-    use std::io::Write;
     let out = &req.out;
     std::fs::create_dir_all(out).map_err(|e| {
         InputError::file(out, format!("cannot create the output folder: {}", scaler_formats::csvio::io_reason(&e)))
     })?;
     // One shard of one: the adaptive search does not shard.
-    let manifest = Manifest::of(&SweepRequest { shard: (0, 1), ..req.clone() }, spec, now);
-    let path = out.join("sweep.json");
-    let json = serde_json::to_string_pretty(&manifest).expect("serializable") + "\n";
-    scaler_formats::output::write_atomically(&path, |w| {
-        w.write_all(json.as_bytes()).map_err(|e| SimError::io(&path, "write", e))
-    })
+    Manifest::of(&SweepRequest { shard: (0, 1), ..req.clone() }, spec, now).write_to(out)
 }
 
 /// Runs the adaptive search of `spec` (whose [`SweepSpec::search`] is adaptive).

@@ -168,14 +168,9 @@ pub fn check(
     objective: &Objective,
 ) -> Result<Holdout, SimError> {
     let run = |sc: &Scenario| -> Result<Check, SimError> {
-        let mut per_seed = Vec::with_capacity(seeds.len());
-        let mut measured_tasks = u64::MAX;
-        for &seed in seeds {
-            let s =
-                scaler_model::simulate(sc.params(seed), &mut split.held_out.source(seed), |_| Ok::<(), SimError>(()))?;
-            measured_tasks = measured_tasks.min(s.measured_tasks.unwrap_or(s.tasks));
-            per_seed.push(s.values().to_vec());
-        }
+        let runs = super::runner::run_each_seed_summary(sc, &split.held_out, seeds)?;
+        let measured_tasks = runs.iter().map(|s| s.measured_tasks.unwrap_or(s.tasks)).min().unwrap_or(0);
+        let per_seed: Vec<Vec<f64>> = runs.iter().map(|s| s.values().to_vec()).collect();
         let metrics = super::spread::means(&per_seed);
         let result = SettingResult {
             index: 0,

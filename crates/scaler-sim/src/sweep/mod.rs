@@ -40,8 +40,8 @@ pub use frontier::{binding_warnings, change_pct, frontier, recommend, Outcome};
 pub use objective::{parse_objective, Constraint, Objective, Op};
 pub use present::{change_text, recommendation, recommendation_json, recommendation_text, slack_text};
 pub use runner::{
-    check_manifest_settings, gather_shards, inputs, load_trace, read_results, run_each_seed, run_seeds,
-    run_shard_report, run_summary, timeline_into, Inputs, Manifest, ShardRun, SweepOverrides, SweepRequest,
+    check_manifest_settings, gather_shards, inputs, load_trace, read_results, run_each_seed, run_each_seed_summary,
+    run_seeds, run_shard_report, run_summary, timeline_into, Inputs, Manifest, ShardRun, SweepOverrides, SweepRequest,
 };
 pub use scaler_formats::results::SettingResult;
 pub use shard::{parse_shard, resolve_shard, Shard};
@@ -99,10 +99,10 @@ pub fn finalize_search(
 ) -> Result<Outcome, SimError> {
     let split = spec.holdout.map(|h| holdout::checked_split(&doc.path, full, h)).transpose()?;
     let trace = split.as_ref().map_or(full, |s| &s.tuning);
-    let baseline_seeds = run_each_seed(base, trace, &spec.seeds)?;
+    let baseline_runs = run_each_seed_summary(base, trace, &spec.seeds)?;
+    let baseline_seeds: Vec<Vec<f64>> = baseline_runs.iter().map(|s| s.values().to_vec()).collect();
     // A warm-up that covers every task leaves every setting's waits at 0: say so.
-    let warmup_covers_all = base.cluster.warmup != scaler_core::DurationMs::ZERO
-        && run_summary(base, trace, spec.seeds[0])?.measured_tasks == Some(0);
+    let warmup_covers_all = baseline_runs[0].measured_tasks == Some(0);
     let (recommended, feasible) = recommend(&results, &spec.objective);
     let mut outcome = Outcome {
         baseline: spread::means(&baseline_seeds),

@@ -32,13 +32,17 @@ pub fn run_seeds(sc: &Scenario, trace: &LoadedTrace, seeds: &[u64]) -> Result<Ve
 /// Runs a scenario once per seed on the shared trace (each seed's source resampled as the
 /// trace says); the metrics of each seed, in seed order.
 pub fn run_each_seed(sc: &Scenario, trace: &LoadedTrace, seeds: &[u64]) -> Result<Vec<Vec<f64>>, SimError> {
-    seeds
-        .iter()
-        .map(|&seed| {
-            let s = simulate(sc.params(seed), &mut trace.source(seed), |_| Ok::<(), SimError>(()))?;
-            Ok(s.values().to_vec())
-        })
-        .collect()
+    Ok(run_each_seed_summary(sc, trace, seeds)?.iter().map(|s| s.values().to_vec()).collect())
+}
+
+/// [`run_each_seed`], keeping each seed's whole summary (for what the metrics do not
+/// carry, such as `measured_tasks`).
+pub fn run_each_seed_summary(
+    sc: &Scenario,
+    trace: &LoadedTrace,
+    seeds: &[u64],
+) -> Result<Vec<scaler_model::Summary>, SimError> {
+    seeds.iter().map(|&seed| run_summary(sc, trace, seed)).collect()
 }
 
 fn run_setting(base: &Doc, spec: &SweepSpec, trace: &LoadedTrace, i: usize) -> Result<SettingResult, SimError> {
@@ -273,6 +277,15 @@ pub struct Manifest {
 }
 
 impl Manifest {
+    /// Writes it as `out/sweep.json`, atomically.
+    pub fn write_to(&self, out: &Path) -> Result<(), SimError> {
+        let path = out.join("sweep.json");
+        let json = serde_json::to_string_pretty(self).expect("serializable") + "\n";
+        scaler_formats::output::write_atomically(&path, |w| {
+            w.write_all(json.as_bytes()).map_err(|e| SimError::io(&path, "write", e))
+        })
+    }
+
     /// The manifest of the sweep `req` asks for, with the inputs as they are `now`.
     #[must_use]
     pub fn of(req: &SweepRequest, spec: &SweepSpec, now: &Inputs) -> Manifest {
@@ -436,10 +449,7 @@ pub fn run_shard_report(
         f.write_all(head.as_bytes()).and_then(|()| f.flush()).map_err(|e| SimError::io(&partial, "write", e))?;
         f
     };
-    let json = serde_json::to_string_pretty(&manifest).expect("serializable") + "\n";
-    scaler_formats::output::write_atomically(&manifest_path, |w| {
-        w.write_all(json.as_bytes()).map_err(|e| SimError::io(&manifest_path, "write", e))
-    })?;
+    manifest.write_to(out)?;
     let (si, sn) = req.shard;
     let todo: Vec<usize> = (0..spec.settings()).filter(|i| i % sn == si && !done.contains_key(i)).collect();
     let total = (0..spec.settings()).filter(|i| i % sn == si).count();
